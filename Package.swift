@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pipeline",
+    products: [
+        .executable(name: "pipeline", targets: ["Runner"])
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
+        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML"]),
+        .target(name: "Stages", dependencies: ["Pipelines"]),
+        .executableTarget(name: "Runner", dependencies: ["Pipelines", "Stages"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Stages"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipelines"]),
+    ]
+)

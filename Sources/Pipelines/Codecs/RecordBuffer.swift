@@ -1,0 +1,82 @@
+/// One record's fields as raw UTF-8 bytes, reused from record to record so that streaming a file
+/// allocates nothing per row. Readers fill it; database bulk inserters and writers read it.
+///
+/// Field pointers stay valid until the buffer is next changed.
+public final class RecordBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var used = 0
+    /// End offset of each field in `storage`; a negative value marks SQL NULL (its end is `-end - 1`).
+    private var ends: [Int] = []
+
+    public init(capacity: Int = 4096) {
+        self.capacity = max(capacity, 64)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 1)
+    }
+
+    deinit { storage.deallocate() }
+
+    public var count: Int { ends.count }
+
+    public func removeAll() {
+        used = 0
+        ends.removeAll(keepingCapacity: true)
+    }
+
+    public func isNull(_ index: Int) -> Bool { ends[index] < 0 }
+
+    /// The field's bytes, or nil for NULL.
+    public func field(_ index: Int) -> UnsafeRawBufferPointer? {
+        let end = ends[index]
+        guard end >= 0 else { return nil }
+        let start = index == 0 ? 0 : Self.offset(ends[index - 1])
+        return UnsafeRawBufferPointer(start: storage + start, count: end - start)
+    }
+
+    public func string(_ index: Int) -> String? {
+        field(index).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// All bytes of the current record's fields, for whole-record checks such as UTF-8 validation.
+    public var allBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: used) }
+
+    /// Appends bytes to the field being built; call `endField()` when it is complete.
+    public func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0, let base = bytes.baseAddress else { return }
+        reserve(bytes.count)
+        (storage + used).copyMemory(from: base, byteCount: bytes.count)
+        used += bytes.count
+    }
+
+    public func appendByte(_ byte: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: byte, toByteOffset: used, as: UInt8.self)
+        used += 1
+    }
+
+    public func endField() { ends.append(used) }
+
+    public func appendNull() { ends.append(-used - 1) }
+
+    public func appendField(_ text: String) {
+        var text = text
+        text.withUTF8 { appendBytes(UnsafeRawBufferPointer($0)) }
+        endField()
+    }
+
+    /// The bytes appended since the last `endField()`, e.g. to drop a field being built.
+    public var pendingFieldLength: Int { used - (ends.last.map(Self.offset) ?? 0) }
+
+    private static func offset(_ end: Int) -> Int { end >= 0 ? end : -end - 1 }
+
+    private func reserve(_ extra: Int) {
+        guard used + extra > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < used + extra { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 1)
+        grown.copyMemory(from: storage, byteCount: used)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
+    }
+}

@@ -1,0 +1,95 @@
+/// The one database interface that stages and the state store use. Two real drivers implement it:
+/// SQLite (`SQLiteConnection`) and PostgreSQL (`PostgresConnection`).
+public protocol DatabaseConnection: AnyObject {
+    var locator: DatabaseLocator { get }
+    var dialect: SQLDialect { get }
+
+    /// Runs one or more statements separated by `;`, with no parameters and no results.
+    func executeScript(_ sql: String) throws
+
+    /// Runs one statement with bound parameters; returns the number of rows changed.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int64
+
+    /// Streams a query's rows: `columns` is called once before the first row (also when there are none),
+    /// then `row` once per row. The row view is only valid inside the call. Memory does not grow with the
+    /// number of rows.
+    func query(
+        _ sql: String, _ parameters: [SQLValue], columns: ([ColumnInfo]) throws -> Void,
+        row: (any RowView) throws -> Void) throws
+
+    /// Like `query` without parameters, on the fastest bulk path the driver has
+    /// (PostgreSQL: `COPY (query) TO STDOUT`).
+    func export(
+        _ sql: String, columns: ([ColumnInfo]) throws -> Void, row: (any RowView) throws -> Void) throws
+
+    func begin() throws
+    func commit() throws
+    func rollback() throws
+
+    /// The table's column names in order, or nil when there is no such table.
+    func tableColumns(_ table: SQLName) throws -> [String]?
+
+    /// A writer for many rows into `table(columns)`: a reused prepared INSERT on SQLite,
+    /// `COPY ... FROM STDIN` on PostgreSQL. Must run inside a transaction the caller opened.
+    func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter
+
+    func close()
+}
+
+public protocol BulkInserter: AnyObject {
+    /// Inserts one row; the record holds one field per column (NULL fields become SQL NULL).
+    func insert(_ record: RecordBuffer) throws
+    /// Flushes and ends the bulk operation; returns the number of rows inserted.
+    @discardableResult
+    func finish() throws -> Int64
+}
+
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// A bound parameter. There is deliberately no floating-point case: money and quantities are integers
+/// or decimal text.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// What kind of value a result column holds, for writers that keep types (JSONL).
+public enum ValueKind: Sendable, Hashable {
+    case null, integer, decimal, boolean, text, binary
+}
+
+public struct ColumnInfo: Sendable, Hashable {
+    public var name: String
+    /// The declared kind where the driver knows it (PostgreSQL always; SQLite per value, see `RowView.kind`).
+    public var kind: ValueKind?
+
+    public init(name: String, kind: ValueKind?) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// One row during a streaming read.
+public protocol RowView {
+    var columnCount: Int { get }
+    /// The kind of this row's value in the column; `.null` for NULL.
+    func kind(_ column: Int) -> ValueKind
+    /// The value's text form as UTF-8 bytes (integers and decimals in decimal notation, booleans as
+    /// `true`/`false`, binary as the raw bytes); nil for NULL. Valid only during the call.
+    func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R
+}
+
+extension RowView {
+    public func string(_ column: Int) -> String? {
+        withBytes(column) { $0.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    public func int64(_ column: Int) -> Int64? {
+        string(column).flatMap { Int64($0) }
+    }
+}

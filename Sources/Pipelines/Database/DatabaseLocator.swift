@@ -1,0 +1,60 @@
+import Foundation
+
+/// Which database a pipeline talks to: `sqlite:PATH` (the embedded default) or `postgres://...`.
+/// Its description never contains a password.
+public enum DatabaseLocator: Sendable, Hashable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// Parses `sqlite:PATH` (relative paths against `base`), `postgres://` or `postgresql://` URLs.
+    public static func parse(_ text: String, relativeTo base: String) throws(PipelineError) -> DatabaseLocator {
+        if text.hasPrefix("sqlite:") {
+            var path = String(text.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }  // sqlite:///abs/path
+            guard !path.isEmpty else { throw PipelineError(.config, "sqlite: needs a path, e.g. sqlite:var/store.db") }
+            return .sqlite(path: ParameterContext(baseDirectory: base).resolve(path))
+        }
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            return .postgres(url: text)
+        }
+        throw PipelineError(
+            .config, "unknown database '\(redact(text))': use sqlite:PATH or postgres://user@host/dbname")
+    }
+
+    public var dialect: SQLDialect {
+        switch self {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// The locator with any password replaced by `***`.
+    public var redacted: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url): Self.redact(url)
+        }
+    }
+
+    public var description: String { redacted }
+
+    /// Hides the password of `scheme://user:password@host` and of a `password=` query parameter.
+    public static func redact(_ text: String) -> String {
+        var result = text
+        if let scheme = result.range(of: "://") {
+            let authorityEnd = result[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? result.endIndex
+            if let at = result[scheme.upperBound..<authorityEnd].lastIndex(of: "@"),
+                let colon = result[scheme.upperBound..<at].firstIndex(of: ":")
+            {
+                result.replaceSubrange(result.index(after: colon)..<at, with: "***")
+            }
+        }
+        if let query = result.firstIndex(of: "?") {
+            let head = result[...query]
+            let parameters = result[result.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false)
+                .map { $0.lowercased().hasPrefix("password=") ? "password=***" : String($0) }
+            result = head + parameters.joined(separator: "&")
+        }
+        return result
+    }
+}

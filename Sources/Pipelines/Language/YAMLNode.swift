@@ -1,0 +1,41 @@
+/// A YAML document as the loader sees it: scalars keep their source text and style, so the
+/// declared parameter type (not YAML 1.1 guessing) decides what `yes` or `010` means.
+public struct YAMLNode: Sendable {
+    public enum ScalarStyle: Sendable {
+        case plain, singleQuoted, doubleQuoted, literal, folded
+    }
+
+    public enum Value: Sendable {
+        case scalar(text: String, style: ScalarStyle, tag: String?)
+        case mapping([(key: YAMLNode, value: YAMLNode)])
+        case sequence([YAMLNode])
+    }
+
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+
+    /// The scalar's text, or nil for mappings and sequences.
+    public var scalarText: String? {
+        if case .scalar(let text, _, _) = value { return text }
+        return nil
+    }
+
+    /// A plain `~`, `null`, `Null`, `NULL` or empty plain scalar.
+    public var isNull: Bool {
+        if case .scalar(let text, .plain, _) = value { return ["", "~", "null", "Null", "NULL"].contains(text) }
+        return false
+    }
+
+    public var kindDescription: String {
+        switch value {
+        case .scalar: "a scalar"
+        case .mapping: "a mapping"
+        case .sequence: "a sequence"
+        }
+    }
+}
