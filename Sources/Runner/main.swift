@@ -1,1 +1,37 @@
-print("pipeline")
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Pipelines
+import Stages
+
+/// Parses the command line, runs the command, and turns its result into the exit status.
+func main() -> Int32 {
+    let invocation: Invocation
+    do {
+        invocation = try ArgumentParser.parse(Array(CommandLine.arguments.dropFirst()))
+    } catch {
+        Console.writeError("pipeline: \(error.message)\nRun `pipeline --help` for usage.\n")
+        return ExitStatus.usage.rawValue
+    }
+    if invocation.version {
+        Console.writeOutput(Help.version + "\n")
+        return ExitStatus.success.rawValue
+    }
+    guard let command = invocation.command else {
+        Console.writeOutput(Help.general)
+        return invocation.help ? ExitStatus.success.rawValue : ExitStatus.usage.rawValue
+    }
+    if invocation.help {
+        Console.writeOutput(Help.text(for: command))
+        return ExitStatus.success.rawValue
+    }
+    let status: ExitStatus =
+        switch command {
+        case .run: RunCommand(invocation: invocation).execute()
+        case .validate: ValidateCommand(invocation: invocation).execute()
+        case .stages: StagesCommand(invocation: invocation).execute()
+        }
+    return status.rawValue
+}
+
+exit(main())

@@ -1,0 +1,99 @@
+import Pipelines
+
+/// The parsed command line. Options may stand before or after the file arguments.
+struct Invocation {
+    enum Command: String, CaseIterable {
+        case run, validate, stages
+    }
+
+    enum LogFormat: String {
+        case text, json
+    }
+
+    var command: Command?
+    var files: [String] = []
+    var params: [(name: String, value: String)] = []
+    var dryRun = false
+    var logFormat = LogFormat.text
+    var help = false
+    var version = false
+}
+
+struct UsageError: Error {
+    var message: String
+}
+
+enum ArgumentParser {
+    static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
+        var invocation = Invocation()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            let (option, inlineValue) = split(argument)
+            func value() throws(UsageError) -> String {
+                if let inlineValue { return inlineValue }
+                guard let next = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
+                return next
+            }
+            switch option {
+            case "-h", "--help": invocation.help = true
+            case "--version": invocation.version = true
+            case "--dry-run": invocation.dryRun = true
+            case "-p", "--param":
+                let pair = try value()
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw UsageError(message: "--param needs NAME=VALUE, got '\(pair)'")
+                }
+                invocation.params.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+            case "--log-format":
+                let text = try value()
+                guard let format = Invocation.LogFormat(rawValue: text) else {
+                    throw UsageError(message: "--log-format must be text or json, got '\(text)'")
+                }
+                invocation.logFormat = format
+            case "--":
+                invocation.files.append(contentsOf: rest)
+                rest = []
+            default:
+                if argument.hasPrefix("-") && argument != "-" {
+                    throw UsageError(message: "unknown option '\(option)'")
+                }
+                if invocation.command == nil {
+                    guard let command = Invocation.Command(rawValue: argument) else {
+                        let hint = Suggestion.hint(for: argument, among: Invocation.Command.allCases.map(\.rawValue))
+                        throw UsageError(message: "unknown command '\(argument)'\(hint)")
+                    }
+                    invocation.command = command
+                } else {
+                    invocation.files.append(argument)
+                }
+            }
+        }
+        try check(invocation)
+        return invocation
+    }
+
+    private static func split(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    private static func check(_ invocation: Invocation) throws(UsageError) {
+        guard !invocation.help, !invocation.version, let command = invocation.command else { return }
+        switch command {
+        case .run:
+            guard invocation.files.count == 1 else {
+                throw UsageError(message: "run takes one pipeline file, got \(invocation.files.count)")
+            }
+        case .validate:
+            guard !invocation.files.isEmpty else { throw UsageError(message: "validate needs at least one file") }
+        case .stages:
+            guard invocation.files.count <= 1 else { throw UsageError(message: "stages takes at most one stage kind") }
+        }
+        if command != .run {
+            if invocation.dryRun { throw UsageError(message: "--dry-run only applies to run") }
+            if !invocation.params.isEmpty, command != .validate {
+                throw UsageError(message: "--param only applies to run and validate")
+            }
+        }
+    }
+}

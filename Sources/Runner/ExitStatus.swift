@@ -1,0 +1,27 @@
+import Pipelines
+
+/// sysexits(3) codes; the only place where errors become exit statuses.
+enum ExitStatus: Int32 {
+    case success = 0
+    case usage = 64
+    case data = 65
+    case noInput = 66
+    case software = 70
+    case ioError = 74
+    case temporaryFailure = 75
+    case config = 78
+    case interrupted = 130
+
+    init(_ code: PipelineError.Code) {
+        switch code {
+        case .usage: self = .usage
+        case .data: self = .data
+        case .noInput: self = .noInput
+        case .internal: self = .software
+        case .io: self = .ioError
+        case .locked: self = .temporaryFailure
+        case .config: self = .config
+        case .interrupted: self = .interrupted
+        }
+    }
+}

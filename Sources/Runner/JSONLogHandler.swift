@@ -1,0 +1,39 @@
+import Foundation
+import Pipelines
+import Synchronization
+
+/// One JSON object per line on stderr: time, level, stage, event, message, counts.
+final class JSONLogHandler: LogHandler {
+    private let lastProgress = Mutex<[String: Date]>([:])
+    private static let progressInterval: TimeInterval = 5
+
+    func log(_ event: LogEvent) {
+        emit(
+            time: event.time, level: event.level, stage: event.stage, event: event.event, message: event.message,
+            counts: event.counts)
+    }
+
+    func progress(_ progress: ProgressEvent) {
+        let now = Date()
+        let due = lastProgress.withLock { last -> Bool in
+            if !progress.finished, let previous = last[progress.stage], now.timeIntervalSince(previous) < Self.progressInterval {
+                return false
+            }
+            last[progress.stage] = now
+            return true
+        }
+        guard due else { return }
+        var counts: [(String, Int64)] = [(progress.unit, progress.count), ("done", progress.done)]
+        if let total = progress.total { counts.append(("total", total)) }
+        emit(time: now, level: .info, stage: progress.stage, event: "progress", message: nil, counts: counts)
+    }
+
+    private func emit(time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]) {
+        var line = "{\"time\":\(JSONText.quoted(time.formatted(.iso8601))),\"level\":\"\(level.rawValue)\""
+        line += ",\"stage\":" + (stage.map(JSONText.quoted) ?? "null")
+        line += ",\"event\":\(JSONText.quoted(event))"
+        if let message { line += ",\"message\":\(JSONText.quoted(message))" }
+        line += ",\"counts\":{" + counts.map { "\(JSONText.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}}"
+        Console.writeError(line + "\n")
+    }
+}
