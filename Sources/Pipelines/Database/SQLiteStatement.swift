@@ -1,0 +1,129 @@
+import CSQLite
+
+/// One prepared SQLite statement. Finalized on `finalize()` or deinit, whichever comes first.
+final class SQLiteStatement {
+    private(set) var handle: OpaquePointer?
+    let sql: String
+    private let database: OpaquePointer
+
+    init(database: OpaquePointer, sql: String) throws {
+        self.database = database
+        self.sql = sql
+        var prepared: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let status = sqlite3_prepare_v3(database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, &tail)
+        guard status == SQLITE_OK, let prepared else {
+            sqlite3_finalize(prepared)
+            throw SQLiteConnection.error(database, status, statement: sql)
+        }
+        handle = prepared
+        if let tail, !Self.isBlank(tail) {
+            finalize()
+            throw DatabaseError(
+                .misuse, "execute and query take one statement; use executeScript for several", statement: sql)
+        }
+    }
+
+    deinit { finalize() }
+
+    func finalize() {
+        sqlite3_finalize(handle)
+        handle = nil
+    }
+
+    private static func isBlank(_ text: UnsafePointer<CChar>) -> Bool {
+        var cursor = text
+        while cursor.pointee != 0 {
+            switch UInt8(bitPattern: cursor.pointee) {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"): break
+            default: return false
+            }
+            cursor += 1
+        }
+        return true
+    }
+
+    func bind(_ parameters: [SQLValue]) throws {
+        guard let handle else { throw DatabaseError(.misuse, "statement is finalized", statement: sql) }
+        let expected = Int(sqlite3_bind_parameter_count(handle))
+        guard parameters.count == expected else {
+            throw DatabaseError(
+                .misuse, "statement takes \(expected) parameters, got \(parameters.count)", statement: sql)
+        }
+        for (offset, value) in parameters.enumerated() {
+            let index = Int32(offset + 1)
+            let status: Int32
+            switch value {
+            case .null:
+                status = sqlite3_bind_null(handle, index)
+            case .integer(let number):
+                status = sqlite3_bind_int64(handle, index, number)
+            case .text(let text):
+                status = sqlite3_bind_text64(
+                    handle, index, text, sqlite3_uint64(text.utf8.count), csqlite_transient(), UInt8(SQLITE_UTF8))
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes {
+                    sqlite3_bind_blob64(
+                        handle, index, $0.baseAddress ?? Self.emptyBytes, sqlite3_uint64($0.count), csqlite_transient())
+                }
+            }
+            guard status == SQLITE_OK else { throw SQLiteConnection.error(database, status, statement: sql) }
+        }
+    }
+
+    /// A non-null pointer for empty values: a null pointer would bind SQL NULL instead of an empty value.
+    static var emptyBytes: UnsafeRawPointer { UnsafeRawPointer(("" as StaticString).utf8Start) }
+
+    /// Steps once; true when a row is available, false when done.
+    func step() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let status: throw SQLiteConnection.error(database, status, statement: sql)
+        }
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    var columns: [ColumnInfo] {
+        (0..<sqlite3_column_count(handle)).map { index in
+            ColumnInfo(name: sqlite3_column_name(handle, index).map { String(cString: $0) } ?? "", kind: nil)
+        }
+    }
+}
+
+/// The current row of a stepping SQLite statement.
+struct SQLiteRow: RowView {
+    let statement: OpaquePointer
+    let columnCount: Int
+
+    func kind(_ column: Int) -> ValueKind {
+        switch sqlite3_column_type(statement, Int32(column)) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .decimal
+        case SQLITE_BLOB: .binary
+        case SQLITE_NULL: .null
+        default: .text
+        }
+    }
+
+    func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        let index = Int32(column)
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_NULL:
+            return try body(nil)
+        case SQLITE_BLOB:
+            let start = sqlite3_column_blob(statement, index)
+            let count = Int(sqlite3_column_bytes(statement, index))
+            return try body(UnsafeRawBufferPointer(start: start ?? SQLiteStatement.emptyBytes, count: count))
+        default:
+            // Text of floats comes from SQLite itself ("%!.15g"), never through a Swift Double.
+            let start = sqlite3_column_text(statement, index)
+            let count = Int(sqlite3_column_bytes(statement, index))
+            return try body(UnsafeRawBufferPointer(start: start.map(UnsafeRawPointer.init) ?? SQLiteStatement.emptyBytes, count: count))
+        }
+    }
+}

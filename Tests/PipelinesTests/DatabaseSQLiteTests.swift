@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+
+@testable import Pipelines
+
+@Suite struct DatabaseSQLiteTests {
+    typealias Support = DatabaseTestSupport
+
+    /// Runs `body` with a connection to a new SQLite file (in a nested directory that `connect` creates).
+    func withDatabase(_ body: (any DatabaseConnection) throws -> Void) throws {
+        let (directory, path) = Support.temporarySQLitePath(nested: "a/b")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let connection = try Support.openSQLite(path)
+        defer { connection.close() }
+        try body(connection)
+    }
+
+    @Test func opensInWALModeWithForeignKeys() throws {
+        try withDatabase { db throws in
+            #expect(db.dialect == .sqlite)
+            #expect(try Support.query(db, "PRAGMA journal_mode").values == [["wal"]])
+            #expect(try Support.query(db, "PRAGMA foreign_keys").values == [["1"]])
+        }
+    }
+
+    @Test func roundTripsParametersAndKinds() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
+            let changed = try db.execute(
+                "INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                [.integer(Int64.min), .text("2.5"), .text("héllo\t\"x\""), .blob([0, 1, 255]), .null])
+            #expect(changed == 1)
+            let rows = try Support.query(db, "SELECT i, r, s, b, n FROM t WHERE i = ?", [.integer(Int64.min)])
+            #expect(rows.columns == ["i", "r", "s", "b", "n"].map { ColumnInfo(name: $0, kind: nil) })
+            #expect(rows.values.first?[0...2] == ["\(Int64.min)", "2.5", "héllo\t\"x\""])
+            #expect(rows.bytes.first?[3] == [0, 1, 255])
+            #expect(rows.kinds == [[.integer, .decimal, .text, .binary, .null]])
+            #expect(rows.bytes.first?[4] == .some(nil))
+        }
+    }
+
+    @Test func floatsKeepSQLiteText() throws {
+        try withDatabase { db throws in
+            let rows = try Support.query(db, "SELECT 0.1 + 0.2, 1e308 * 10, 3.0")
+            #expect(rows.kinds == [[.decimal, .decimal, .decimal]])
+            #expect(rows.values == [["0.3", "Inf", "3.0"]])
+        }
+    }
+
+    @Test func keepsNullApartFromEmptyText() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (k INTEGER, v TEXT)")
+            try db.execute("INSERT INTO t VALUES (1, ?), (2, ?)", [.text(""), .null])
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["k", "v"])
+            try inserter.insert(Support.record(["3", ""]))
+            try inserter.insert(Support.record(["4", nil]))
+            #expect(try inserter.finish() == 2)
+            try db.commit()
+            let rows = try Support.query(db, "SELECT v IS NULL, v FROM t ORDER BY k")
+            #expect(rows.values == [["0", ""], ["1", nil], ["0", ""], ["1", nil]])
+            #expect(rows.kinds.map { $0[1] } == [.text, .null, .text, .null])
+        }
+    }
+
+    @Test func bulkInsertStreamsManyRowsAndRollbackUndoesThem() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT)")
+            try db.execute("INSERT INTO t VALUES (0, 'kept', NULL)", [])
+            let table = try SQLName(validating: "main.t")
+            let record = RecordBuffer()
+
+            try db.begin()
+            var inserter = try db.bulkInsert(into: table, columns: ["id", "name", "note"])
+            for id in 1...100 {
+                Support.fill(record, ["\(id)", "row \(id)", nil])
+                try inserter.insert(record)
+            }
+            try inserter.finish()
+            try db.rollback()
+            #expect(try Support.query(db, "SELECT count(*) FROM t").values == [["1"]])
+
+            try db.begin()
+            inserter = try db.bulkInsert(into: table, columns: ["id", "name", "note"])
+            for id in 1...50_000 {
+                Support.fill(record, ["\(id)", "row \(id)", id.isMultiple(of: 2) ? "even" : nil])
+                try inserter.insert(record)
+            }
+            #expect(try inserter.finish() == 50_000)
+            try db.commit()
+
+            var count = 0
+            var sum: Int64 = 0
+            try db.query("SELECT id, note FROM t ORDER BY id", [], columns: { _ in }) { row in
+                count += 1
+                sum += row.int64(0) ?? 0
+                #expect(row.kind(0) == .integer)
+            }
+            #expect(count == 50_001)
+            #expect(sum == 50_000 * 50_001 / 2)
+        }
+    }
+
+    @Test func bulkInsertNeedsATransaction() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (a TEXT)")
+            let error = Support.databaseError { _ = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["a"]) }
+            #expect(error?.code == .misuse)
+        }
+    }
+
+    @Test func constraintViolationIsDataError() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            try db.execute("INSERT INTO t VALUES (1, 'a')", [])
+            let error = Support.databaseError { try db.execute("INSERT INTO t VALUES (?, 'b')", [.integer(1)]) }
+            #expect(error?.code == .constraint)
+            #expect(error?.resultCode == 1555)  // SQLITE_CONSTRAINT_PRIMARYKEY
+            #expect(error?.pipelineError.code == .data)
+            #expect(error?.statement == "INSERT INTO t VALUES (?, 'b')")
+
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["id", "v"])
+            try inserter.insert(Support.record(["2", "ok"]))
+            let bulkError = Support.databaseError { try inserter.insert(Support.record(["3", nil])) }
+            #expect(bulkError?.code == .constraint)
+            #expect(bulkError?.message.hasPrefix("row 2:") == true)
+            try db.rollback()
+        }
+    }
+
+    @Test func syntaxErrorIsConfigError() throws {
+        try withDatabase { db throws in
+            let error = Support.databaseError { try db.executeScript("SELEC 1") }
+            #expect(error?.code == .syntax)
+            #expect(error?.pipelineError.code == .config)
+            #expect(error?.message.contains("syntax error") == true)
+            let missing = Support.databaseError { _ = try Support.query(db, "SELECT * FROM nowhere") }
+            #expect(missing?.pipelineError.code == .config)
+        }
+    }
+
+    @Test func executeTakesOneStatement() throws {
+        try withDatabase { db throws in
+            let error = Support.databaseError { try db.execute("SELECT 1; SELECT 2", []) }
+            #expect(error?.code == .misuse)
+            #expect(try db.execute("SELECT 1;", []) == 0)
+        }
+    }
+
+    @Test func busyDatabaseIsLocked() throws {
+        let (directory, path) = Support.temporarySQLitePath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try Support.openSQLite(path)
+        let second = try Support.openSQLite(path)
+        try first.executeScript("CREATE TABLE t (a INTEGER); PRAGMA busy_timeout = 0")
+        try second.executeScript("PRAGMA busy_timeout = 0")
+        try first.begin()
+        let error = Support.databaseError { try second.begin() }
+        #expect(error?.code == .busy)
+        #expect(error?.isTransient == true)
+        #expect(error?.pipelineError.code == .locked)
+        try first.rollback()
+    }
+
+    @Test func tableColumnsInOrder() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (zeta TEXT, alpha INTEGER, \"odd name\" BLOB)")
+            #expect(try db.tableColumns(SQLName(validating: "t")) == ["zeta", "alpha", "odd name"])
+            #expect(try db.tableColumns(SQLName(validating: "main.t")) == ["zeta", "alpha", "odd name"])
+            #expect(try db.tableColumns(SQLName(validating: "missing")) == nil)
+        }
+    }
+
+    @Test func queryWithoutRowsStillReportsColumns() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (a TEXT, b TEXT)")
+            var reported: [String]?
+            try db.export("SELECT a, b FROM t", columns: { reported = $0.map(\.name) }, row: { _ in Issue.record("no rows") })
+            #expect(reported == ["a", "b"])
+        }
+    }
+
+    @Test func nestedQueriesWithTheSameSQL() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2)")
+            var pairs: [[Int64]] = []
+            try db.query("SELECT a FROM t ORDER BY a", [], columns: { _ in }) { outer in
+                let a = outer.int64(0) ?? 0
+                try db.query("SELECT a FROM t ORDER BY a", [], columns: { _ in }) { inner in
+                    pairs.append([a, inner.int64(0) ?? 0])
+                }
+            }
+            #expect(pairs == [[1, 1], [1, 2], [2, 1], [2, 2]])
+        }
+    }
+
+    @Test func closedConnectionIsMisuse() throws {
+        try withDatabase { db throws in
+            db.close()
+            #expect(Support.databaseError { try db.executeScript("SELECT 1") }?.code == .misuse)
+        }
+    }
+}
