@@ -13,6 +13,9 @@ public struct YAMLNode: Sendable {
 
     public var value: Value
     public var location: SourceLocation
+    /// For a scalar whose text stands unchanged on one source line (no escapes, no folding), the column
+    /// where that text starts; lets messages point inside the scalar, e.g. at a `${`.
+    public var verbatimColumn: Int? = nil
 
     public init(_ value: Value, at location: SourceLocation) {
         self.value = value

@@ -1,0 +1,195 @@
+/// Walks one pipeline file's tree, collecting every problem instead of stopping at the first.
+struct PipelineFileReader {
+    struct Entry {
+        var name: String
+        var key: YAMLNode
+        var value: YAMLNode
+    }
+
+    static let topLevelKeys = ["name", "description", "params", "database", "stages"]
+    static let defaultDatabase = "sqlite:var/store.db"
+
+    let file: String
+    let baseDirectory: String
+    let catalog: [String: StageDescriptor]
+    let kindNames: [String]
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String, baseDirectory: String, catalog: [StageDescriptor]) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+        self.catalog = Dictionary(catalog.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.kindNames = catalog.map(\.name)
+    }
+
+    mutating func report(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    /// Nil when anything in the file is wrong; `diagnostics` then says what.
+    mutating func readPipeline(
+        _ root: YAMLNode, overrides: [(name: String, value: String)], environment: [String: String]
+    ) -> Pipeline? {
+        guard case .mapping(let pairs) = root.value else {
+            report(root.location, "a pipeline file must be a mapping with 'name' and 'stages', found \(root.kindDescription)")
+            return nil
+        }
+        let fields = entries(of: pairs, allowed: Self.topLevelKeys, place: "")
+        let name = requiredName(fields["name"], missingAt: root.location)
+        let params = readParams(
+            fields["params"], overrides: overrides, environment: environment,
+            overridesLocation: fields["params"]?.key.location ?? root.location)
+        let interpolator = Interpolator(
+            params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
+            environment: environment)
+        let description = fields["description"].flatMap { optionalText($0, interpolator) }
+        let database = readDatabase(fields["database"], interpolator)
+        let stages = readStages(fields["stages"], missingAt: root.location, interpolator)
+        guard diagnostics.isEmpty, let name, let database, let stages else { return nil }
+        return Pipeline(
+            name: name, description: description, file: file, baseDirectory: baseDirectory, params: params,
+            database: database, stages: stages)
+    }
+
+    // MARK: - Reading values
+
+    /// The entries of a mapping by key; the first of duplicate keys wins (the parser reports the others).
+    /// `place` completes "unknown key 'x'", e.g. " in stage 'load'".
+    mutating func entries(of pairs: [(key: YAMLNode, value: YAMLNode)], allowed: [String], place: String)
+        -> [String: Entry]
+    {
+        var result: [String: Entry] = [:]
+        for (key, value) in pairs {
+            guard let name = key.scalarText else {
+                report(key.location, "keys must be scalars, found \(key.kindDescription)")
+                continue
+            }
+            guard allowed.contains(name) else {
+                report(key.location, "unknown key '\(name)'\(place)" + Suggestion.hint(for: name, among: allowed))
+                continue
+            }
+            if result[name] == nil { result[name] = Entry(name: name, key: key, value: value) }
+        }
+        return result
+    }
+
+    /// The scalar text as written (a `yes` stays "yes"), or nil after reporting a mapping or sequence.
+    mutating func text(_ entry: Entry) -> String? {
+        guard let text = entry.value.scalarText else {
+            report(entry.value.location, "'\(entry.name)' must be a string, found \(entry.value.kindDescription)")
+            return nil
+        }
+        return text
+    }
+
+    /// A required name-like value: present, a scalar, not empty and made of `allowedPunctuation`, letters
+    /// and digits.
+    mutating func requiredWord(
+        _ entry: Entry?, missing: (String, SourceLocation), allowedPunctuation: Set<Character>, what: String
+    ) -> String? {
+        guard let entry else {
+            report(missing.1, missing.0)
+            return nil
+        }
+        guard let text = text(entry) else { return nil }
+        guard !text.isEmpty else {
+            report(entry.value.location, "'\(entry.name)' must not be empty")
+            return nil
+        }
+        guard text.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || allowedPunctuation.contains($0) }) else {
+            let punctuation = allowedPunctuation.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            report(entry.value.location, "invalid \(what) '\(text)': use letters, digits and \(punctuation)")
+            return nil
+        }
+        return text
+    }
+
+    private mutating func requiredName(_ entry: Entry?, missingAt location: SourceLocation) -> String? {
+        requiredWord(
+            entry, missing: ("missing required key 'name'", location), allowedPunctuation: ["_", ".", "-"],
+            what: "pipeline name")
+    }
+
+    /// An optional string with `${...}` substituted; nil when absent, null or wrong.
+    mutating func optionalText(_ entry: Entry, _ interpolator: Interpolator) -> String? {
+        guard !entry.value.isNull else { return nil }
+        return interpolatedText(entry, interpolator)
+    }
+
+    /// Nil when the value is not a scalar or a reference in it cannot be resolved.
+    mutating func interpolatedText(_ entry: Entry, _ interpolator: Interpolator) -> String? {
+        guard text(entry) != nil else { return nil }
+        let (node, problems) = interpolator.substitute(entry.value)
+        diagnostics += problems
+        return problems.isEmpty ? node.scalarText : nil
+    }
+
+    // MARK: - Params and database
+
+    /// Declared params in order, with overrides applied; file values are substituted against the environment.
+    private mutating func readParams(
+        _ entry: Entry?, overrides: [(name: String, value: String)], environment: [String: String],
+        overridesLocation: SourceLocation
+    ) -> [(name: String, value: String)] {
+        var declared: [(name: String, node: YAMLNode)] = []
+        if let entry, !entry.value.isNull {
+            if case .mapping(let pairs) = entry.value.value {
+                for (key, value) in pairs {
+                    guard let name = key.scalarText else {
+                        report(key.location, "param names must be scalars, found \(key.kindDescription)")
+                        continue
+                    }
+                    guard !declared.contains(where: { $0.name == name }) else { continue }
+                    guard Interpolator.isValidName(name) else {
+                        report(key.location, "invalid param name '\(name)': use letters, digits and '_', not starting with a digit")
+                        continue
+                    }
+                    guard value.scalarText != nil else {
+                        report(value.location, "param '\(name)' must be a string, found \(value.kindDescription)")
+                        continue
+                    }
+                    declared.append((name, value))
+                }
+            } else {
+                report(entry.value.location, "'params' must be a mapping of names to values, found \(entry.value.kindDescription)")
+            }
+        }
+
+        var overridden: [String: String] = [:]
+        let names = declared.map(\.name)
+        for (name, value) in overrides {
+            guard names.contains(name) else {
+                let declaredList = names.isEmpty ? "this pipeline declares no params" : "declared: \(names.joined(separator: ", "))"
+                report(
+                    overridesLocation,
+                    "unknown param '\(name)' given with --param" + Suggestion.hint(for: name, among: names) + "; \(declaredList)")
+                continue
+            }
+            overridden[name] = value
+        }
+
+        let environmentOnly = Interpolator(environment: environment)
+        return declared.map { name, node in
+            if let value = overridden[name] { return (name, value) }
+            let (substituted, problems) = environmentOnly.substitute(node)
+            diagnostics += problems
+            return (name, substituted.scalarText ?? "")
+        }
+    }
+
+    private mutating func readDatabase(_ entry: Entry?, _ interpolator: Interpolator) -> DatabaseLocator? {
+        var text = Self.defaultDatabase
+        var location = SourceLocation(file: file, line: 1, column: 1)
+        if let entry, !entry.value.isNull {
+            guard let substituted = interpolatedText(entry, interpolator) else { return nil }
+            text = substituted
+            location = entry.value.location
+        }
+        do {
+            return try DatabaseLocator.parse(text, relativeTo: baseDirectory)
+        } catch {
+            report(location, error.message)
+            return nil
+        }
+    }
+}
