@@ -8,6 +8,11 @@ public struct SQLName: Hashable, Sendable, CustomStringConvertible {
 
     public static let maximumLength = 63
 
+    /// Stands in for a required name before a pipeline file's value is bound.
+    public static let unset = SQLName(parts: ["unset"])
+
+    private init(parts: [String]) { self.parts = parts }
+
     public init(validating text: String) throws(SQLNameError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard (1...2).contains(parts.count) else { throw SQLNameError(text: text, reason: "use name or schema.name") }

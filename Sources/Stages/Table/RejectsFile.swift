@@ -1,0 +1,40 @@
+import Foundation
+import Pipelines
+
+/// The list of rejected rows (`line,column,reason`), written atomically; created on the first reject.
+/// A run without rejects removes the list a previous run left.
+final class RejectsFile {
+    let path: String
+    private var output: AtomicOutputFile?
+    private var writer: CSVWriter?
+
+    init(path: String) { self.path = path }
+
+    func add(_ problem: RowError) throws {
+        if writer == nil {
+            let output = try AtomicOutputFile(path: path)
+            let writer = CSVWriter(output: output)
+            try writer.writeHeader(["line", "column", "reason"])
+            self.output = output
+            self.writer = writer
+        }
+        try writer?.writeRow([String(problem.line), String(problem.column), problem.reason])
+    }
+
+    /// Puts the list in place, or removes a stale one when there were no rejects.
+    func finish() throws {
+        guard let output, let writer else {
+            guard FileManager.default.fileExists(atPath: path) else { return }
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw PipelineError(.io, "cannot remove the stale rejects file \(path)", cause: error)
+            }
+            return
+        }
+        try writer.flush()
+        try output.commit()
+        self.output = nil
+        self.writer = nil
+    }
+}
