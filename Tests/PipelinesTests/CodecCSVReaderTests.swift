@@ -86,6 +86,31 @@ import Pipelines
         }
     }
 
+    @Test func openQuoteCannotGrowTheBufferPastTheLimit() throws {
+        let path = folder.file("a.csv", "a\n\"" + String(repeating: "x\n", count: 200))
+        let reader = CSVReader(input: try InputFile(path: path, bufferSize: 32))
+        reader.maximumRecordBytes = 100
+        let record = RecordBuffer()
+        #expect(try reader.next(into: record)?.isValid == true)
+        do {
+            _ = try reader.next(into: record)
+            Issue.record("expected an error")
+        } catch let error as PipelineError {
+            #expect(error.code == .data)
+            #expect(error.location?.line == 2)
+        }
+    }
+
+    @Test func loneCarriageReturnIsDataAndBlankLinesCanBeKept() throws {
+        let path = folder.file("a.csv", "a\rb,c\n\nx,\"\"\n")
+        #expect(try readAllCSV(path).map(\.fields) == [["a\rb", "c"], ["x", ""]])
+        let reader = CSVReader(input: try InputFile(path: path), skipsBlankLines: false)
+        let record = RecordBuffer()
+        var lines: [[String?]] = []
+        while try reader.next(into: record) != nil { lines.append(fields(of: record)) }
+        #expect(lines == [["a\rb", "c"], [nil], ["x", ""]])
+    }
+
     @Test func otherDelimiter() throws {
         let path = folder.file("a.tsv", "a\tb\n1,5\t\n")
         #expect(try readAllCSV(path, delimiter: 0x09).map(\.fields) == [["a", "b"], ["1,5", nil]])

@@ -89,6 +89,12 @@ import Pipelines
         #expect(throws: PipelineError.self) { try reader.keysOfNextObject() }
     }
 
+    @Test func lineLengthIsLimited() throws {
+        let reader = JSONLReader(input: try InputFile(path: folder.file("a.jsonl", String(repeating: " ", count: 500)), bufferSize: 32))
+        reader.maximumLineBytes = 100
+        #expect(throws: PipelineError.self) { try reader.next(into: RecordBuffer()) }
+    }
+
     @Test func longLinesAcrossSmallBuffers() throws {
         var text = ""
         for row in 0..<200 { text += "{\"id\": \(row), \"text\": \"\(String(repeating: "é", count: row))\"}\n" }

@@ -10,8 +10,11 @@ public final class CSVReader {
     public let delimiter: UInt8
     public let skipsBlankLines: Bool
     /// The line the next record starts at.
-    public private(set) var nextLine = 1
+    public var nextLine: Int { lineCounter }
+    private var lineCounter = 1
     private var checkedByteOrderMark = false
+    /// A record may not be longer, so that a quote left open cannot pull the whole file into memory.
+    public var maximumRecordBytes = 256 << 20
 
     public var path: String { input.path }
 
@@ -28,7 +31,8 @@ public final class CSVReader {
         self.skipsBlankLines = skipsBlankLines
     }
 
-    /// Reads the next record into `record` (cleared first). Nil at the end of the input.
+    /// Reads the next record into `record` (cleared first). Nil at the end of the input. When the status
+    /// holds an error, the record's fields are incomplete and should not be used.
     public func next(into record: RecordBuffer) throws -> RecordStatus? {
         if !checkedByteOrderMark { try skipByteOrderMark() }
         while true {
@@ -40,12 +44,17 @@ public final class CSVReader {
             }
             // A record that runs past the buffered bytes is parsed again from its start after refilling.
             guard let parsed = parse(window, atEndOfFile: input.reachedEndOfFile, into: record) else {
+                if window.count >= maximumRecordBytes {
+                    throw PipelineError(
+                        .data, "record longer than \(maximumRecordBytes) bytes (is a quote left open?)",
+                        location: SourceLocation(file: path, line: nextLine, column: 1))
+                }
                 try input.fillMore()
                 continue
             }
             input.consume(parsed.consumed)
             let line = nextLine
-            nextLine += parsed.lineBreaks
+            lineCounter += parsed.lineBreaks
             if parsed.isBlank && skipsBlankLines { continue }
             let error = parsed.problem.map { RowError(line: line, column: $0.column, reason: $0.reason.rawValue) }
             return RecordStatus(line: line, error: error)

@@ -2,11 +2,13 @@
 /// nothing and the empty string as `""`. Fields are quoted only when they must be: they contain the
 /// delimiter, a quote, CR or LF, are empty, start or end with a space or tab, or are exactly `\.`
 /// (PostgreSQL's end-of-data marker). Binary values are written as PostgreSQL bytea hex: `\x0a1b`.
+/// A one-column row holding NULL becomes an empty line: read such files with `skipsBlankLines: false`.
 public final class CSVWriter {
     public let output: OutputFile
     public let delimiter: UInt8
     public let usesCRLF: Bool
-    public private(set) var rowsWritten: Int64 = 0
+    public var rowsWritten: Int64 { rowCount }
+    private var rowCount: Int64 = 0
 
     public init(output: OutputFile, delimiter: UInt8 = UInt8(ascii: ","), usesCRLF: Bool = false) {
         precondition(
@@ -24,7 +26,7 @@ public final class CSVWriter {
 
     public func writeRow(_ fields: [String?]) throws {
         try writeFields(fields)
-        rowsWritten += 1
+        rowCount += 1
     }
 
     public func writeRecord(_ record: RecordBuffer) throws {
@@ -33,7 +35,7 @@ public final class CSVWriter {
             try writeField(record.field(index))
         }
         try endLine()
-        rowsWritten += 1
+        rowCount += 1
     }
 
     public func writeRow(_ row: some RowView) throws {
@@ -49,7 +51,7 @@ public final class CSVWriter {
             }
         }
         try endLine()
-        rowsWritten += 1
+        rowCount += 1
     }
 
     /// Writes everything buffered to the file.

@@ -16,7 +16,9 @@ public final class InputFile {
     /// The size in bytes when the input is a regular file (nil for pipes), for progress and ETA.
     public let fileSize: Int64?
     /// Bytes read from the file so far (some may still sit unparsed in the buffer).
-    public private(set) var bytesRead: Int64 = 0
+    public var bytesRead: Int64 { readCount }
+    // Stored properties are private: public ones would cost a dynamic exclusivity check per access.
+    private var readCount: Int64 = 0
 
     private var descriptor: Int32
     private let closesDescriptor: Bool
@@ -25,7 +27,8 @@ public final class InputFile {
     private var start = 0
     private var end = 0
     /// True once `read` returned 0.
-    public private(set) var reachedEndOfFile = false
+    public var reachedEndOfFile: Bool { endReached }
+    private var endReached = false
 
     public init(path: String, bufferSize: Int = 1 << 20) throws {
         var descriptor: Int32
@@ -81,7 +84,7 @@ public final class InputFile {
     }
 
     /// True when everything has been read and consumed.
-    public var isAtEnd: Bool { reachedEndOfFile && start == end }
+    public var isAtEnd: Bool { endReached && start == end }
 
     @inline(__always)
     public func consume(_ count: Int) {
@@ -93,7 +96,7 @@ public final class InputFile {
     /// buffer is full or the file ends. Returns false when no new bytes came: the end of the file.
     @discardableResult
     public func fillMore() throws -> Bool {
-        if reachedEndOfFile { return false }
+        if endReached { return false }
         let pending = end - start
         if pending == capacity {
             capacity *= 2
@@ -114,11 +117,11 @@ public final class InputFile {
                 throw FileSupport.ioError("read", path)
             }
             if count == 0 {
-                reachedEndOfFile = true
+                endReached = true
                 break
             }
             end += count
-            bytesRead += Int64(count)
+            readCount += Int64(count)
         }
         return end > before
     }

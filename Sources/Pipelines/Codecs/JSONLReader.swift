@@ -15,7 +15,8 @@
 public final class JSONLReader {
     public let input: InputFile
     /// The line the next object is read from.
-    public private(set) var nextLine = 1
+    public var nextLine: Int { lineCounter }
+    private var lineCounter = 1
     private var checkedByteOrderMark = false
     private var columnNames: [[UInt8]] = []
     private var columnIndexByName: [String: Int] = [:]
@@ -24,10 +25,13 @@ public final class JSONLReader {
     private var valueFieldOfColumn: [Int] = []
     private let values = RecordBuffer()
     private let key = RecordBuffer(capacity: 256)
+    /// A line may not be longer, so that a file without line breaks cannot pull itself into memory.
+    public var maximumLineBytes = 256 << 20
 
     public var path: String { input.path }
 
-    /// Without `columns`, the keys of the first object (in its order) become the columns.
+    /// Without `columns`, the keys of the first object (in its order) become the columns; then a broken
+    /// first line is thrown as a `.data` error rather than reported as a row error.
     public convenience init(path: String, columns: [String]? = nil) throws {
         try self.init(input: InputFile(path: path), columns: columns)
     }
@@ -72,17 +76,22 @@ public final class JSONLReader {
         return keys
     }
 
-    /// Reads the next object into `record` (cleared first). Nil at the end of the input.
+    /// Reads the next object into `record` (cleared first, left empty when the status holds an error).
+    /// Nil at the end of the input.
     public func next(into record: RecordBuffer) throws -> RecordStatus? {
         if !columnsAreSet, let keys = try keysOfNextObject() { columns = keys }
         guard let (line, consumed) = try nextNonBlankLine(), var parser = JSONLineParser(line) else { return nil }
         let lineNumber = nextLine
         defer {
             input.consume(consumed)
-            nextLine += 1
+            lineCounter += 1
         }
         record.removeAll()
         values.removeAll()
+        // Worked on as a local: mutating a stored array inside the closure costs exclusivity checks.
+        var valueFieldOfColumn: [Int] = []
+        swap(&valueFieldOfColumn, &self.valueFieldOfColumn)
+        defer { swap(&valueFieldOfColumn, &self.valueFieldOfColumn) }
         for column in valueFieldOfColumn.indices { valueFieldOfColumn[column] = -1 }
         do {
             try parseObject(&parser) { (parser: inout JSONLineParser, keyStart: Int) throws(JSONProblem) in
@@ -187,6 +196,11 @@ public final class JSONLReader {
                 lineLength = window.count
                 consumed = lineLength
             } else {
+                if window.count >= maximumLineBytes {
+                    throw PipelineError(
+                        .data, "line longer than \(maximumLineBytes) bytes",
+                        location: SourceLocation(file: path, line: nextLine, column: 1))
+                }
                 searchedBytes = window.count
                 try input.fillMore()
                 continue
@@ -195,7 +209,7 @@ public final class JSONLReader {
             let line = UnsafeRawBufferPointer(rebasing: window[0..<lineLength])
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 input.consume(consumed)
-                nextLine += 1
+                lineCounter += 1
                 searchedBytes = 0
                 continue
             }

@@ -5,7 +5,8 @@
 public final class JSONLWriter {
     public let output: OutputFile
     public let columns: [ColumnInfo]
-    public private(set) var rowsWritten: Int64 = 0
+    public var rowsWritten: Int64 { rowCount }
+    private var rowCount: Int64 = 0
     /// `{"first":` and `,"next":` for each column, encoded once.
     private let memberPrefixes: [[UInt8]]
 
@@ -23,7 +24,11 @@ public final class JSONLWriter {
     public func writeRow(_ row: some RowView) throws {
         for column in memberPrefixes.indices {
             try output.write(memberPrefixes[column])
-            let kind = column < row.columnCount ? row.kind(column) : .null
+            guard column < row.columnCount else {
+                try writeValue(nil, kind: .null)
+                continue
+            }
+            let kind = row.kind(column)
             try row.withBytes(column) { bytes in try writeValue(bytes, kind: kind) }
         }
         try endRow()
@@ -44,7 +49,7 @@ public final class JSONLWriter {
         if memberPrefixes.isEmpty { try output.writeByte(UInt8(ascii: "{")) }
         try output.writeByte(UInt8(ascii: "}"))
         try output.writeByte(UInt8(ascii: "\n"))
-        rowsWritten += 1
+        rowCount += 1
     }
 
     private func writeValue(_ bytes: UnsafeRawBufferPointer?, kind: ValueKind) throws {

@@ -13,9 +13,11 @@ public class OutputFile {
     public let writtenPath: String
     /// The file's length so far, including bytes still in the buffer (when appending or resuming, counting
     /// what the file already held). A checkpoint records it after `sync()` to `truncate(to:)` on resume.
-    public private(set) var bytesWritten: Int64
+    public var bytesWritten: Int64 { length }
 
-    var descriptor: Int32
+    // Stored properties are private: public ones would cost a dynamic exclusivity check per access.
+    private var length: Int64
+    private var descriptor: Int32
     private let closesDescriptor: Bool
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
@@ -39,7 +41,7 @@ public class OutputFile {
         self.descriptor = descriptor
         writtenPath = path
         closesDescriptor = closes
-        bytesWritten = alreadyWritten
+        length = alreadyWritten
         capacity = max(bufferSize, 64)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
     }
@@ -72,13 +74,13 @@ public class OutputFile {
             if count >= capacity {
                 try ensureOpen()
                 try FileSupport.writeAll(descriptor, bytes, path: writtenPath)
-                bytesWritten += Int64(count)
+                length += Int64(count)
                 return
             }
         }
         (buffer + used).copyMemory(from: source, byteCount: count)
         used += count
-        bytesWritten += Int64(count)
+        length += Int64(count)
     }
 
     @inline(__always)
@@ -86,7 +88,7 @@ public class OutputFile {
         if used == capacity { try flush() }
         buffer.storeBytes(of: byte, toByteOffset: used, as: UInt8.self)
         used += 1
-        bytesWritten += 1
+        length += 1
     }
 
     public final func write(_ text: String) throws {
@@ -132,7 +134,7 @@ public class OutputFile {
         try ensureOpen()
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw FileSupport.ioError("truncate", writtenPath) }
         guard lseek(descriptor, off_t(length), SEEK_SET) >= 0 else { throw FileSupport.ioError("seek in", writtenPath) }
-        bytesWritten = length
+        self.length = length
     }
 
     private func ensureOpen() throws {
