@@ -1,0 +1,257 @@
+/// A streaming RFC 4180 reader that follows PostgreSQL's `COPY ... CSV` conventions: an unquoted empty
+/// field is NULL, a quoted empty field (`""`) is the empty string.
+///
+/// Records end at LF or CRLF; a lone CR is data. A UTF-8 byte order mark at the start is skipped. Blank
+/// lines are skipped unless `skipsBlankLines` is false (then they are one NULL field). Broken records
+/// (invalid UTF-8, stray quotes, a quote left open at the end of the file) come back with a `RowError`
+/// and reading carries on with the next record. Checking the field count is the caller's job.
+public final class CSVReader {
+    public let input: InputFile
+    public let delimiter: UInt8
+    public let skipsBlankLines: Bool
+    /// The line the next record starts at.
+    public var nextLine: Int { lineCounter }
+    private var lineCounter = 1
+    private var checkedByteOrderMark = false
+    /// A record may not be longer, so that a quote left open cannot pull the whole file into memory.
+    public var maximumRecordBytes = 256 << 20
+
+    public var path: String { input.path }
+
+    public convenience init(path: String, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true) throws {
+        try self.init(input: InputFile(path: path), delimiter: delimiter, skipsBlankLines: skipsBlankLines)
+    }
+
+    public init(input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true) {
+        precondition(
+            delimiter != Self.quote && delimiter != Self.lineFeed && delimiter != Self.carriageReturn,
+            "the CSV delimiter cannot be a quote or a line break")
+        self.input = input
+        self.delimiter = delimiter
+        self.skipsBlankLines = skipsBlankLines
+    }
+
+    /// Reads the next record into `record` (cleared first). Nil at the end of the input. When the status
+    /// holds an error, the record's fields are incomplete and should not be used.
+    public func next(into record: RecordBuffer) throws -> RecordStatus? {
+        if !checkedByteOrderMark { try skipByteOrderMark() }
+        while true {
+            let window = input.available
+            if window.isEmpty {
+                if input.reachedEndOfFile { return nil }
+                try input.fillMore()
+                continue
+            }
+            // A record that runs past the buffered bytes is parsed again from its start after refilling.
+            guard let parsed = parse(window, atEndOfFile: input.reachedEndOfFile, into: record) else {
+                if window.count >= maximumRecordBytes {
+                    throw PipelineError(
+                        .data, "record longer than \(maximumRecordBytes) bytes (is a quote left open?)",
+                        location: SourceLocation(file: path, line: nextLine, column: 1))
+                }
+                try input.fillMore()
+                continue
+            }
+            input.consume(parsed.consumed)
+            let line = nextLine
+            lineCounter += parsed.lineBreaks
+            if parsed.isBlank && skipsBlankLines { continue }
+            let error = parsed.problem.map { RowError(line: line, column: $0.column, reason: $0.reason.rawValue) }
+            return RecordStatus(line: line, error: error)
+        }
+    }
+
+    /// Reads the first record as column names: it must exist, be valid, and hold distinct non-empty names.
+    public func readHeader() throws -> [String] {
+        let record = RecordBuffer()
+        guard let status = try next(into: record) else {
+            throw PipelineError(.data, "\(path): the file is empty, expected a header line")
+        }
+        func headerError(_ reason: String, column: Int) -> PipelineError {
+            PipelineError(
+                .data, "invalid CSV header: \(reason)",
+                location: SourceLocation(file: path, line: status.line, column: column))
+        }
+        if let error = status.error { throw headerError(error.reason, column: error.column) }
+        var names: [String] = []
+        var seen: Set<String> = []
+        for index in 0..<record.count {
+            let name = record.string(index) ?? ""
+            if name.isEmpty { throw headerError("column \(index + 1) has no name", column: index + 1) }
+            if !seen.insert(name).inserted {
+                throw headerError("column name '\(name)' appears twice", column: index + 1)
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    // MARK: - Parsing
+
+    static let quote = UInt8(ascii: "\"")
+    static let lineFeed = UInt8(ascii: "\n")
+    static let carriageReturn = UInt8(ascii: "\r")
+
+    enum Problem: String {
+        case invalidUTF8 = "invalid UTF-8"
+        case quoteInUnquotedField = "quote inside an unquoted field"
+        case textAfterClosingQuote = "characters after a closing quote"
+        case unterminatedQuote = "quoted field not closed before the end of the file"
+    }
+
+    struct ParsedRecord {
+        var consumed: Int
+        var lineBreaks: Int
+        var isBlank: Bool
+        var problem: (column: Int, reason: Problem)?
+    }
+
+    private func skipByteOrderMark() throws {
+        while input.available.count < 3 && !input.reachedEndOfFile { try input.fillMore() }
+        let bytes = input.available
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { input.consume(3) }
+        checkedByteOrderMark = true
+    }
+
+    /// Parses one record at the start of `window`; nil when it may continue past the window's end.
+    private func parse(_ window: UnsafeRawBufferPointer, atEndOfFile: Bool, into record: RecordBuffer)
+        -> ParsedRecord?
+    {
+        record.removeAll()
+        guard let base = window.baseAddress else { return nil }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        let count = window.count
+        let delimiter = self.delimiter
+        let quote = Self.quote, lineFeed = Self.lineFeed, carriageReturn = Self.carriageReturn
+        var index = 0
+        var column = 1
+        var lineBreaks = 0
+        var problem: (column: Int, reason: Problem)?
+
+        @inline(__always) func span(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: bytes + start, count: end - start)
+        }
+
+        fields: while true {
+            // After a bad closing quote the rest of the field is skipped like unquoted data.
+            var skippingField = false
+            if index < count && bytes[index] == quote {
+                index += 1
+                var segmentStart = index
+                while true {
+                    while index < count {
+                        let byte = bytes[index]
+                        if byte == quote { break }
+                        if byte == lineFeed { lineBreaks += 1 }
+                        index += 1
+                    }
+                    if index == count {
+                        guard atEndOfFile else { return nil }
+                        record.appendBytes(span(segmentStart, index))
+                        record.endField()
+                        problem = problem ?? (column, .unterminatedQuote)
+                        break fields
+                    }
+                    record.appendBytes(span(segmentStart, index))
+                    if index + 1 == count && !atEndOfFile { return nil }
+                    if index + 1 < count && bytes[index + 1] == quote {
+                        record.appendByte(quote)
+                        index += 2
+                        segmentStart = index
+                        continue
+                    }
+                    index += 1
+                    break
+                }
+                record.endField()
+                if index == count {
+                    guard atEndOfFile else { return nil }
+                    break fields
+                }
+                let byte = bytes[index]
+                if byte == delimiter {
+                    index += 1
+                    column += 1
+                    continue fields
+                }
+                if byte == lineFeed {
+                    index += 1
+                    lineBreaks += 1
+                    break fields
+                }
+                if byte == carriageReturn {
+                    if index + 1 == count && !atEndOfFile { return nil }
+                    if index + 1 < count && bytes[index + 1] == lineFeed {
+                        index += 2
+                        lineBreaks += 1
+                        break fields
+                    }
+                }
+                problem = problem ?? (column, .textAfterClosingQuote)
+                skippingField = true
+            }
+
+            let fieldStart = index
+            while true {
+                while index < count {
+                    let byte = bytes[index]
+                    if byte == delimiter { break }
+                    if byte <= quote && (byte == quote || byte == lineFeed || byte == carriageReturn) { break }
+                    index += 1
+                }
+                if index == count {
+                    guard atEndOfFile else { return nil }
+                    if !skippingField { Self.endUnquotedField(span(fieldStart, index), record) }
+                    break fields
+                }
+                let byte = bytes[index]
+                if byte == quote {
+                    problem = problem ?? (column, .quoteInUnquotedField)
+                    index += 1
+                    continue
+                }
+                if byte == carriageReturn {
+                    if index + 1 == count && !atEndOfFile { return nil }
+                    guard index + 1 < count && bytes[index + 1] == lineFeed else {
+                        index += 1
+                        continue
+                    }
+                    if !skippingField { Self.endUnquotedField(span(fieldStart, index), record) }
+                    index += 2
+                    lineBreaks += 1
+                    break fields
+                }
+                if !skippingField { Self.endUnquotedField(span(fieldStart, index), record) }
+                index += 1
+                if byte == delimiter {
+                    column += 1
+                    continue fields
+                }
+                lineBreaks += 1
+                break fields
+            }
+        }
+
+        if problem == nil && !UTF8Validation.isASCII(record.allBytes) {
+            // Per field, so that a sequence split by a delimiter is not mistaken for a valid one.
+            for field in 0..<record.count {
+                if let bytes = record.field(field), !UTF8Validation.isValid(bytes) {
+                    problem = (field + 1, .invalidUTF8)
+                    break
+                }
+            }
+        }
+        let isBlank = problem == nil && record.count == 1 && record.isNull(0)
+        return ParsedRecord(consumed: index, lineBreaks: lineBreaks, isBlank: isBlank, problem: problem)
+    }
+
+    @inline(__always)
+    private static func endUnquotedField(_ bytes: UnsafeRawBufferPointer, _ record: RecordBuffer) {
+        if bytes.isEmpty {
+            record.appendNull()
+        } else {
+            record.appendBytes(bytes)
+            record.endField()
+        }
+    }
+}

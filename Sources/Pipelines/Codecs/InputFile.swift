@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A file read through one large buffer. Parsers look at `available`, `consume` what they used, and
+/// call `fillMore()` when a record runs past the end of the buffered bytes.
+///
+/// The buffer only grows when a single record is larger than it, so memory follows the longest
+/// record, not the file size.
+public final class InputFile {
+    public let path: String
+    /// The size in bytes when the input is a regular file (nil for pipes), for progress and ETA.
+    public let fileSize: Int64?
+    /// Bytes read from the file so far (some may still sit unparsed in the buffer).
+    public var bytesRead: Int64 { readCount }
+    // Stored properties are private: public ones would cost a dynamic exclusivity check per access.
+    private var readCount: Int64 = 0
+
+    private var descriptor: Int32
+    private let closesDescriptor: Bool
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var start = 0
+    private var end = 0
+    /// True once `read` returned 0.
+    public var reachedEndOfFile: Bool { endReached }
+    private var endReached = false
+
+    public init(path: String, bufferSize: Int = 1 << 20) throws {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        } while descriptor < 0 && errno == EINTR
+        guard descriptor >= 0 else {
+            if errno == ENOENT { throw PipelineError(.noInput, "no such file: \(path)") }
+            throw FileSupport.ioError("open", path)
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let error = FileSupport.ioError("inspect", path)
+            FileSupport.closeDescriptor(descriptor)
+            throw error
+        }
+        if status.st_mode & S_IFMT == S_IFDIR {
+            FileSupport.closeDescriptor(descriptor)
+            throw PipelineError(.io, "cannot read \(path): it is a folder")
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.closesDescriptor = true
+        self.fileSize = status.st_mode & S_IFMT == S_IFREG ? Int64(status.st_size) : nil
+        capacity = max(bufferSize, 16)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+    }
+
+    /// Reads an already open descriptor (e.g. standard input, `0`); it is not closed by this object.
+    public init(descriptor: Int32, name: String, bufferSize: Int = 1 << 20) {
+        path = name
+        self.descriptor = descriptor
+        closesDescriptor = false
+        fileSize = nil
+        capacity = max(bufferSize, 16)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit {
+        close()
+        buffer.deallocate()
+    }
+
+    public func close() {
+        if closesDescriptor && descriptor >= 0 { FileSupport.closeDescriptor(descriptor) }
+        descriptor = -1
+    }
+
+    /// The bytes read but not yet consumed. Invalidated by `fillMore()`.
+    @inline(__always)
+    public var available: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: buffer + start, count: end - start)
+    }
+
+    /// True when everything has been read and consumed.
+    public var isAtEnd: Bool { endReached && start == end }
+
+    @inline(__always)
+    public func consume(_ count: Int) {
+        precondition(count >= 0 && count <= end - start, "consumed more than available")
+        start += count
+    }
+
+    /// Moves the unconsumed bytes to the front (growing the buffer when they fill it) and reads until the
+    /// buffer is full or the file ends. Returns false when no new bytes came: the end of the file.
+    @discardableResult
+    public func fillMore() throws -> Bool {
+        if endReached { return false }
+        let pending = end - start
+        if pending == capacity {
+            capacity *= 2
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+            grown.copyMemory(from: buffer + start, byteCount: pending)
+            buffer.deallocate()
+            buffer = grown
+        } else if start > 0 {
+            memmove(buffer, buffer + start, pending)
+        }
+        start = 0
+        end = pending
+        let before = end
+        while end < capacity {
+            let count = FileSupport.readSome(descriptor, buffer + end, capacity - end)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileSupport.ioError("read", path)
+            }
+            if count == 0 {
+                endReached = true
+                break
+            }
+            end += count
+            readCount += Int64(count)
+        }
+        return end > before
+    }
+
+    /// Copies up to `destination.count` bytes out; returns 0 only at the end of the file.
+    public func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        if start == end { try fillMore() }
+        let count = min(destination.count, end - start)
+        if count > 0, let target = destination.baseAddress {
+            target.copyMemory(from: buffer + start, byteCount: count)
+            start += count
+        }
+        return count
+    }
+}

@@ -1,0 +1,103 @@
+import Testing
+import Pipelines
+
+@Suite struct CodecFileTests {
+    let folder = CodecTemporaryFolder()
+
+    @Test func atomicFileIsInvisibleUntilCommit() throws {
+        let path = folder.path + "/sub/dir/out.csv"
+        let file = try AtomicOutputFile(path: path)
+        try file.write("hello\n")
+        try file.flush()
+        #expect(!folder.exists("sub/dir/out.csv"))
+        #expect(file.temporaryPath.hasPrefix(folder.path + "/sub/dir/.out.csv.tmp-"))
+        #expect(folder.names() == ["sub"])
+        try file.commit()
+        #expect(folder.contents("sub/dir/out.csv") == "hello\n")
+        #expect(file.bytesWritten == 6)
+    }
+
+    @Test func commitReplacesAnExistingFile() throws {
+        _ = folder.file("out.txt", "old")
+        let file = try AtomicOutputFile(path: folder.path + "/out.txt")
+        try file.write("new")
+        #expect(folder.contents("out.txt") == "old")
+        try file.commit()
+        #expect(folder.contents("out.txt") == "new")
+        #expect(folder.names() == ["out.txt"])
+    }
+
+    @Test func discardAndDeinitLeaveNothing() throws {
+        let discarded = try AtomicOutputFile(path: folder.path + "/a.txt")
+        try discarded.write("x")
+        try discarded.flush()
+        discarded.discard()
+        #expect(folder.names().isEmpty)
+        do {
+            let forgotten = try AtomicOutputFile(path: folder.path + "/b.txt")
+            try forgotten.write("y")
+            try forgotten.flush()
+            #expect(folder.names().count == 1)
+        }
+        #expect(folder.names().isEmpty)
+    }
+
+    @Test func resumeCutsBackToTheCommittedLength() throws {
+        let path = folder.path + "/out.txt"
+        let first = try AtomicOutputFile(path: path)
+        try first.write("kept|")
+        try first.sync()
+        let committed = first.bytesWritten
+        try first.write("lost after the checkpoint")
+        try first.flush()
+        let temporary = first.temporaryPath
+        let copy = folder.path + "/copy.tmp"
+        try copyFile(temporary, to: copy)  // the earlier run's temporary file, as a crash would leave it
+        first.discard()
+        let resumed = try AtomicOutputFile.resume(path: path, temporaryPath: copy, committedLength: committed)
+        #expect(resumed.bytesWritten == 5)
+        try resumed.write("more")
+        try resumed.commit()
+        #expect(folder.contents("out.txt") == "kept|more")
+    }
+
+    @Test func outputFileWritesLargeAndSmallPiecesInOrder() throws {
+        let output = try OutputFile(path: folder.path + "/big.bin", bufferSize: 64)
+        var expected: [UInt8] = []
+        for round in 0..<50 {
+            let piece = [UInt8](repeating: UInt8(65 + round % 26), count: round * 7)
+            try output.write(piece)
+            try output.writeByte(10)
+            expected += piece + [10]
+        }
+        #expect(output.bytesWritten == Int64(expected.count))
+        try output.close()
+        #expect(folder.contents("big.bin") == String(decoding: expected, as: UTF8.self))
+    }
+
+    @Test func inputFileReportsSizeAndProgress() throws {
+        let input = try InputFile(path: folder.file("in.txt", "0123456789"), bufferSize: 4)
+        #expect(input.fileSize == 10)
+        var buffer = [UInt8](repeating: 0, count: 3)
+        var total: [UInt8] = []
+        while true {
+            let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            if count == 0 { break }
+            total += buffer[0..<count]
+        }
+        #expect(total == Array("0123456789".utf8))
+        #expect(input.bytesRead == 10)
+    }
+
+    @Test func folderAsInputIsAnIOError() {
+        #expect(throws: PipelineError.self) { try InputFile(path: folder.path) }
+    }
+
+    private func copyFile(_ source: String, to target: String) throws {
+        let input = try InputFile(path: source)
+        let output = try OutputFile(path: target)
+        while try input.fillMore() {}
+        try output.write(input.available)
+        try output.close()
+    }
+}
