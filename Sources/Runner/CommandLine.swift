@@ -14,6 +14,7 @@ struct Invocation {
     var files: [String] = []
     var params: [(name: String, value: String)] = []
     var dryRun = false
+    var verbose = false
     var logFormat = LogFormat.text
     var help = false
     var version = false
@@ -38,6 +39,7 @@ enum ArgumentParser {
             case "-h", "--help": invocation.help = true
             case "--version": invocation.version = true
             case "--dry-run": invocation.dryRun = true
+            case "-v", "--verbose": invocation.verbose = true
             case "-p", "--param":
                 let pair = try value()
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {

@@ -34,6 +34,7 @@ enum Help {
               --dry-run                print the plan (stages, resolved params, what each reads and
                                        writes) and touch nothing
               --log-format text|json   log lines on stderr as text (default) or one JSON object per line
+              -v, --verbose            also log debug events
               -h, --help               show this help
 
             Data goes to stdout, logs and progress to stderr. NO_COLOR disables colour.

@@ -4,10 +4,14 @@ import Synchronization
 
 /// One JSON object per line on stderr: time, level, stage, event, message, counts.
 final class JSONLogHandler: LogHandler {
+    private let minimum: LogLevel
     private let lastProgress = Mutex<[String: Date]>([:])
     private static let progressInterval: TimeInterval = 5
 
+    init(minimum: LogLevel) { self.minimum = minimum }
+
     func log(_ event: LogEvent) {
+        guard event.level >= minimum else { return }
         emit(
             time: event.time, level: event.level, stage: event.stage, event: event.event, message: event.message,
             counts: event.counts)

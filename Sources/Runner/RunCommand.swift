@@ -31,9 +31,10 @@ struct RunCommand {
     }
 
     private func makeLogHandler() -> any LogHandler {
-        switch invocation.logFormat {
-        case .json: JSONLogHandler()
-        case .text: TextLogHandler(interactive: Console.errorIsTerminal, color: Console.colorEnabled)
+        let minimum: LogLevel = invocation.verbose ? .debug : .info
+        return switch invocation.logFormat {
+        case .json: JSONLogHandler(minimum: minimum)
+        case .text: TextLogHandler(minimum: minimum, interactive: Console.errorIsTerminal, color: Console.colorEnabled)
         }
     }
 }

@@ -11,18 +11,21 @@ final class TextLogHandler: LogHandler {
         var firstSeen: [String: (time: Date, done: Int64)] = [:]
     }
 
+    private let minimum: LogLevel
     private let interactive: Bool
     private let color: Bool
     private let state = Mutex(State())
     private static let plainProgressInterval: TimeInterval = 5
     private static let barInterval: TimeInterval = 0.1
 
-    init(interactive: Bool, color: Bool) {
+    init(minimum: LogLevel, interactive: Bool, color: Bool) {
+        self.minimum = minimum
         self.interactive = interactive
         self.color = color
     }
 
     func log(_ event: LogEvent) {
+        guard event.level >= minimum else { return }
         var line = "\(Self.clock(event.time)) \(levelLabel(event.level))"
         if let stage = event.stage { line += " [\(stage)]" }
         line += " \(event.message)"

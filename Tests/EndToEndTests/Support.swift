@@ -32,6 +32,33 @@ struct PipelineProcess {
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs `pipeline ARGS` under GNU time and returns its peak resident memory too.
+    static func runMeasured(_ arguments: [String], in directory: String? = nil) throws
+        -> (result: Result, peakKilobytes: Int)
+    {
+        let report = FileManager.default.temporaryDirectory.appendingPathComponent("time-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "%M", "-o", report, binary] + arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
+        let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
+        let peak = lines.last.flatMap { Int($0) } ?? Int.max
+        let result = Result(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
+        return (result, peak)
+    }
+
     struct Running {
         var process: Process
         var stdout: Pipe

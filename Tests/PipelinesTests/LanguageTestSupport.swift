@@ -25,7 +25,7 @@ struct EchoKind: StageKind {
             ])
     }
 
-    static func effects(of config: Config, database: DatabaseLocator) -> StageEffects { StageEffects() }
+    static func effects(of config: Config, in workspace: Workspace) -> StageEffects { StageEffects() }
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome { StageOutcome() }
 }
 
@@ -35,7 +35,7 @@ struct TableImportKind: StageKind {
     static let name = "table.import"
     static let summary = "Pretends to import"
     static var parameters: ParameterSet<Config> { EchoKind.parameters }
-    static func effects(of config: Config, database: DatabaseLocator) -> StageEffects { StageEffects() }
+    static func effects(of config: Config, in workspace: Workspace) -> StageEffects { StageEffects() }
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome { StageOutcome() }
 }
 

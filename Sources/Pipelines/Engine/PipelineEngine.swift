@@ -13,15 +13,18 @@ public final class PipelineEngine {
 
     deinit { connection?.close() }
 
-    /// `var/` beside the pipeline file: rejects files and other by-products of a run.
-    public var workDirectory: String { (pipeline.baseDirectory as NSString).appendingPathComponent("var") }
+    public var workspace: Workspace {
+        Workspace(
+            database: pipeline.database, baseDirectory: pipeline.baseDirectory,
+            workDirectory: (pipeline.baseDirectory as NSString).appendingPathComponent("var"))
+    }
 
     /// What a run would do, without touching anything.
     public func plan() -> [PlannedStage] {
         pipeline.stages.map { stage in
             PlannedStage(
                 id: stage.id, kind: stage.kind, needs: stage.needs, parameters: stage.stage.resolvedParameters,
-                effects: stage.stage.effects(database: pipeline.database))
+                effects: stage.stage.effects(in: workspace))
         }
     }
 
@@ -33,8 +36,7 @@ public final class PipelineEngine {
         for stage in pipeline.stages {
             let stageLogger = logger.forStage(stage.id)
             let context = StageContext(
-                stageID: stage.id, logger: stageLogger, databaseLocator: pipeline.database,
-                baseDirectory: pipeline.baseDirectory, workDirectory: workDirectory,
+                stageID: stage.id, logger: stageLogger, workspace: workspace,
                 openDatabase: { [unowned self] in try self.database() })
             let stageStarted = Date()
             stageLogger.info("stage.started", "\(stage.kind) started")

@@ -42,7 +42,12 @@ extension String: ParameterValue {
     public static func decode(_ node: YAMLNode, in context: ParameterContext) throws(ParameterProblem) -> String {
         try node.scalar(expecting: "a string").text
     }
-    public var parameterDisplay: String { self.contains(where: { $0 == " " || $0 == "\n" }) || isEmpty ? "\"\(self)\"" : self }
+    public var parameterDisplay: String {
+        guard isEmpty || contains(where: { $0 == " " || $0.isNewline || $0 == "\"" }) else { return self }
+        let escaped = replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"\(escaped)\""
+    }
 }
 
 extension Int: ParameterValue {

@@ -4,22 +4,16 @@ import Foundation
 public final class StageContext {
     public let stageID: String
     public let logger: Logger
-    public let databaseLocator: DatabaseLocator
-    /// The pipeline file's folder.
-    public let baseDirectory: String
-    /// Where run by-products (rejects files) go: `var/` beside the pipeline file.
-    public let workDirectory: String
+    public let workspace: Workspace
     private let openDatabase: () throws -> any DatabaseConnection
 
     public init(
-        stageID: String, logger: Logger, databaseLocator: DatabaseLocator, baseDirectory: String,
-        workDirectory: String, openDatabase: @escaping () throws -> any DatabaseConnection
+        stageID: String, logger: Logger, workspace: Workspace,
+        openDatabase: @escaping () throws -> any DatabaseConnection
     ) {
         self.stageID = stageID
         self.logger = logger
-        self.databaseLocator = databaseLocator
-        self.baseDirectory = baseDirectory
-        self.workDirectory = workDirectory
+        self.workspace = workspace
         self.openDatabase = openDatabase
     }
 

@@ -34,7 +34,7 @@ public struct StageDescriptor: Sendable {
 public protocol BoundStage: Sendable {
     var kindName: String { get }
     var resolvedParameters: [(name: String, value: String)] { get }
-    func effects(database: DatabaseLocator) -> StageEffects
+    func effects(in workspace: Workspace) -> StageEffects
     func run(in context: StageContext) throws -> StageOutcome
 }
 
@@ -43,6 +43,6 @@ struct Bound<Kind: StageKind>: BoundStage {
 
     var kindName: String { Kind.name }
     var resolvedParameters: [(name: String, value: String)] { Kind.parameters.display(config) }
-    func effects(database: DatabaseLocator) -> StageEffects { Kind.effects(of: config, database: database) }
+    func effects(in workspace: Workspace) -> StageEffects { Kind.effects(of: config, in: workspace) }
     func run(in context: StageContext) throws -> StageOutcome { try Kind.run(config, in: context) }
 }

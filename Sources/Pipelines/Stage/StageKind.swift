@@ -11,12 +11,27 @@ public protocol StageKind: SendableMetatype {
     /// Problems that involve several parameters at once; checked at validation time.
     static func check(_ config: Config) -> [ConfigIssue]
     /// What the stage reads and writes, for `--dry-run` and `pipeline plan`.
-    static func effects(of config: Config, database: DatabaseLocator) -> StageEffects
+    static func effects(of config: Config, in workspace: Workspace) -> StageEffects
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome
 }
 
 extension StageKind {
     public static func check(_ config: Config) -> [ConfigIssue] { [] }
+}
+
+/// Where a pipeline runs: its database and folders.
+public struct Workspace: Sendable {
+    public var database: DatabaseLocator
+    /// The pipeline file's folder.
+    public var baseDirectory: String
+    /// Where run by-products (rejects files, run state) go: `var/` beside the pipeline file.
+    public var workDirectory: String
+
+    public init(database: DatabaseLocator, baseDirectory: String, workDirectory: String) {
+        self.database = database
+        self.baseDirectory = baseDirectory
+        self.workDirectory = workDirectory
+    }
 }
 
 public struct StageEffects: Sendable {

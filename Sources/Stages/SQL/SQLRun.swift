@@ -28,8 +28,8 @@ public enum SQLRun: StageKind {
         }
     }
 
-    public static func effects(of config: Config, database: DatabaseLocator) -> StageEffects {
-        StageEffects(reads: config.file.map { ["file \($0.path)"] } ?? [], writes: ["database \(database)"])
+    public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
+        StageEffects(reads: config.file.map { ["file \($0.path)"] } ?? [], writes: ["database \(workspace.database)"])
     }
 
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {

@@ -33,8 +33,8 @@ public enum TableExport: StageKind {
         return issues
     }
 
-    public static func effects(of config: Config, database: DatabaseLocator) -> StageEffects {
-        let source = config.table.map { "table \($0) in \(database)" } ?? "query on \(database)"
+    public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
+        let source = config.table.map { "table \($0) in \(workspace.database)" } ?? "query on \(workspace.database)"
         return StageEffects(reads: [source], writes: ["file \(config.file.path)"])
     }
 

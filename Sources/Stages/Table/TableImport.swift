@@ -35,16 +35,20 @@ public enum TableImport: StageKind {
         return issues
     }
 
-    public static func effects(of config: Config, database: DatabaseLocator) -> StageEffects {
+    public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
         StageEffects(
             reads: ["file \(config.file.path)"],
-            writes: ["table \(config.table) in \(database)", "rejects file \(config.rejects?.path ?? "var/\(config.table.name).rejects.csv")"])
+            writes: ["table \(config.table) in \(workspace.database)", "rejects file \(rejectsPath(config, in: workspace))"])
+    }
+
+    static func rejectsPath(_ config: Config, in workspace: Workspace) -> String {
+        config.rejects?.path ?? "\(workspace.workDirectory)/\(config.table.name).rejects.csv"
     }
 
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
         let source = try RecordSource.open(config.file, format: DataFormat.resolve(config.format, for: config.file))
         defer { source.close() }
-        let rejectsPath = config.rejects?.path ?? "\(context.workDirectory)/\(config.table.name).rejects.csv"
+        let rejectsPath = rejectsPath(config, in: context.workspace)
         let rejects = RejectsFile(path: rejectsPath)
         let database = try context.database()
         try database.begin()
