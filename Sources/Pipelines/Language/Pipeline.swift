@@ -9,12 +9,17 @@ public struct Pipeline: Sendable {
     /// In declared order, with `--param` overrides applied and `${...}` substituted.
     public var params: [(name: String, value: String)]
     public var database: DatabaseLocator
+    /// Where runs, stage runs and checkpoints are kept.
+    public var state: DatabaseLocator
+    /// Params that do not make a run a different run (declared with `identifying: false`).
+    public var nonIdentifyingParams: Set<String>
     /// In topological order; among stages that are ready at the same time, file order decides.
     public var stages: [PipelineStage]
 
     public init(
         name: String, description: String?, file: String, baseDirectory: String,
-        params: [(name: String, value: String)], database: DatabaseLocator, stages: [PipelineStage]
+        params: [(name: String, value: String)], database: DatabaseLocator, state: DatabaseLocator,
+        nonIdentifyingParams: Set<String> = [], stages: [PipelineStage]
     ) {
         self.name = name
         self.description = description
@@ -22,6 +27,8 @@ public struct Pipeline: Sendable {
         self.baseDirectory = baseDirectory
         self.params = params
         self.database = database
+        self.state = state
+        self.nonIdentifyingParams = nonIdentifyingParams
         self.stages = stages
     }
 
@@ -38,17 +45,19 @@ public struct PipelineStage: Sendable {
     public var needs: [String]
     /// Where the stage's mapping starts in the file.
     public var location: SourceLocation
+    public var settings: StageSettings
     public var stage: any BoundStage
 
     public init(
         id: String, kind: String, description: String? = nil, needs: [String], location: SourceLocation,
-        stage: any BoundStage
+        settings: StageSettings = StageSettings(), stage: any BoundStage
     ) {
         self.id = id
         self.kind = kind
         self.description = description
         self.needs = needs
         self.location = location
+        self.settings = settings
         self.stage = stage
     }
 }

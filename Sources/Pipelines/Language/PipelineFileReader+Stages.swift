@@ -7,11 +7,12 @@ struct StageDraft {
     var description: String?
     /// Nil when the stage does not say: it then needs the stage before it.
     var needs: [(id: String, location: SourceLocation)]?
+    var settings = StageSettings()
     var stage: (any BoundStage)?
 }
 
 extension PipelineFileReader {
-    static let stageKeys = ["id", "uses", "description", "needs", "with"]
+    static let stageKeys = ["id", "uses", "description", "needs", "with"] + StageSettings.keys
 
     mutating func readStages(_ entry: Entry?, missingAt location: SourceLocation, _ interpolator: Interpolator)
         -> [PipelineStage]?
@@ -45,6 +46,17 @@ extension PipelineFileReader {
         draft.kind = descriptor?.name
         draft.description = fields["description"].flatMap { optionalText($0, interpolator) }
         if let needs = fields["needs"], !needs.value.isNull { draft.needs = readNeeds(needs) }
+        for key in StageSettings.keys {
+            guard let entry = fields[key] else { continue }
+            let (node, problems) = interpolator.substitute(entry.value)
+            diagnostics += problems
+            guard problems.isEmpty else { continue }
+            do {
+                try draft.settings.assign(key, node, context: ParameterContext(baseDirectory: baseDirectory))
+            } catch {
+                report(node.location, "'\(key)': \(error.message)")
+            }
+        }
 
         let with = fields["with"].map { entry in
             let (node, problems) = interpolator.substitute(entry.value)
@@ -145,7 +157,7 @@ extension PipelineFileReader {
             stages.append(
                 PipelineStage(
                     id: id, kind: kind, description: draft.description, needs: edges[index].map { ids[$0.target] },
-                    location: draft.location, stage: stage))
+                    location: draft.location, settings: draft.settings, stage: stage))
         }
         return stages
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Walks one pipeline file's tree, collecting every problem instead of stopping at the first.
 struct PipelineFileReader {
     struct Entry {
@@ -6,7 +8,7 @@ struct PipelineFileReader {
         var value: YAMLNode
     }
 
-    static let topLevelKeys = ["name", "description", "params", "database", "stages"]
+    static let topLevelKeys = ["name", "description", "params", "database", "state", "stages"]
     static let defaultDatabase = "sqlite:var/store.db"
 
     let file: String
@@ -40,15 +42,16 @@ struct PipelineFileReader {
             fields["params"], overrides: overrides, environment: environment,
             overridesLocation: fields["params"]?.key.location ?? root.location)
         let interpolator = Interpolator(
-            params: Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
+            params: Dictionary(params.values.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
             environment: environment)
         let description = fields["description"].flatMap { optionalText($0, interpolator) }
-        let database = readDatabase(fields["database"], interpolator)
+        let database = readDatabase(fields["database"], default: Self.defaultDatabase, interpolator)
+        let state = database.flatMap { readDatabase(fields["state"], default: Self.defaultState(for: $0), interpolator) }
         let stages = readStages(fields["stages"], missingAt: root.location, interpolator)
-        guard diagnostics.isEmpty, let name, let database, let stages else { return nil }
+        guard diagnostics.isEmpty, let name, let database, let state, let stages else { return nil }
         return Pipeline(
-            name: name, description: description, file: file, baseDirectory: baseDirectory, params: params,
-            database: database, stages: stages)
+            name: name, description: description, file: file, baseDirectory: baseDirectory, params: params.values,
+            database: database, state: state, nonIdentifyingParams: params.nonIdentifying, stages: stages)
     }
 
     // MARK: - Reading values
@@ -130,8 +133,9 @@ struct PipelineFileReader {
     private mutating func readParams(
         _ entry: Entry?, overrides: [(name: String, value: String)], environment: [String: String],
         overridesLocation: SourceLocation
-    ) -> [(name: String, value: String)] {
+    ) -> (values: [(name: String, value: String)], nonIdentifying: Set<String>) {
         var declared: [(name: String, node: YAMLNode)] = []
+        var nonIdentifying: Set<String> = []
         if let entry, !entry.value.isNull {
             if case .mapping(let pairs) = entry.value.value {
                 for (key, value) in pairs {
@@ -144,11 +148,9 @@ struct PipelineFileReader {
                         report(key.location, "invalid param name '\(name)': use letters, digits and '_', not starting with a digit")
                         continue
                     }
-                    guard value.scalarText != nil else {
-                        report(value.location, "param '\(name)' must be a string, found \(value.kindDescription)")
-                        continue
-                    }
-                    declared.append((name, value))
+                    guard let (node, identifying) = readParamDeclaration(name, value) else { continue }
+                    if !identifying { nonIdentifying.insert(name) }
+                    declared.append((name, node))
                 }
             } else {
                 report(entry.value.location, "'params' must be a mapping of names to values, found \(entry.value.kindDescription)")
@@ -169,16 +171,49 @@ struct PipelineFileReader {
         }
 
         let environmentOnly = Interpolator(environment: environment)
-        return declared.map { name, node in
+        let values = declared.map { name, node in
             if let value = overridden[name] { return (name, value) }
             let (substituted, problems) = environmentOnly.substitute(node)
             diagnostics += problems
             return (name, substituted.scalarText ?? "")
         }
+        return (values, nonIdentifying)
     }
 
-    private mutating func readDatabase(_ entry: Entry?, _ interpolator: Interpolator) -> DatabaseLocator? {
-        var text = Self.defaultDatabase
+    /// A param is a scalar default, or `{ value: DEFAULT, identifying: false }` for one that does not
+    /// change a run's identity.
+    private mutating func readParamDeclaration(_ name: String, _ value: YAMLNode) -> (YAMLNode, Bool)? {
+        if value.scalarText != nil { return (value, true) }
+        guard case .mapping(let pairs) = value.value else {
+            report(value.location, "param '\(name)' must be a string or { value, identifying }, found \(value.kindDescription)")
+            return nil
+        }
+        let fields = entries(of: pairs, allowed: ["value", "identifying"], place: " in param '\(name)'")
+        guard let valueEntry = fields["value"], valueEntry.value.scalarText != nil else {
+            report(value.location, "param '\(name)' needs a scalar 'value'")
+            return nil
+        }
+        var identifying = true
+        if let entry = fields["identifying"] {
+            do {
+                identifying = try Bool.decode(entry.value, in: ParameterContext(baseDirectory: baseDirectory))
+            } catch {
+                report(entry.value.location, "'identifying': \(error.message)")
+            }
+        }
+        return (valueEntry.value, identifying)
+    }
+
+    /// The state store sits beside an embedded SQLite database, else in `var/` beside the pipeline file.
+    static func defaultState(for database: DatabaseLocator) -> String {
+        guard case .sqlite(let path) = database else { return "sqlite:var/state.db" }
+        return "sqlite:" + ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("state.db")
+    }
+
+    private mutating func readDatabase(_ entry: Entry?, default defaultText: String, _ interpolator: Interpolator)
+        -> DatabaseLocator?
+    {
+        var text = defaultText
         var location = SourceLocation(file: file, line: 1, column: 1)
         if let entry, !entry.value.isNull {
             guard let substituted = interpolatedText(entry, interpolator) else { return nil }
