@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import Pipelines
+@testable import Stages
+
+@Suite struct StoreMigrationTests {
+    static let dialects: [SQLDialect] = [.sqlite, .postgres]
+
+    static let twoSteps: [Migration] = [
+        Migration(version: 1, name: "first") { _ in "CREATE TABLE migration_one (x INTEGER)" },
+        Migration(version: 2, name: "second") { _ in
+            "CREATE TABLE migration_two (y INTEGER); INSERT INTO migration_two (y) VALUES (7)"
+        },
+    ]
+
+    func runner(_ database: StoreTestDatabase) -> MigrationRunner {
+        MigrationRunner(connection: database.connection, logger: StoreTestDatabase.logger)
+    }
+
+    @Test(arguments: dialects) func appliesOnceInOrderAndRecords(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            #expect(try runner.currentVersion(family: "test") == 0)
+            #expect(try runner.migrate(family: "test", migrations: Self.twoSteps.reversed()) == [1, 2])
+            #expect(try runner.currentVersion(family: "test") == 2)
+            let recorded = try runner.appliedMigrations(family: "test")
+            #expect(recorded.map(\.version) == [1, 2])
+            #expect(recorded.map(\.name) == ["first", "second"])
+            #expect(recorded.allSatisfy { $0.appliedAt.hasSuffix("Z") })
+
+            #expect(try runner.migrate(family: "test", migrations: Self.twoSteps) == [])
+            #expect(try database.count("migration_two") == 1)
+            #expect(try runner.appliedMigrations(family: "test") == recorded)
+            #expect(try runner.currentVersion(family: "other") == 0)
+        }
+    }
+
+    @Test(arguments: dialects) func appliesOnlyTheNewVersionLater(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            #expect(try runner.migrate(family: "test", migrations: [Self.twoSteps[0]]) == [1])
+            #expect(try runner.migrate(family: "test", migrations: Self.twoSteps) == [2])
+        }
+    }
+
+    @Test(arguments: dialects) func refusesANewerDatabase(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            try runner.migrate(family: "test", migrations: Self.twoSteps)
+            try database.connection.execute(
+                "INSERT INTO schema_migrations (family, version, name, applied_at) VALUES ('test', 3, 'future', 'x')", [])
+            expectPipelineError(.config, containing: "newer than this pipeline binary knows") {
+                try runner.migrate(family: "test", migrations: Self.twoSteps)
+            }
+        }
+    }
+
+    @Test(arguments: dialects) func refusesAGapBelowTheCurrentVersion(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            try database.connection.executeScript(
+                """
+                CREATE TABLE schema_migrations (family TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,
+                    applied_at TEXT NOT NULL, PRIMARY KEY (family, version));
+                INSERT INTO schema_migrations VALUES ('test', 2, 'second', 'x')
+                """)
+            expectPipelineError(.config, containing: "lacks version 1") {
+                try runner(database).migrate(family: "test", migrations: Self.twoSteps)
+            }
+        }
+    }
+
+    @Test(arguments: dialects) func aFailingMigrationLeavesThePreviousVersion(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let broken = [
+                Self.twoSteps[0],
+                Migration(version: 2, name: "broken") { _ in "CREATE TABLE half_done (x INTEGER); CREATE TABLE (" },
+            ]
+            let runner = runner(database)
+            #expect(throws: PipelineError.self) { try runner.migrate(family: "test", migrations: broken) }
+            #expect(try runner.currentVersion(family: "test") == 1)
+            #expect(try database.connection.tableColumns(SQLName(validating: "migration_one")) != nil)
+            #expect(try database.connection.tableColumns(SQLName(validating: "half_done")) == nil)
+        }
+    }
+
+    @Test func rejectsDuplicateVersions() throws {
+        expectPipelineError(.internal, containing: "two migrations with version 1") {
+            _ = try MigrationRunner.checkedInOrder([Self.twoSteps[0], Self.twoSteps[0]], family: "test")
+        }
+    }
+
+    @Test(arguments: dialects) func concurrentMigratorsApplyEachVersionOnce(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let slow = [
+                Migration(version: 1, name: "slow") { dialect in
+                    dialect == .postgres
+                        ? "CREATE TABLE slow_one (x INTEGER); SELECT pg_sleep(0.3)" : "CREATE TABLE slow_one (x INTEGER)"
+                }
+            ]
+            let (locator, schema) = (database.locator, database.schema)
+            let results = ConcurrentResults()
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                results.add(
+                    Result {
+                        let connection = try StoreTestDatabase.open(locator, schema: schema)
+                        defer { connection.close() }
+                        let runner = MigrationRunner(connection: connection, logger: StoreTestDatabase.logger)
+                        return try runner.migrate(family: "test", migrations: slow)
+                    })
+            }
+            let applied = try results.all.map { try $0.get() }
+            #expect(applied.flatMap { $0 } == [1])
+            #expect(try database.rows("SELECT COUNT(*) FROM schema_migrations").first?.first == "1")
+        }
+    }
+
+    @Test(arguments: dialects) func createsTheStoreSchema(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1])
+            #expect(try database.rows("SELECT name FROM store_stock_locations") == [["default"]])
+            let variantColumns = try database.connection.tableColumns(SQLName(validating: "store_variants"))
+            #expect(variantColumns?.contains("sku") == true)
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [])
+        }
+    }
+}
+
+final class ConcurrentResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<[Int], any Error>] = []
+    func add(_ result: Result<[Int], any Error>) { lock.withLock { results.append(result) } }
+    var all: [Result<[Int], any Error>] { lock.withLock { results } }
+}
