@@ -16,7 +16,10 @@ let package = Package(
         .systemLibrary(
             name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
-        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML"]),
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto"]),
         .target(name: "Stages", dependencies: ["Pipelines"]),
         .executableTarget(name: "Runner", dependencies: ["Pipelines", "Stages"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Stages"]),

@@ -3,7 +3,7 @@ import Pipelines
 /// The parsed command line. Options may stand before or after the file arguments.
 struct Invocation {
     enum Command: String, CaseIterable {
-        case run, validate, stages
+        case run, plan, runs, validate, stages, db
     }
 
     enum LogFormat: String {
@@ -15,6 +15,11 @@ struct Invocation {
     var params: [(name: String, value: String)] = []
     var dryRun = false
     var verbose = false
+    var restart = false
+    var rerun = false
+    var state: String?
+    var database: String?
+    var limit = 20
     var logFormat = LogFormat.text
     var help = false
     var version = false
@@ -40,6 +45,14 @@ enum ArgumentParser {
             case "--version": invocation.version = true
             case "--dry-run": invocation.dryRun = true
             case "-v", "--verbose": invocation.verbose = true
+            case "--restart": invocation.restart = true
+            case "--rerun": invocation.rerun = true
+            case "--state": invocation.state = try value()
+            case "--database": invocation.database = try value()
+            case "--limit":
+                let text = try value()
+                guard let limit = Int(text), limit > 0 else { throw UsageError(message: "--limit needs a positive number, got '\(text)'") }
+                invocation.limit = limit
             case "-p", "--param":
                 let pair = try value()
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -82,10 +95,18 @@ enum ArgumentParser {
     private static func check(_ invocation: Invocation) throws(UsageError) {
         guard !invocation.help, !invocation.version, let command = invocation.command else { return }
         switch command {
-        case .run:
+        case .run, .plan:
             guard invocation.files.count == 1 else {
-                throw UsageError(message: "run takes one pipeline file, got \(invocation.files.count)")
+                throw UsageError(message: "\(command.rawValue) takes one pipeline file, got \(invocation.files.count)")
             }
+        case .runs:
+            if invocation.files.first == "show" {
+                guard invocation.files.count == 2 else { throw UsageError(message: "runs show takes one run id") }
+            } else if invocation.files.count > 1 {
+                throw UsageError(message: "runs takes at most one pipeline file")
+            }
+        case .db:
+            guard invocation.files == ["migrate"] else { throw UsageError(message: "db takes one subcommand: migrate") }
         case .validate:
             guard !invocation.files.isEmpty else { throw UsageError(message: "validate needs at least one file") }
         case .stages:
@@ -93,9 +114,15 @@ enum ArgumentParser {
         }
         if command != .run {
             if invocation.dryRun { throw UsageError(message: "--dry-run only applies to run") }
-            if !invocation.params.isEmpty, command != .validate {
-                throw UsageError(message: "--param only applies to run and validate")
-            }
+            if invocation.restart || invocation.rerun { throw UsageError(message: "--restart and --rerun only apply to run") }
         }
+        if !invocation.params.isEmpty, ![.run, .plan, .validate].contains(command) {
+            throw UsageError(message: "--param only applies to run, plan and validate")
+        }
+        if invocation.restart && invocation.rerun { throw UsageError(message: "give --restart or --rerun, not both") }
+        if invocation.state != nil, ![.run, .plan, .runs].contains(command) {
+            throw UsageError(message: "--state only applies to run, plan and runs")
+        }
+        if invocation.database != nil, command != .db { throw UsageError(message: "--database only applies to db migrate") }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Pipelines
 
 /// sysexits(3) codes; the only place where errors become exit statuses.
@@ -11,6 +14,7 @@ enum ExitStatus: Int32 {
     case temporaryFailure = 75
     case config = 78
     case interrupted = 130
+    case terminated = 143
 
     init(_ code: PipelineError.Code) {
         switch code {
@@ -24,4 +28,13 @@ enum ExitStatus: Int32 {
         case .interrupted: self = .interrupted
         }
     }
+
+    init(_ error: PipelineError) {
+        if error.code == .interrupted, error.signal == SIGTERM {
+            self = .terminated
+        } else {
+            self.init(error.code)
+        }
+    }
 }
+extension ExitStatus: Error {}

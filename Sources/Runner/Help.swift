@@ -5,19 +5,27 @@ enum Help {
         pipeline — resumable batch pipelines for commerce back offices
 
         Usage:
-          pipeline run FILE [--param NAME=VALUE]... [--dry-run] [--log-format text|json]
+          pipeline run FILE [--param NAME=VALUE]... [--dry-run] [--restart | --rerun] [--state URL]
+          pipeline plan FILE [--param NAME=VALUE]... [--state URL]
+          pipeline runs [FILE] [--state URL] [--limit N]
+          pipeline runs show RUN [--state URL]
           pipeline validate FILE... [--param NAME=VALUE]...
           pipeline stages [KIND]
+          pipeline db migrate [--database URL]
           pipeline --version
 
         Commands:
-          run        validate FILE, then run its stages in dependency order
+          run        validate FILE, then run its stages in dependency order, resuming an interrupted run
+          plan       show what a run would do, and which stages of this run are already complete
+          runs       list recorded runs, or show one with its stages, counts, timings and error
           validate   check pipeline files and print every error
           stages     list stage kinds, or the parameters of one kind
+          db         db migrate: create or upgrade the store schema
 
         Run `pipeline COMMAND --help` for a command's options.
         Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal error,
-        74 I/O error, 75 locked (retry later), 78 configuration error.
+        74 I/O error, 75 locked (retry later), 78 configuration error,
+        130/143 stopped by SIGINT/SIGTERM (resumable).
 
         """
 
@@ -33,10 +41,18 @@ enum Help {
               -p, --param NAME=VALUE   override a param declared under `params:` (repeatable)
               --dry-run                print the plan (stages, resolved params, what each reads and
                                        writes) and touch nothing
+              --restart                start this run (same pipeline and params) over instead of
+                                       resuming it; committed output is not undone
+              --rerun                  run again although this run already completed
+              --state URL              keep run records and checkpoints here (sqlite:PATH or
+                                       postgres://...); default: state.db beside the SQLite database
               --log-format text|json   log lines on stderr as text (default) or one JSON object per line
               -v, --verbose            also log debug events
               -h, --help               show this help
 
+            A run that was interrupted (killed, SIGINT/SIGTERM, a lost connection) resumes from its last
+            committed chunk when run again with the same params. A second run of the same pipeline and
+            params while one is running exits 75.
             Data goes to stdout, logs and progress to stderr. NO_COLOR disables colour.
 
             """
@@ -46,6 +62,34 @@ enum Help {
 
             Checks each pipeline file and prints every error as FILE:LINE:COLUMN: MESSAGE.
             Exits 0 when all files are valid, 78 otherwise (66 when a file does not exist).
+
+            """
+        case .plan:
+            """
+            Usage: pipeline plan FILE [--param NAME=VALUE]... [--state URL]
+
+            Prints the stages in run order with their resolved params and what each reads and writes,
+            and, from the state store, which stages of this pipeline and params are already complete and
+            whether the next run starts, resumes, or has nothing to do.
+
+            """
+        case .runs:
+            """
+            Usage: pipeline runs [FILE] [--state URL] [--limit N]
+                   pipeline runs show RUN [--state URL]
+
+            Lists recorded runs, newest first (of FILE's pipeline when given), or shows one run's stages
+            with their counts (read, written, rejected, skipped), timings and errors. The state store is
+            --state, else FILE's, else var/state.db in the current folder. Each run also leaves
+            var/runs/RUN.json beside its pipeline file.
+
+            """
+        case .db:
+            """
+            Usage: pipeline db migrate [--database URL]
+
+            Creates or upgrades the store schema (products, variants, prices, stock, assets, facets,
+            options, custom fields) in URL, else $DATABASE_URL, else sqlite:var/store.db.
 
             """
         case .stages:

@@ -1,36 +1,71 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Foundation
 import Pipelines
 import Stages
+
+/// Asked to stop by the first SIGINT or SIGTERM; a second one ends the process at once.
+let stopRequest = StopRequest()
 
 struct RunCommand {
     var invocation: Invocation
 
     func execute() -> ExitStatus {
-        let logger = Logger(handler: makeLogHandler())
+        let logger = Logger(handler: LogOutput.handler(for: invocation))
         let pipeline: Pipeline
-        do {
-            pipeline = try PipelineLoader(catalog: StageCatalog.all).load(
-                path: invocation.files[0], overrides: invocation.params,
-                environment: ProcessInfo.processInfo.environment)
-        } catch {
-            Console.writeError(error.description + "\n")
-            return ExitStatus(error.code)
+        switch PipelineFile.load(invocation) {
+        case .success(let loaded): pipeline = loaded
+        case .failure(let status): return status
         }
         let engine = PipelineEngine(pipeline: pipeline, logger: logger)
         if invocation.dryRun {
             Console.writeOutput(PlanText.render(pipeline: pipeline, plan: engine.plan()))
             return .success
         }
+        installSignalHandlers()
         do {
-            _ = try engine.run()
+            _ = try engine.run(RunOptions(restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest))
             return .success
         } catch {
             logger.error("run.failed", error.description)
-            return ExitStatus(error.code)
+            return ExitStatus(error)
         }
     }
 
-    private func makeLogHandler() -> any LogHandler {
+    private func installSignalHandlers() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { received in
+                if !stopRequest.request(signal: received) { _exit(128 + received) }
+            }
+        }
+    }
+}
+
+/// Loading a pipeline file for a command, with `--state` applied and errors printed.
+enum PipelineFile {
+    static func load(_ invocation: Invocation) -> Result<Pipeline, ExitStatus> {
+        do {
+            var pipeline = try PipelineLoader(catalog: StageCatalog.all).load(
+                path: invocation.files[0], overrides: invocation.params,
+                environment: ProcessInfo.processInfo.environment)
+            if let state = invocation.state {
+                pipeline.state = try DatabaseLocator.parse(state, relativeTo: FileManager.default.currentDirectoryPath)
+            }
+            return .success(pipeline)
+        } catch let error as DiagnosticList {
+            Console.writeError(error.description + "\n")
+            return .failure(ExitStatus(error.code))
+        } catch {
+            let failure = PipelineError.wrapping(error)
+            Console.writeError("pipeline: \(failure)\n")
+            return .failure(ExitStatus(failure))
+        }
+    }
+}
+
+enum LogOutput {
+    static func handler(for invocation: Invocation) -> any LogHandler {
         let minimum: LogLevel = invocation.verbose ? .debug : .info
         return switch invocation.logFormat {
         case .json: JSONLogHandler(minimum: minimum)
@@ -41,8 +76,8 @@ struct RunCommand {
 
 /// The `--dry-run` plan: stages in order, their resolved params, what each reads and writes.
 enum PlanText {
-    static func render(pipeline: Pipeline, plan: [PlannedStage]) -> String {
-        var lines = ["pipeline \(pipeline.name) (\(pipeline.file))", "database: \(pipeline.database)"]
+    static func render(pipeline: Pipeline, plan: [PlannedStage], status: [String: String] = [:]) -> String {
+        var lines = ["pipeline \(pipeline.name) (\(pipeline.file))", "database: \(pipeline.database)", "state: \(pipeline.state)"]
         if let description = pipeline.description { lines.append("description: \(description)") }
         if !pipeline.params.isEmpty {
             lines.append("params: " + pipeline.params.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
@@ -51,13 +86,14 @@ enum PlanText {
             lines.append("")
             var heading = "\(number + 1). \(stage.id) (\(stage.kind))"
             if !stage.needs.isEmpty { heading += " needs \(stage.needs.joined(separator: ", "))" }
+            if let state = status[stage.id] { heading += " [\(state)]" }
             lines.append(heading)
             for parameter in stage.parameters { lines.append("     \(parameter.name): \(parameter.value)") }
             for read in stage.effects.reads { lines.append("   reads  \(read)") }
             for write in stage.effects.writes { lines.append("   writes \(write)") }
         }
         lines.append("")
-        lines.append("dry run: nothing was read or written")
+        if status.isEmpty { lines.append("dry run: nothing was read or written") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -28,6 +28,9 @@ func main() -> Int32 {
     let status: ExitStatus =
         switch command {
         case .run: RunCommand(invocation: invocation).execute()
+        case .plan: PlanCommand(invocation: invocation).execute()
+        case .runs: RunsCommand(invocation: invocation).execute()
+        case .db: DatabaseCommand(invocation: invocation).execute()
         case .validate: ValidateCommand(invocation: invocation).execute()
         case .stages: StagesCommand(invocation: invocation).execute()
         }

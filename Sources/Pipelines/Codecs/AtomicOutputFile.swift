@@ -15,10 +15,12 @@ public final class AtomicOutputFile: OutputFile {
     public private(set) var isCommitted = false
     private var isDiscarded = false
 
-    public init(path: String, bufferSize: Int = 1 << 20) throws {
+    /// `suffix` names the temporary file (`.NAME.tmp-SUFFIX`); by default the process id. A resumable
+    /// writer passes a suffix that a later process can find again.
+    public init(path: String, temporarySuffix suffix: String? = nil, bufferSize: Int = 1 << 20) throws {
         let folder = FileSupport.parentDirectory(of: path)
         try FileSupport.createDirectories(folder)
-        let temporary = Self.temporaryPath(for: path)
+        let temporary = Self.temporaryPath(for: path, suffix: suffix)
         let descriptor = try Self.openForWriting(temporary, flags: O_TRUNC)
         self.path = path
         super.init(descriptor: descriptor, path: temporary, closes: true, alreadyWritten: 0, bufferSize: bufferSize)
@@ -54,9 +56,9 @@ public final class AtomicOutputFile: OutputFile {
         return file
     }
 
-    public static func temporaryPath(for path: String) -> String {
+    public static func temporaryPath(for path: String, suffix: String? = nil) -> String {
         let folder = FileSupport.parentDirectory(of: path)
-        let name = ".\(FileSupport.fileName(of: path)).tmp-\(getpid())"
+        let name = ".\(FileSupport.fileName(of: path)).tmp-\(suffix ?? String(getpid()))"
         return path.contains("/") ? (folder == "/" ? "/\(name)" : "\(folder)/\(name)") : name
     }
 

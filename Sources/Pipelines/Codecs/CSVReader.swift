@@ -18,6 +18,16 @@ public final class CSVReader {
 
     public var path: String { input.path }
 
+    /// Where the next record starts.
+    public var position: ReaderPosition { ReaderPosition(offset: input.position, line: lineCounter) }
+
+    /// Continues at a position taken from an earlier reader of the same file.
+    public func resume(at position: ReaderPosition) throws {
+        try input.seek(to: position.offset)
+        lineCounter = position.line
+        checkedByteOrderMark = true
+    }
+
     public convenience init(path: String, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true) throws {
         try self.init(input: InputFile(path: path), delimiter: delimiter, skipsBlankLines: skipsBlankLines)
     }

@@ -14,7 +14,7 @@ enum FileSupport {
     }
 
     static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PipelineError {
-        PipelineError(.io, "cannot \(action) \(path): \(describe(code))")
+        PipelineError(.io, "cannot \(action) \(path): \(describe(code))", isTransient: code == EAGAIN || code == EINTR)
     }
 
     static func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }

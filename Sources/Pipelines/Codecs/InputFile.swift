@@ -83,6 +83,20 @@ public final class InputFile {
         UnsafeRawBufferPointer(start: buffer + start, count: end - start)
     }
 
+    /// The file offset of the first byte not yet consumed: where the next record starts, between records.
+    public var position: Int64 { readCount - Int64(end - start) }
+
+    /// Continues reading at `offset` (a `position` seen earlier), dropping what is buffered.
+    public func seek(to offset: Int64) throws {
+        guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw FileSupport.ioError("seek in", path)
+        }
+        start = 0
+        end = 0
+        endReached = false
+        readCount = offset
+    }
+
     /// True when everything has been read and consumed.
     public var isAtEnd: Bool { endReached && start == end }
 

@@ -30,6 +30,16 @@ public final class JSONLReader {
 
     public var path: String { input.path }
 
+    /// Where the next record starts.
+    public var position: ReaderPosition { ReaderPosition(offset: input.position, line: lineCounter) }
+
+    /// Continues at a position taken from an earlier reader of the same file.
+    public func resume(at position: ReaderPosition) throws {
+        try input.seek(to: position.offset)
+        lineCounter = position.line
+        checkedByteOrderMark = true
+    }
+
     /// Without `columns`, the keys of the first object (in its order) become the columns; then a broken
     /// first line is thrown as a `.data` error rather than reported as a row error.
     public convenience init(path: String, columns: [String]? = nil) throws {

@@ -21,6 +21,19 @@ public struct RowError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Where a reader stands between two records, to continue there after a restart.
+public struct ReaderPosition: Sendable, Hashable, Codable {
+    /// The file offset where the next record starts.
+    public var offset: Int64
+    /// The 1-based line where the next record starts.
+    public var line: Int
+
+    public init(offset: Int64, line: Int) {
+        self.offset = offset
+        self.line = line
+    }
+}
+
 /// What a reader found for one record: where it starts and whether it is usable.
 public struct RecordStatus: Sendable, Hashable {
     /// 1-based physical line where the record starts.

@@ -18,7 +18,7 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         case locked
         /// The pipeline file or configuration is wrong.
         case config
-        /// The run was stopped by a signal.
+        /// The run was stopped by a signal (see `signal`).
         case interrupted
     }
 
@@ -26,14 +26,21 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var location: SourceLocation?
     public var cause: (any Error)?
+    /// For `.interrupted`: the signal that stopped the run.
+    public var signal: Int32?
+    /// A failure that may go away when tried again: a lost connection, a deadlock, a busy database.
+    public var isTransient: Bool
 
     public init(
-        _ code: Code, _ message: String, location: SourceLocation? = nil, cause: (any Error)? = nil
+        _ code: Code, _ message: String, location: SourceLocation? = nil, cause: (any Error)? = nil,
+        signal: Int32? = nil, isTransient: Bool = false
     ) {
         self.code = code
         self.message = message
         self.location = location
         self.cause = cause
+        self.signal = signal
+        self.isTransient = isTransient
     }
 
     public var description: String {

@@ -13,6 +13,9 @@ public struct SQLName: Hashable, Sendable, CustomStringConvertible {
 
     private init(parts: [String]) { self.parts = parts }
 
+    /// A name written in this code base, not taken from a pipeline file.
+    init(trusted name: String) { parts = [name] }
+
     public init(validating text: String) throws(SQLNameError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard (1...2).contains(parts.count) else { throw SQLNameError(text: text, reason: "use name or schema.name") }

@@ -89,7 +89,7 @@ extension DatabaseError: PipelineErrorConvertible {
             case .syntax: .config
             case .connectionFailed, .connectionLost, .ioFailure, .serializationFailure, .deadlock, .misuse, .other: .io
             }
-        return PipelineError(pipelineCode, description, cause: self)
+        return PipelineError(pipelineCode, description, cause: self, isTransient: isTransient)
     }
 }
 

@@ -9,9 +9,19 @@ public final class PostgresConnection: DatabaseConnection {
     /// The context pointer of the notice receiver; retained until the connection is finished.
     private var noticeForwarder: Unmanaged<NoticeForwarder>?
 
+    /// Connects with `application_name` defaulting to `pipeline`, so that a server's operators can tell
+    /// our sessions apart in `pg_stat_activity`.
+    private static func open(_ url: String) -> OpaquePointer? {
+        let keywords = ["dbname", "fallback_application_name"]
+        let values = [url, "pipeline"]
+        return keywords.withCStrings { keywordPointers in
+            values.withCStrings { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+        }
+    }
+
     public init(url: String, logger: Logger) throws {
         locator = .postgres(url: url)
-        guard let connection = PQconnectdb(url) else {
+        guard let connection = Self.open(url) else {
             throw DatabaseError(.connectionFailed, "cannot connect to \(locator.redacted): out of memory")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
@@ -250,5 +260,14 @@ enum PostgresParameters {
             text.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+extension Array where Element == String {
+    /// The strings as a NULL-terminated array of C strings, valid inside `body`.
+    fileprivate func withCStrings<R>(_ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let copies = map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        return body(copies.map { $0.map { UnsafePointer($0) } } + [nil])
     }
 }

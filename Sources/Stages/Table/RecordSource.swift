@@ -41,6 +41,24 @@ final class RecordSource {
         return names
     }
 
+    var position: ReaderPosition {
+        switch reader {
+        case .csv(let csv): csv.position
+        case .jsonl(let jsonl): jsonl.position
+        }
+    }
+
+    /// Continues where an earlier reader of the same file stopped.
+    func resume(at position: ReaderPosition, columns: [String]) throws {
+        header = columns
+        switch reader {
+        case .csv(let csv): try csv.resume(at: position)
+        case .jsonl(let jsonl):
+            jsonl.columns = columns
+            try jsonl.resume(at: position)
+        }
+    }
+
     func next(into record: RecordBuffer) throws -> RecordStatus? {
         switch reader {
         case .csv(let csv): try csv.next(into: record)

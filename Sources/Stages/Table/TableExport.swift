@@ -1,6 +1,8 @@
 import Pipelines
 
-/// `table.export`: streams a table or a query's rows to a CSV or JSONL file that appears only when complete.
+/// `table.export`: streams a table or a query's rows to a CSV or JSONL file that appears only when
+/// complete. After each chunk the file is synced and its length recorded; a resumed run cuts the file back
+/// to that length and continues the query after the rows already written.
 public enum TableExport: StageKind {
     public struct Config: Sendable {
         var table: SQLName?
@@ -17,7 +19,7 @@ public enum TableExport: StageKind {
             defaults: Config(),
             [
                 .optional("table", \.table, doc: "the table to export (or give query)"),
-                .optional("query", \.query, doc: "a SELECT whose rows to export (or give table)"),
+                .optional("query", \.query, doc: "a SELECT whose rows to export, with an ORDER BY to be resumable (or give table)"),
                 .required("file", \.file, doc: "the file to write"),
                 .optional("format", \.format, doc: "csv or jsonl; by default from the file's extension"),
             ])
@@ -38,35 +40,80 @@ public enum TableExport: StageKind {
         return StageEffects(reads: [source], writes: ["file \(config.file.path)"])
     }
 
-    static func sql(for config: Config) -> String {
-        config.table.map { "SELECT * FROM \($0.quoted)" } ?? config.query ?? ""
+    /// Where an export stands: recorded in the state store once the bytes are on disk.
+    struct Checkpoint: Codable {
+        var temporaryPath: String
+        var length: Int64
+        var rows: Int64
+        var finished = false
     }
 
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
+        let checkpoints = context.checkpoints
+        let saved = try checkpoints.resume(Checkpoint.self)
+        if let saved, saved.finished {
+            try AtomicOutputFile.resume(path: config.file.path, temporaryPath: saved.temporaryPath, committedLength: saved.length)
+                .commit()
+            return StageOutcome(read: saved.rows, written: saved.rows)
+        }
         let database = try context.database()
-        let output = try AtomicOutputFile(path: config.file.path)
+        let output =
+            try saved.map {
+                try AtomicOutputFile.resume(path: config.file.path, temporaryPath: $0.temporaryPath, committedLength: $0.length)
+            } ?? AtomicOutputFile(path: config.file.path, temporarySuffix: checkpoints.isEnabled ? checkpoints.key : nil)
+        var rows = saved?.rows ?? 0
+        if let saved { context.logger.info("export.resumed", "resuming after \(saved.rows) rows (\(saved.length) bytes)") }
         var sink: RowSink?
-        var count: Int64 = 0
         do {
             try database.export(
-                sql(for: config),
+                sql(for: config, skipping: rows, dialect: database.dialect),
                 columns: { columns in
-                    sink = try RowSink(format: DataFormat.resolve(config.format, for: config.file), output: output, columns: columns)
+                    sink = try RowSink(
+                        format: DataFormat.resolve(config.format, for: config.file), output: output, columns: columns,
+                        writeHeader: saved == nil)
                 },
                 row: { row in
                     try sink?.write(row)
-                    count += 1
-                    if count % 50_000 == 0 { context.progress(unit: "rows", count: count, done: count, total: nil) }
+                    rows += 1
+                    if checkpoints.isEnabled, rows % Int64(checkpoints.chunkSize) == 0 {
+                        try sink?.flush()
+                        try output.sync()
+                        try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows))
+                        context.progress(unit: "rows", count: rows, done: rows, total: nil)
+                        try checkpoints.stopIfRequested()
+                    }
                 })
             try sink?.flush()
+            if checkpoints.isEnabled {
+                try output.sync()
+                try checkpoints.record(
+                    Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows, finished: true))
+            }
             try output.commit()
         } catch {
-            output.discard()
+            // An interrupted export keeps its temporary file for the resume; one without checkpoints drops it.
+            if !checkpoints.isEnabled { output.discard() }
             throw error
         }
-        context.progress(unit: "rows", count: count, done: count, total: nil, finished: true)
-        context.logger.info("export.done", "exported \(count) rows to \(config.file.path)")
-        return StageOutcome(read: count, written: count)
+        context.progress(unit: "rows", count: rows, done: rows, total: nil, finished: true)
+        context.logger.info("export.done", "exported \(rows) rows to \(config.file.path)")
+        return StageOutcome(read: rows, written: rows)
+    }
+
+    /// The export's query, continuing after the first `skipping` rows on a resume.
+    static func sql(for config: Config, skipping rows: Int64, dialect: SQLDialect) -> String {
+        let base = config.table.map { "SELECT * FROM \($0.quoted)" } ?? trimmed(config.query ?? "")
+        guard rows > 0 else { return base }
+        switch dialect {
+        case .sqlite: return "SELECT * FROM (\(base)) LIMIT -1 OFFSET \(rows)"
+        case .postgres: return "SELECT * FROM (\(base)) AS resumed OFFSET \(rows)"
+        }
+    }
+
+    private static func trimmed(_ query: String) -> String {
+        var text = Substring(query)
+        while let last = text.last, last == ";" || last.isWhitespace { text = text.dropLast() }
+        return String(text)
     }
 }
 
@@ -75,11 +122,11 @@ enum RowSink {
     case csv(CSVWriter)
     case jsonl(JSONLWriter)
 
-    init(format: DataFormat, output: OutputFile, columns: [ColumnInfo]) throws {
+    init(format: DataFormat, output: OutputFile, columns: [ColumnInfo], writeHeader: Bool = true) throws {
         switch format {
         case .csv:
             let writer = CSVWriter(output: output)
-            try writer.writeHeader(columns.map(\.name))
+            if writeHeader { try writer.writeHeader(columns.map(\.name)) }
             self = .csv(writer)
         case .jsonl:
             self = .jsonl(JSONLWriter(output: output, columns: columns))

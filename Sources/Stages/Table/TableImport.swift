@@ -1,8 +1,8 @@
 import Foundation
 import Pipelines
 
-/// `table.import`: streams a CSV or JSONL file into a table in one transaction. Bad rows go to a
-/// rejects file; past `max_rejects` nothing is written.
+/// `table.import`: streams a CSV or JSONL file into a table in chunks, each committed with its checkpoint.
+/// The whole file is checked first, so that past `max_rejects` nothing at all is written.
 public enum TableImport: StageKind {
     public struct Config: Sendable {
         var file = FilePath("")
@@ -45,81 +45,88 @@ public enum TableImport: StageKind {
         config.rejects?.path ?? "\(workspace.workDirectory)/\(config.table.name).rejects.csv"
     }
 
+    /// Where an import stands: committed with each chunk in the target database.
+    struct Checkpoint: Codable {
+        var columns: [String]
+        var position: ReaderPosition
+        var read: Int64 = 0
+        var written: Int64 = 0
+        var rejected: Int64 = 0
+        var input: InputFingerprint
+        var finished = false
+
+        var outcome: StageOutcome { StageOutcome(read: read, written: written, rejected: rejected) }
+    }
+
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
-        let source = try RecordSource.open(config.file, format: DataFormat.resolve(config.format, for: config.file))
-        defer { source.close() }
-        let rejectsPath = rejectsPath(config, in: context.workspace)
-        let rejects = RejectsFile(path: rejectsPath)
+        let format = DataFormat.resolve(config.format, for: config.file)
         let database = try context.database()
-        try database.begin()
+        let checkpoints = context.checkpoints
+        let fingerprint = try InputFingerprint(of: config.file.path)
+        let saved = try checkpoints.resume(Checkpoint.self, from: database)
+        if let saved {
+            guard saved.input == fingerprint else {
+                throw PipelineError(
+                    .data,
+                    "\(config.file.path) changed since the interrupted run read it; put the original back or run with --restart")
+            }
+            if saved.finished { return saved.outcome }
+            context.logger.info("import.resumed", "resuming at line \(saved.position.line) after \(saved.written) rows")
+        }
+        let rejectsPath = rejectsPath(config, in: context.workspace)
+        let loader = try ImportLoader(config: config, format: format, database: database, context: context)
+        defer { loader.close() }
+        if saved == nil {
+            try loader.checkTable()
+            if checkpoints.isEnabled { try loader.validateWholeFile(rejectsPath: rejectsPath) }
+        }
+        var checkpoint = try saved ?? Checkpoint(columns: loader.columns(), position: loader.position, input: fingerprint)
+        if let saved { try loader.resume(at: saved.position, columns: saved.columns) }
+        // Without checkpoints the one transaction holds everything; rejects are listed as they come.
+        let rejects = checkpoints.isEnabled ? nil : RejectsFile(path: rejectsPath)
+        var isFirstChunk = saved == nil
+        while !checkpoint.finished {
+            try database.begin()
+            do {
+                if isFirstChunk { try loader.createTableIfNeeded() }
+                try loader.loadChunk(
+                    rows: checkpoints.isEnabled ? checkpoints.chunkSize : Int.max, into: &checkpoint, rejects: rejects)
+                if checkpoints.isEnabled { try checkpoints.record(checkpoint, in: database) }
+                try database.commit()
+            } catch {
+                try? database.rollback()
+                try? rejects?.finish()
+                throw error
+            }
+            isFirstChunk = false
+            context.progress(
+                unit: "rows", count: checkpoint.read, done: checkpoint.position.offset, total: fingerprint.size,
+                finished: checkpoint.finished)
+            if !checkpoint.finished { try checkpoints.stopIfRequested() }
+        }
+        try rejects?.finish()
+        context.logger.info(
+            "import.done",
+            "imported \(checkpoint.written) rows from \(config.file.lastComponent) into \(config.table)"
+                + (checkpoint.rejected > 0 ? "; \(checkpoint.rejected) rejected, see \(rejectsPath)" : ""))
+        return checkpoint.outcome
+    }
+}
+
+/// Size and modification time of an input, to notice a file that changed under an interrupted run.
+struct InputFingerprint: Codable, Equatable {
+    var size: Int64
+    var modified: Int64
+
+    init(of path: String) throws {
+        let attributes: [FileAttributeKey: Any]
         do {
-            let columns = try prepareTable(config, source: source, database: database)
-            let outcome = try load(config, source: source, columns: columns, into: database, rejects: rejects, context: context)
-            try database.commit()
-            try rejects.finish()
-            context.logger.info(
-                "import.done",
-                "imported \(outcome.written) rows from \(config.file.lastComponent) into \(config.table)"
-                    + (outcome.rejected > 0 ? "; \(outcome.rejected) rejected, see \(rejectsPath)" : ""))
-            return outcome
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
-            try? database.rollback()
-            try? rejects.finish()
-            throw error
+            guard FileManager.default.fileExists(atPath: path) else { throw PipelineError(.noInput, "no such file: \(path)") }
+            throw PipelineError(.io, "cannot read \(path)", cause: error)
         }
-    }
-
-    /// Creates the table when asked to, and checks the file's columns against it.
-    private static func prepareTable(_ config: Config, source: RecordSource, database: any DatabaseConnection) throws
-        -> [String]
-    {
-        let fileColumns = try source.columns()
-        guard let tableColumns = try database.tableColumns(config.table) else {
-            guard config.create else {
-                throw PipelineError(.config, "table \(config.table) does not exist (set create: true to create it)")
-            }
-            let definitions = fileColumns.map { "\(SQLName.quote($0)) TEXT" }.joined(separator: ", ")
-            try database.executeScript("CREATE TABLE \(config.table.quoted) (\(definitions))")
-            return fileColumns
-        }
-        let missing = fileColumns.filter { !tableColumns.contains($0) }
-        guard missing.isEmpty else {
-            throw PipelineError(
-                .data,
-                "\(config.file.path): column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) not in table \(config.table) (it has \(tableColumns.joined(separator: ", ")))")
-        }
-        return fileColumns
-    }
-
-    private static func load(
-        _ config: Config, source: RecordSource, columns: [String], into database: any DatabaseConnection,
-        rejects: RejectsFile, context: StageContext
-    ) throws -> StageOutcome {
-        let inserter = try database.bulkInsert(into: config.table, columns: columns)
-        let record = RecordBuffer()
-        var outcome = StageOutcome()
-        let progressEvery: Int64 = 50_000
-        while let status = try source.next(into: record) {
-            outcome.read += 1
-            if let problem = status.error ?? source.checkFieldCount(record, expected: columns.count, line: status.line) {
-                outcome.rejected += 1
-                try rejects.add(problem)
-                if outcome.rejected > Int64(config.maxRejects) {
-                    throw PipelineError(
-                        .data,
-                        "\(outcome.rejected) rejected rows, more than max_rejects \(config.maxRejects) (last: \(problem.located(in: config.file.path))); "
-                            + "nothing was written to \(config.table); rejects are listed in \(rejects.path)")
-                }
-                continue
-            }
-            try inserter.insert(record)
-            outcome.written += 1
-            if outcome.read % progressEvery == 0 {
-                context.progress(unit: "rows", count: outcome.read, done: source.bytesRead, total: source.totalBytes)
-            }
-        }
-        try inserter.finish()
-        context.progress(unit: "rows", count: outcome.read, done: source.bytesRead, total: source.totalBytes, finished: true)
-        return outcome
+        size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        modified = Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
     }
 }

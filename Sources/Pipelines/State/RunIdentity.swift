@@ -1,0 +1,28 @@
+import Foundation
+
+/// What makes two runs the same logical run: the pipeline's name and its identifying params, like a
+/// Spring Batch job instance. The same identity resumes; different params make a different run.
+public struct RunIdentity: Sendable, Hashable, CustomStringConvertible {
+    /// SHA-256 of the name and the sorted identifying params, in hex.
+    public let key: String
+    public let pipeline: String
+    public let params: [String: String]
+
+    public init(pipeline: Pipeline) throws {
+        self.pipeline = pipeline.name
+        let identifying = pipeline.params.filter { !pipeline.nonIdentifyingParams.contains($0.name) }
+        params = Dictionary(identifying.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        let canonical = ([pipeline.name] + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }
+            .joined(separator: "\n")
+        key = try SHA256.hex(of: canonical)
+    }
+
+    /// The first 12 hex digits, for people.
+    public var short: String { String(key.prefix(12)) }
+
+    public var description: String {
+        let shown = params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return shown.isEmpty ? pipeline : "\(pipeline) \(shown)"
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+public enum RunStatus: String, Sendable {
+    case running, succeeded, failed, interrupted
+}
+
+/// One execution of a pipeline, as kept in the state store.
+public struct RunRecord: Sendable {
+    public var id: String
+    public var identity: String
+    /// `identity.generation`: the logical run this execution works on. A resumed execution shares it
+    /// with the one it resumes; `--restart` and `--rerun` start a new generation.
+    public var instance: String
+    public var pipeline: String
+    public var file: String
+    public var params: [String: String]
+    public var status: RunStatus
+    public var resumedFrom: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var heartbeatAt: Date
+    public var pid: Int
+    public var host: String
+    public var error: String?
+
+    public var generation: Int { Int(instance.split(separator: ".").last ?? "1") ?? 1 }
+
+    public var seconds: TimeInterval? { finishedAt.map { max($0.timeIntervalSince(startedAt), 0) } }
+}
+
+public enum StageRunStatus: String, Sendable {
+    case running, succeeded, failed, interrupted
+    /// Complete in an earlier execution of the same logical run; not run again.
+    case complete
+}
+
+/// One stage of one execution.
+public struct StageRunRecord: Sendable {
+    public var runID: String
+    public var stageID: String
+    public var kind: String
+    public var status: StageRunStatus
+    public var attempts: Int
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var milliseconds: Int64?
+    public var outcome: StageOutcome
+    public var error: String?
+}
+
+/// Timestamps in the state store: ISO 8601 in UTC with milliseconds, so text order is time order.
+enum StateTime {
+    static func text(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    static func date(_ text: String?) -> Date? {
+        guard let text else { return nil }
+        return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}
