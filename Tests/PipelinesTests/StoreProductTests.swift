@@ -249,4 +249,28 @@ final class SteppingClock: @unchecked Sendable {
             }
         }
     }
+
+    @Test(arguments: dialects) func aSKUOfAnotherProductMovesToTheBlocksProduct(dialect: SQLDialect) throws {
+        try withStore(dialect) { store, database, _ throws in
+            let shirt = try upsert(store, Self.shirt())
+            let large = Self.variant("SHIRT-L", size: ("large", "groß"), price: Money(minorUnits: 2399, currency: .usd))
+            let loose = ProductBlock(
+                translations: [ProductTranslation(languageCode: "en", name: "Loose", slug: "loose", description: "")],
+                variants: [large])
+            let other = try upsert(store, loose)
+            #expect(other.productID != shirt.productID)
+
+            var block = Self.shirt()
+            block.optionGroups[0].translations[0].values.append("large")
+            block.optionGroups[0].translations[1].values.append("groß")
+            block.variants.append(large)
+            let result = try upsert(store, block)
+            #expect(result.productID == shirt.productID)
+            #expect(result.variantsUpdated == 1)
+            #expect(result.variantsUnchanged == 2)
+            #expect(try exported(store).first == block)
+            #expect(try database.rows("SELECT COUNT(*) FROM store_variants WHERE product_id = $1", [.integer(other.productID ?? 0)]) == [["0"]])
+            #expect(try upsert(store, block).rowsWritten == 0)
+        }
+    }
 }
