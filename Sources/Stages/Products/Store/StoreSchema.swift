@@ -35,9 +35,10 @@ public enum StoreSchema {
             CREATE TABLE store_product_translations (
                 product_id BIGINT NOT NULL REFERENCES store_products (id) ON DELETE CASCADE,
                 language TEXT NOT NULL,
+                position INTEGER NOT NULL,
                 name TEXT NOT NULL,
                 slug TEXT NOT NULL,
-                description TEXT,
+                description TEXT NOT NULL,
                 PRIMARY KEY (product_id, language),
                 UNIQUE (language, slug)
             );
@@ -48,23 +49,17 @@ public enum StoreSchema {
                 product_id BIGINT NOT NULL REFERENCES store_products (id) ON DELETE CASCADE,
                 position INTEGER NOT NULL,
                 sku TEXT NOT NULL UNIQUE,
-                tax_category TEXT,
+                tax_category TEXT NOT NULL,
                 track_inventory INTEGER CHECK (track_inventory IN (0, 1)),
                 created_at \(time) NOT NULL,
                 updated_at \(time) NOT NULL
             );
             CREATE INDEX store_variants_product ON store_variants (product_id, position);
 
-            CREATE TABLE store_variant_translations (
-                variant_id BIGINT NOT NULL REFERENCES store_variants (id) ON DELETE CASCADE,
-                language TEXT NOT NULL,
-                name TEXT NOT NULL,
-                PRIMARY KEY (variant_id, language)
-            );
-
             CREATE TABLE store_prices (
                 variant_id BIGINT NOT NULL REFERENCES store_variants (id) ON DELETE CASCADE,
-                currency TEXT NOT NULL CHECK (length(currency) = 3),
+                currency TEXT NOT NULL,
+                currency_exponent INTEGER NOT NULL CHECK (currency_exponent BETWEEN 0 AND 9),
                 amount_minor BIGINT NOT NULL,
                 PRIMARY KEY (variant_id, currency)
             );
@@ -154,6 +149,7 @@ public enum StoreSchema {
             CREATE TABLE store_options (
                 \(id),
                 option_group_id BIGINT NOT NULL REFERENCES store_option_groups (id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
                 code TEXT NOT NULL,
                 UNIQUE (option_group_id, code)
             );
@@ -173,17 +169,19 @@ public enum StoreSchema {
 
             CREATE TABLE store_product_custom_fields (
                 product_id BIGINT NOT NULL REFERENCES store_products (id) ON DELETE CASCADE,
+                language TEXT NOT NULL,
                 name TEXT NOT NULL,
-                language TEXT NOT NULL DEFAULT '',
+                position INTEGER NOT NULL,
                 value TEXT NOT NULL,
-                PRIMARY KEY (product_id, name, language)
+                PRIMARY KEY (product_id, language, name)
             );
             CREATE TABLE store_variant_custom_fields (
                 variant_id BIGINT NOT NULL REFERENCES store_variants (id) ON DELETE CASCADE,
+                language TEXT NOT NULL,
                 name TEXT NOT NULL,
-                language TEXT NOT NULL DEFAULT '',
+                position INTEGER NOT NULL,
                 value TEXT NOT NULL,
-                PRIMARY KEY (variant_id, name, language)
+                PRIMARY KEY (variant_id, language, name)
             )
             """
     }

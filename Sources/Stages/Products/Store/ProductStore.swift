@@ -1,0 +1,103 @@
+import Foundation
+import Pipelines
+
+/// The product catalogue kept in the pipeline's database (tables in docs/store-schema.md).
+///
+/// `upsert` writes one `ProductBlock` inside the caller's transaction and touches only rows whose stored
+/// values differ from the block's, so importing the same file twice writes nothing the second time.
+/// `products` streams the catalogue back as blocks for export.
+///
+/// Not thread-safe: one store per connection, used from one thread at a time.
+public final class ProductStore {
+    public let connection: any DatabaseConnection
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    let defaultLocationID: Int64
+    /// Rows changed by the statements of the current `upsert`.
+    var rowsWritten: Int64 = 0
+
+    /// Opens the store on `connection`, first migrating its tables to the newest version this binary knows.
+    /// Migrating opens its own transactions: create the store before `begin()`, not inside a transaction.
+    public init(
+        connection: any DatabaseConnection, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
+    ) throws {
+        self.connection = connection
+        self.logger = logger
+        self.clock = clock
+        try MigrationRunner(connection: connection, logger: logger)
+            .migrate(family: StoreSchema.family, migrations: StoreSchema.migrations)
+        var locationID: Int64?
+        try connection.query(
+            "SELECT id FROM store_stock_locations WHERE name = $1", [.text(StoreSchema.defaultStockLocation)],
+            columns: { _ in }, row: { locationID = $0.int64(0) })
+        guard let locationID else {
+            throw PipelineError(
+                .config, "the store has no stock location '\(StoreSchema.defaultStockLocation)'; it was removed by hand")
+        }
+        defaultLocationID = locationID
+    }
+
+    // MARK: - Statement helpers
+
+    /// Runs a write statement, counting the rows it changed.
+    func write(_ sql: String, _ parameters: [SQLValue]) throws {
+        rowsWritten += try connection.execute(sql, parameters)
+    }
+
+    /// Runs an `INSERT ... RETURNING id` and returns the new row's id.
+    func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64 {
+        var id: Int64?
+        try connection.query(sql, parameters, columns: { _ in }, row: { id = $0.int64(0) })
+        guard let id else { throw PipelineError(.internal, "an insert returned no id: \(sql)") }
+        rowsWritten += 1
+        return id
+    }
+
+    func read(_ sql: String, _ parameters: [SQLValue], _ row: (any RowView) throws -> Void) throws {
+        try connection.query(sql, parameters, columns: { _ in }, row: row)
+    }
+
+    func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: clock())
+    }
+}
+
+/// What one or more `upsert` calls did. Add results up with `+=` for a whole file.
+public struct UpsertResult: Sendable, Equatable {
+    public var productsCreated = 0
+    public var productsUpdated = 0
+    public var productsUnchanged = 0
+    public var variantsCreated = 0
+    public var variantsUpdated = 0
+    public var variantsUnchanged = 0
+    /// Variants the stored product had and the block no longer lists.
+    public var variantsDeleted = 0
+    /// Rows inserted, updated or deleted; 0 when everything was unchanged.
+    public var rowsWritten: Int64 = 0
+    /// The product the last upserted block was stored as.
+    public var productID: Int64?
+
+    public init() {}
+
+    public static func += (lhs: inout UpsertResult, rhs: UpsertResult) {
+        lhs.productsCreated += rhs.productsCreated
+        lhs.productsUpdated += rhs.productsUpdated
+        lhs.productsUnchanged += rhs.productsUnchanged
+        lhs.variantsCreated += rhs.variantsCreated
+        lhs.variantsUpdated += rhs.variantsUpdated
+        lhs.variantsUnchanged += rhs.variantsUnchanged
+        lhs.variantsDeleted += rhs.variantsDeleted
+        lhs.rowsWritten += rhs.rowsWritten
+        lhs.productID = rhs.productID ?? lhs.productID
+    }
+}
+
+extension RowView {
+    /// The column's text, "" for NULL (for NOT NULL columns).
+    func storeText(_ column: Int) -> String { string(column) ?? "" }
+    /// The column's integer, 0 for NULL (for NOT NULL columns).
+    func storeInteger(_ column: Int) -> Int64 { int64(column) ?? 0 }
+    func storeInt(_ column: Int) -> Int { Int(int64(column) ?? 0) }
+}

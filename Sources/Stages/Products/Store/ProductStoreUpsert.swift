@@ -1,0 +1,240 @@
+import Pipelines
+
+extension ProductStore {
+    /// Stores one product block inside the caller's open transaction.
+    ///
+    /// The product is the one owning the block's SKUs (the first SKU found decides; variants of other
+    /// products are moved to it), else the one with one of the block's slugs, else a new one. Only rows
+    /// that differ are written; variants the stored product has and the block lacks are deleted; prices in
+    /// other currencies than the block's are kept. Asset paths are stored as given.
+    ///
+    /// Throws `PipelineError.data` when the block cannot be stored (a slug of another product, a SKU
+    /// twice, an option value its group lacks).
+    public func upsert(_ block: ProductBlock) throws -> UpsertResult {
+        rowsWritten = 0
+        let desired = try ProductRows(desired: block)
+        let now = timestamp()
+        var result = UpsertResult()
+
+        let ownerBySKU = try productIDsOwning(skus: block.variants.map(\.sku))
+        let matchedBySKU = block.variants.lazy.compactMap { ownerBySKU[$0.sku] }.first
+        let slugOwners = try productIDsOwning(slugs: desired.translations)
+        let productID = matchedBySKU ?? slugOwners.values.first
+        for (language, owner) in slugOwners.sorted(by: { $0.key < $1.key }) where owner != productID {
+            throw PipelineError(
+                .data,
+                "product at line \(block.line): the slug '\(desired.translations[language]?.slug ?? "")' (\(language)) "
+                    + "belongs to another stored product than its SKUs")
+        }
+
+        var stored: StoredProduct
+        if let productID {
+            stored = try loadProduct(productID, withFacetNames: false)
+        } else {
+            let id = try insertReturningID(
+                "INSERT INTO store_products (created_at, updated_at) VALUES ($1, $2) RETURNING id", [.text(now), .text(now)])
+            stored = StoredProduct(id: id)
+        }
+        result.productID = stored.id
+
+        var productChanged = try syncProductRows(desired, &stored)
+        productChanged = try syncFacetNames(desired.facetNames) || productChanged
+
+        var otherProducts: [Int64: StoredProduct] = [:]
+        for (sku, variant) in desired.variants.sorted(by: { $0.value.position < $1.value.position }) {
+            var storedVariant = stored.rows.variants[sku]
+            var variantID = stored.variantIDs[sku]
+            var moved = false
+            if storedVariant == nil, let owner = ownerBySKU[sku] {
+                if otherProducts[owner] == nil { otherProducts[owner] = try loadProduct(owner, withFacetNames: false) }
+                storedVariant = otherProducts[owner]?.rows.variants[sku]
+                variantID = otherProducts[owner]?.variantIDs[sku]
+                moved = true
+            }
+            let outcome = try syncVariant(
+                sku: sku, desired: variant, stored: storedVariant, id: variantID, moved: moved, product: stored, now: now)
+            switch outcome {
+            case .created: result.variantsCreated += 1
+            case .updated: result.variantsUpdated += 1
+            case .unchanged: result.variantsUnchanged += 1
+            }
+        }
+        for (sku, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where desired.variants[sku] == nil {
+            try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
+            result.variantsDeleted += 1
+        }
+
+        if productID == nil {
+            result.productsCreated = 1
+        } else if productChanged || result.variantsCreated + result.variantsUpdated + result.variantsDeleted > 0 {
+            try write("UPDATE store_products SET updated_at = $1 WHERE id = $2", [.text(now), .integer(stored.id)])
+            result.productsUpdated = 1
+        } else {
+            result.productsUnchanged = 1
+        }
+        result.rowsWritten = rowsWritten
+        return result
+    }
+
+    enum Outcome { case created, updated, unchanged }
+
+    private func productIDsOwning(skus: [String]) throws -> [String: Int64] {
+        var owners: [String: Int64] = [:]
+        for sku in skus {
+            try read("SELECT product_id FROM store_variants WHERE sku = $1", [.text(sku)]) { row in
+                owners[sku] = row.int64(0)
+            }
+        }
+        return owners
+    }
+
+    /// The products owning one of the translations' (language, slug) pairs, by language.
+    private func productIDsOwning(slugs translations: [String: TranslationRow]) throws -> [String: Int64] {
+        var owners: [String: Int64] = [:]
+        for (language, translation) in translations {
+            try read(
+                "SELECT product_id FROM store_product_translations WHERE language = $1 AND slug = $2",
+                [.text(language), .text(translation.slug)]
+            ) { row in owners[language] = row.int64(0) }
+        }
+        return owners
+    }
+
+    // MARK: - Product rows
+
+    /// Writes the product's own rows that differ; returns whether any did.
+    private func syncProductRows(_ desired: ProductRows, _ stored: inout StoredProduct) throws -> Bool {
+        let product = SQLValue.integer(stored.id)
+        var changed = try sync(stored.rows.translations, desired.translations) { language, row in
+            try write("DELETE FROM store_product_translations WHERE product_id = $1 AND language = $2", [product, .text(language)])
+            if let row {
+                try write(
+                    """
+                    INSERT INTO store_product_translations (product_id, language, position, name, slug, description)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    """,
+                    [product, .text(language), .integer(Int64(row.position)), .text(row.name), .text(row.slug), .text(row.description)])
+            }
+        }
+        changed = try sync(stored.rows.assets, desired.assets) { position, source in
+            try write("DELETE FROM store_product_assets WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+            if let source {
+                try write(
+                    "INSERT INTO store_product_assets (product_id, position, asset_id) VALUES ($1, $2, $3)",
+                    [product, .integer(Int64(position)), .integer(try assetID(source))])
+            }
+        } || changed
+        changed = try sync(stored.rows.facetValues, desired.facetValues) { position, ref in
+            try write(
+                "DELETE FROM store_product_facet_values WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+            if let ref {
+                try write(
+                    "INSERT INTO store_product_facet_values (product_id, position, facet_value_id) VALUES ($1, $2, $3)",
+                    [product, .integer(Int64(position)), .integer(try facetValueID(ref))])
+            }
+        } || changed
+        changed = try sync(stored.rows.customFields, desired.customFields) { key, row in
+            try write(
+                "DELETE FROM store_product_custom_fields WHERE product_id = $1 AND language = $2 AND name = $3",
+                [product, .text(key.language), .text(key.name)])
+            if let row {
+                try write(
+                    "INSERT INTO store_product_custom_fields (product_id, language, name, position, value) VALUES ($1, $2, $3, $4, $5)",
+                    [product, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value)])
+            }
+        } || changed
+        changed = try syncOptionGroups(desired.optionGroups, &stored) || changed
+        return changed
+    }
+
+    private func syncOptionGroups(_ desired: [String: OptionGroupRow], _ stored: inout StoredProduct) throws -> Bool {
+        var changed = false
+        for (code, id) in stored.groupIDs.sorted(by: { $0.key < $1.key }) where desired[code] == nil {
+            try write("DELETE FROM store_option_groups WHERE id = $1", [.integer(id)])
+            changed = true
+        }
+        for (code, group) in desired.sorted(by: { $0.value.position < $1.value.position }) {
+            let storedGroup = stored.rows.optionGroups[code]
+            let groupID: Int64
+            if let existing = stored.groupIDs[code] {
+                groupID = existing
+                if storedGroup?.position != group.position {
+                    try write("UPDATE store_option_groups SET position = $1 WHERE id = $2", [.integer(Int64(group.position)), .integer(groupID)])
+                    changed = true
+                }
+            } else {
+                groupID = try insertReturningID(
+                    "INSERT INTO store_option_groups (product_id, position, code) VALUES ($1, $2, $3) RETURNING id",
+                    [.integer(stored.id), .integer(Int64(group.position)), .text(code)])
+                stored.groupIDs[code] = groupID
+                changed = true
+            }
+            changed = try sync(storedGroup?.names ?? [:], group.names) { language, name in
+                try write(
+                    "DELETE FROM store_option_group_translations WHERE option_group_id = $1 AND language = $2",
+                    [.integer(groupID), .text(language)])
+                if let name {
+                    try write(
+                        "INSERT INTO store_option_group_translations (option_group_id, language, name) VALUES ($1, $2, $3)",
+                        [.integer(groupID), .text(language), .text(name)])
+                }
+            } || changed
+            changed = try syncOptions(group.options, stored: storedGroup?.options ?? [:], groupCode: code, groupID: groupID, &stored) || changed
+        }
+        return changed
+    }
+
+    private func syncOptions(
+        _ desired: [String: OptionRow], stored storedOptions: [String: OptionRow], groupCode: String, groupID: Int64,
+        _ stored: inout StoredProduct
+    ) throws -> Bool {
+        var changed = false
+        for (code, option) in desired.sorted(by: { $0.key < $1.key }) {
+            let ref = OptionRef(groupCode: groupCode, optionCode: code)
+            let optionID: Int64
+            if let existing = stored.optionIDs[ref] {
+                optionID = existing
+                if storedOptions[code]?.position != option.position {
+                    try write("UPDATE store_options SET position = $1 WHERE id = $2", [.integer(Int64(option.position)), .integer(optionID)])
+                    changed = true
+                }
+            } else {
+                optionID = try insertReturningID(
+                    "INSERT INTO store_options (option_group_id, position, code) VALUES ($1, $2, $3) RETURNING id",
+                    [.integer(groupID), .integer(Int64(option.position)), .text(code)])
+                stored.optionIDs[ref] = optionID
+                changed = true
+            }
+            changed = try sync(storedOptions[code]?.names ?? [:], option.names) { language, name in
+                try write(
+                    "DELETE FROM store_option_translations WHERE option_id = $1 AND language = $2", [.integer(optionID), .text(language)])
+                if let name {
+                    try write(
+                        "INSERT INTO store_option_translations (option_id, language, name) VALUES ($1, $2, $3)",
+                        [.integer(optionID), .text(language), .text(name)])
+                }
+            } || changed
+        }
+        for code in storedOptions.keys.sorted() where desired[code] == nil {
+            let ref = OptionRef(groupCode: groupCode, optionCode: code)
+            if let id = stored.optionIDs.removeValue(forKey: ref) {
+                try write("DELETE FROM store_options WHERE id = $1", [.integer(id)])
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    /// Calls `replace(key, desired)` for every key whose value differs (nil: the row goes away), in key
+    /// order; returns whether any did. `replace` deletes the old row and inserts the new one.
+    func sync<Key: Comparable, Value: Equatable>(
+        _ stored: [Key: Value], _ desired: [Key: Value], replace: (Key, Value?) throws -> Void
+    ) throws -> Bool {
+        var changed = false
+        for key in Set(stored.keys).union(desired.keys).sorted() where stored[key] != desired[key] {
+            try replace(key, desired[key])
+            changed = true
+        }
+        return changed
+    }
+}

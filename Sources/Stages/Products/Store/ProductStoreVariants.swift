@@ -1,0 +1,172 @@
+import Pipelines
+
+extension ProductStore {
+    /// Writes a variant's rows that differ from `stored` (nil: a new variant).
+    func syncVariant(
+        sku: String, desired: VariantRows, stored: VariantRows?, id: Int64?, moved: Bool, product: StoredProduct,
+        now: String
+    ) throws -> Outcome {
+        let trackInventory: SQLValue = desired.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null
+        guard let stored, let id else {
+            let newID = try insertReturningID(
+                """
+                INSERT INTO store_variants (product_id, position, sku, tax_category, track_inventory, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                """,
+                [
+                    .integer(product.id), .integer(Int64(desired.position)), .text(sku), .text(desired.taxCategory),
+                    trackInventory, .text(now), .text(now),
+                ])
+            let empty = VariantRows(position: desired.position, taxCategory: desired.taxCategory)
+            _ = try syncVariantChildren(desired, stored: empty, id: newID, product: product)
+            return .created
+        }
+        var changed = false
+        if moved || stored.position != desired.position || stored.taxCategory != desired.taxCategory
+            || stored.trackInventory != desired.trackInventory
+        {
+            try write(
+                "UPDATE store_variants SET product_id = $1, position = $2, tax_category = $3, track_inventory = $4 WHERE id = $5",
+                [.integer(product.id), .integer(Int64(desired.position)), .text(desired.taxCategory), trackInventory, .integer(id)])
+            changed = true
+        }
+        var current = stored
+        if moved {
+            // The options belong to the old product's groups: link the new product's instead.
+            try write("DELETE FROM store_variant_options WHERE variant_id = $1", [.integer(id)])
+            current.options = [:]
+        }
+        changed = try syncVariantChildren(desired, stored: current, id: id, product: product) || changed
+        guard changed else { return .unchanged }
+        try write("UPDATE store_variants SET updated_at = $1 WHERE id = $2", [.text(now), .integer(id)])
+        return .updated
+    }
+
+    private func syncVariantChildren(_ desired: VariantRows, stored: VariantRows, id: Int64, product: StoredProduct) throws -> Bool {
+        let variant = SQLValue.integer(id)
+        // Only the block's currencies: prices in other currencies stay as they are.
+        let storedPrices = stored.prices.filter { desired.prices[$0.key] != nil }
+        var changed = try sync(storedPrices, desired.prices) { currency, price in
+            try write("DELETE FROM store_prices WHERE variant_id = $1 AND currency = $2", [variant, .text(currency)])
+            if let price {
+                try write(
+                    "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES ($1, $2, $3, $4)",
+                    [variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor)])
+            }
+        }
+        if stored.stockOnHand != desired.stockOnHand {
+            let location = SQLValue.integer(defaultLocationID)
+            try write("DELETE FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2", [variant, location])
+            if let onHand = desired.stockOnHand {
+                try write(
+                    "INSERT INTO store_stock_levels (variant_id, location_id, on_hand) VALUES ($1, $2, $3)",
+                    [variant, location, .integer(onHand)])
+            }
+            changed = true
+        }
+        changed = try sync(stored.assets, desired.assets) { position, source in
+            try write("DELETE FROM store_variant_assets WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            if let source {
+                try write(
+                    "INSERT INTO store_variant_assets (variant_id, position, asset_id) VALUES ($1, $2, $3)",
+                    [variant, .integer(Int64(position)), .integer(try assetID(source))])
+            }
+        } || changed
+        changed = try sync(stored.facetValues, desired.facetValues) { position, ref in
+            try write(
+                "DELETE FROM store_variant_facet_values WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            if let ref {
+                try write(
+                    "INSERT INTO store_variant_facet_values (variant_id, position, facet_value_id) VALUES ($1, $2, $3)",
+                    [variant, .integer(Int64(position)), .integer(try facetValueID(ref))])
+            }
+        } || changed
+        changed = try sync(stored.options, desired.options) { position, ref in
+            try write("DELETE FROM store_variant_options WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            if let ref {
+                guard let optionID = product.optionIDs[ref] else {
+                    throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
+                }
+                try write(
+                    "INSERT INTO store_variant_options (variant_id, position, option_id) VALUES ($1, $2, $3)",
+                    [variant, .integer(Int64(position)), .integer(optionID)])
+            }
+        } || changed
+        changed = try sync(stored.customFields, desired.customFields) { key, row in
+            try write(
+                "DELETE FROM store_variant_custom_fields WHERE variant_id = $1 AND language = $2 AND name = $3",
+                [variant, .text(key.language), .text(key.name)])
+            if let row {
+                try write(
+                    "INSERT INTO store_variant_custom_fields (variant_id, language, name, position, value) VALUES ($1, $2, $3, $4, $5)",
+                    [variant, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value)])
+            }
+        } || changed
+        return changed
+    }
+
+    // MARK: - Shared rows: assets, facets
+
+    /// The asset's id, stored now when it is new.
+    func assetID(_ source: String) throws -> Int64 {
+        var id: Int64?
+        try read("SELECT id FROM store_assets WHERE source = $1", [.text(source)]) { id = $0.int64(0) }
+        if let id { return id }
+        return try insertReturningID("INSERT INTO store_assets (source) VALUES ($1) RETURNING id", [.text(source)])
+    }
+
+    func facetID(_ code: String) throws -> Int64 {
+        var id: Int64?
+        try read("SELECT id FROM store_facets WHERE code = $1", [.text(code)]) { id = $0.int64(0) }
+        if let id { return id }
+        return try insertReturningID("INSERT INTO store_facets (code) VALUES ($1) RETURNING id", [.text(code)])
+    }
+
+    func facetValueID(_ ref: FacetValueRef) throws -> Int64 {
+        let facet = try facetID(ref.facetCode)
+        var id: Int64?
+        try read(
+            "SELECT id FROM store_facet_values WHERE facet_id = $1 AND code = $2", [.integer(facet), .text(ref.valueCode)]
+        ) { id = $0.int64(0) }
+        if let id { return id }
+        return try insertReturningID(
+            "INSERT INTO store_facet_values (facet_id, code) VALUES ($1, $2) RETURNING id",
+            [.integer(facet), .text(ref.valueCode)])
+    }
+
+    /// Sets the facets' and facet values' names the block gives; names in other languages stay.
+    func syncFacetNames(_ names: [FacetValueRef: FacetNames]) throws -> Bool {
+        var changed = false
+        for (ref, wanted) in names.sorted(by: { $0.key < $1.key }) {
+            let facet = try facetID(ref.facetCode)
+            let value = try facetValueID(ref)
+            var storedFacet: [String: String] = [:]
+            try read("SELECT language, name FROM store_facet_translations WHERE facet_id = $1", [.integer(facet)]) {
+                storedFacet[$0.storeText(0)] = $0.storeText(1)
+            }
+            var storedValue: [String: String] = [:]
+            try read(
+                "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", [.integer(value)]
+            ) { storedValue[$0.storeText(0)] = $0.storeText(1) }
+            changed = try sync(storedFacet.filter { wanted.facet[$0.key] != nil }, wanted.facet) { language, name in
+                try write("DELETE FROM store_facet_translations WHERE facet_id = $1 AND language = $2", [.integer(facet), .text(language)])
+                if let name {
+                    try write(
+                        "INSERT INTO store_facet_translations (facet_id, language, name) VALUES ($1, $2, $3)",
+                        [.integer(facet), .text(language), .text(name)])
+                }
+            } || changed
+            changed = try sync(storedValue.filter { wanted.value[$0.key] != nil }, wanted.value) { language, name in
+                try write(
+                    "DELETE FROM store_facet_value_translations WHERE facet_value_id = $1 AND language = $2",
+                    [.integer(value), .text(language)])
+                if let name {
+                    try write(
+                        "INSERT INTO store_facet_value_translations (facet_value_id, language, name) VALUES ($1, $2, $3)",
+                        [.integer(value), .text(language), .text(name)])
+                }
+            } || changed
+        }
+        return changed
+    }
+}
