@@ -1,7 +1,7 @@
 import Pipelines
 
 /// What the parser hands back: a whole product, or the rows it had to reject.
-public enum ProductCSVItem: Sendable, Equatable {
+public enum ProductReadItem: Sendable, Equatable {
     case product(ProductBlock)
     case rejected(ProductRejection)
 }
@@ -62,7 +62,7 @@ public final class ProductCSVParser {
     private let reader: CSVReader
     private let record = RecordBuffer()
     private var lookahead: RawRow?
-    private var queued: [ProductCSVItem] = []
+    private var queued: [ProductReadItem] = []
     private var firstLineOfSKU: [String: Int] = [:]
     private var reachedEnd = false
 
@@ -94,7 +94,7 @@ public final class ProductCSVParser {
     }
 
     /// The next product or rejection; nil at the end of the file.
-    public func next() throws -> ProductCSVItem? {
+    public func next() throws -> ProductReadItem? {
         if !queued.isEmpty { return queued.removeFirst() }
         while true {
             guard let first = try takeRow() else { return nil }
@@ -161,7 +161,7 @@ public final class ProductCSVParser {
         return !(row.fields[nameIndex] ?? "").trimmingPadding().isEmpty
     }
 
-    private func blankLineReport(_ row: RawRow) -> ProductCSVItem? {
+    private func blankLineReport(_ row: RawRow) -> ProductReadItem? {
         guard options.reportsBlankLines else { return nil }
         let error = RowError(
             line: row.line, column: 1,
@@ -171,7 +171,7 @@ public final class ProductCSVParser {
 
     // MARK: - Blocks
 
-    private func assemble(_ rows: [RawRow]) -> ProductCSVItem {
+    private func assemble(_ rows: [RawRow]) -> ProductReadItem {
         var errors: [RowError?] = []
         var product: ProductBlock?
         for (position, row) in rows.enumerated() {

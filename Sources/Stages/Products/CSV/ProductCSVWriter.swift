@@ -31,29 +31,32 @@ public struct ProductCSVLayout: Sendable, Equatable {
     /// The layout that writes these blocks without losing anything: their languages and custom fields in
     /// order of first appearance, a custom field translated when its value differs between languages.
     public static func covering(_ blocks: [ProductBlock], mainLanguage: String = "en") -> ProductCSVLayout {
-        var layout = ProductCSVLayout(languages: [], mainLanguage: mainLanguage)
-        layout.languages = []
+        var languages: [String] = []
+        var productFields: [String] = []
+        var variantFields: [String] = []
+        var translatedFields: Set<String> = []
         func note(_ fields: [[CustomFieldValue]], owner: String, into names: inout [String]) {
             var valueByName: [String: String] = [:]
             for field in fields.joined() {
                 if !names.contains(field.name) { names.append(field.name) }
                 if let earlier = valueByName[field.name], earlier != field.value {
-                    layout.translatedCustomFields.insert("\(owner):\(field.name)")
+                    translatedFields.insert("\(owner):\(field.name)")
                 }
                 valueByName[field.name] = field.value
             }
         }
         for block in blocks {
-            for translation in block.translations where !layout.languages.contains(translation.languageCode) {
-                layout.languages.append(translation.languageCode)
+            for translation in block.translations where !languages.contains(translation.languageCode) {
+                languages.append(translation.languageCode)
             }
-            note(block.translations.map(\.customFields), owner: "product", into: &layout.productCustomFields)
+            note(block.translations.map(\.customFields), owner: "product", into: &productFields)
             for variant in block.variants {
-                note(variant.translations.map(\.customFields), owner: "variant", into: &layout.variantCustomFields)
+                note(variant.translations.map(\.customFields), owner: "variant", into: &variantFields)
             }
         }
-        if layout.languages.isEmpty { layout.languages = [mainLanguage] }
-        return layout
+        return ProductCSVLayout(
+            languages: languages, productCustomFields: productFields, variantCustomFields: variantFields,
+            translatedCustomFields: translatedFields, mainLanguage: mainLanguage)
     }
 
     var isTranslated: Bool { languages != [mainLanguage] }
