@@ -1,0 +1,135 @@
+import Pipelines
+
+/// Turns the trimmed cells of one well-formed CSV row into the product it starts or the variant it
+/// holds, the way Vendure's `ImportParser` reads them, with a `RowError` for the first problem found.
+struct ProductRowReader {
+    let header: ProductCSVHeader
+    let currency: CurrencyCode
+
+    private func cell(_ cells: [String], _ column: ProductColumn, _ language: String) -> (text: String, index: Int)? {
+        header.index(column, language: language).map { (cells[$0], $0) }
+    }
+
+    private func text(_ cells: [String], _ column: ProductColumn, _ language: String) -> String {
+        cell(cells, column, language)?.text ?? ""
+    }
+
+    /// The product a row starts, without variants; option groups have no values yet.
+    func product(from cells: [String], line: Int) throws(RowError) -> ProductBlock {
+        let languages = header.languages
+        let translations = languages.map { language in
+            let name = text(cells, .name, language)
+            let written = text(cells, .slug, language)
+            return ProductTranslation(
+                languageCode: language, name: name, slug: written.isEmpty ? ProductSlug.fromName(name) : written,
+                description: text(cells, .description, language),
+                customFields: customFields(header.productCustomFields, cells, language))
+        }
+        let facets = try translatedFacets(cells, column: .facets, line: line)
+        let groupNames = try translatedLists(cells, column: .optionGroups, line: line)
+        let optionGroups = (0..<(groupNames.first?.values.count ?? 0)).map { position in
+            OptionGroup(translations: groupNames.map {
+                OptionGroupTranslation(languageCode: $0.language, name: $0.values[position], values: [])
+            })
+        }
+        return ProductBlock(
+            line: line, translations: translations, assetPaths: Self.list(text(cells, .assets, languages[0])),
+            facets: facets, optionGroups: optionGroups, variants: [])
+    }
+
+    /// The variant a row holds. `optionGroupCount` is the number of option groups of its product, or nil
+    /// when the product row itself was bad and the count cannot be checked.
+    func variant(from cells: [String], line: Int, optionGroupCount: Int?) throws(RowError) -> ProductVariant {
+        let main = header.languages[0]
+        func fail(_ column: ProductColumn, _ reason: String) -> RowError {
+            RowError(line: line, column: (header.index(column, language: main) ?? 0) + 1, reason: reason)
+        }
+        let sku = text(cells, .sku, main)
+        guard !sku.isEmpty else { throw fail(.sku, "the sku is missing") }
+        let price: Money
+        do {
+            price = try Money.parse(text(cells, .price, main), currency: currency)
+        } catch {
+            throw fail(.price, "bad price: \(error)")
+        }
+        let stockText = text(cells, .stockOnHand, main)
+        var stockOnHand: Int?
+        if !stockText.isEmpty {
+            guard let stock = Int(stockText) else { throw fail(.stockOnHand, "stockOnHand '\(stockText)' is not a whole number") }
+            stockOnHand = stock
+        }
+        let trackText = text(cells, .trackInventory, main)
+        var trackInventory: Bool?
+        if !trackText.isEmpty {
+            switch trackText.lowercased() {
+            case "true", "1", "yes": trackInventory = true
+            case "false", "0", "no": trackInventory = false
+            default: throw fail(.trackInventory, "trackInventory '\(trackText)' is not true, false or empty")
+            }
+        }
+        if let optionGroupCount {
+            for index in header.optionValueColumns where Self.list(cells[index]).count != optionGroupCount {
+                throw RowError(
+                    line: line, column: index + 1,
+                    reason: "The number of optionValues in column '\(header.names[index])' must match the number of optionGroups")
+            }
+        }
+        let translations = header.languages.map { language in
+            VariantTranslation(
+                languageCode: language, optionValues: Self.list(text(cells, .optionValues, language)),
+                customFields: customFields(header.variantCustomFields, cells, language))
+        }
+        return ProductVariant(
+            line: line, sku: sku, price: price, taxCategory: text(cells, .taxCategory, main),
+            stockOnHand: stockOnHand, trackInventory: trackInventory,
+            assetPaths: Self.list(text(cells, .variantAssets, main)),
+            facets: try translatedFacets(cells, column: .variantFacets, line: line), translations: translations)
+    }
+
+    private func customFields(_ fields: [CustomFieldColumns], _ cells: [String], _ language: String) -> [CustomFieldValue] {
+        fields.compactMap { field in field.index(language: language).map { CustomFieldValue(name: field.name, value: cells[$0]) } }
+    }
+
+    /// A `|`-separated cell in every language; every language must list as many entries.
+    private func translatedLists(_ cells: [String], column: ProductColumn, line: Int) throws(RowError)
+        -> [(language: String, values: [String], index: Int)]
+    {
+        var lists: [(language: String, values: [String], index: Int)] = []
+        for language in header.languages {
+            guard let (text, index) = cell(cells, column, language) else { continue }
+            let values = Self.list(text)
+            if let first = lists.first, first.values.count != values.count {
+                throw RowError(
+                    line: line, column: index + 1,
+                    reason: "column '\(header.names[index])' lists \(values.count) entries but '\(header.names[first.index])' lists \(first.values.count)")
+            }
+            lists.append((language, values, index))
+        }
+        return lists
+    }
+
+    private func translatedFacets(_ cells: [String], column: ProductColumn, line: Int) throws(RowError) -> [FacetAssignment] {
+        let lists = try translatedLists(cells, column: column, line: line)
+        var facets = (0..<(lists.first?.values.count ?? 0)).map { _ in FacetAssignment(translations: []) }
+        for list in lists {
+            for (position, entry) in list.values.enumerated() {
+                // The value may contain ':'; the facet name cannot.
+                guard let colon = entry.firstIndex(of: ":") else {
+                    throw RowError(line: line, column: list.index + 1, reason: "bad facet '\(entry)': expected facet:value")
+                }
+                let facet = String(entry[..<colon]).trimmingPadding()
+                let value = String(entry[entry.index(after: colon)...]).trimmingPadding()
+                guard !facet.isEmpty, !value.isEmpty else {
+                    throw RowError(line: line, column: list.index + 1, reason: "bad facet '\(entry)': the facet and the value must not be empty")
+                }
+                facets[position].translations.append(FacetValueTranslation(languageCode: list.language, facet: facet, value: value))
+            }
+        }
+        return facets
+    }
+
+    /// Vendure's `parseStringArray`: split on `|`, trim, drop empty entries.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingPadding() }.filter { !$0.isEmpty }
+    }
+}

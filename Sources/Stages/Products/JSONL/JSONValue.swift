@@ -1,0 +1,209 @@
+/// A JSON value with object members in their written order. `JSONLReader` hands nested objects and
+/// arrays back as compact JSON text and the codecs have no public tree parser, so this is the smallest
+/// addition that lets the product JSONL nest variants: parsing (of text `JSONLReader` has already
+/// validated) and compact serialisation. Numbers keep their exact text.
+enum JSONValue: Equatable {
+    case string(String)
+    case number(String)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    static func == (left: JSONValue, right: JSONValue) -> Bool {
+        switch (left, right) {
+        case (.string(let a), .string(let b)), (.number(let a), .number(let b)): a == b
+        case (.bool(let a), .bool(let b)): a == b
+        case (.null, .null): true
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    static func parse(_ text: String) throws(JSONShapeError) -> JSONValue {
+        var parser = Parser(bytes: Array(text.utf8))
+        let value = try parser.value()
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else { throw JSONShapeError("unexpected text after a JSON value") }
+        return value
+    }
+
+    /// Compact JSON text: no white space, strings escaped as `JSONLWriter` escapes them.
+    var serialized: String {
+        var output: [UInt8] = []
+        append(to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private func append(to output: inout [UInt8]) {
+        switch self {
+        case .string(let text): Self.appendString(text, to: &output)
+        case .number(let text): output += text.utf8
+        case .bool(let value): output += (value ? "true" : "false").utf8
+        case .null: output += "null".utf8
+        case .array(let items):
+            output.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                item.append(to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (index, (key, value)) in members.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                Self.appendString(key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                value.append(to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func appendString(_ text: String, to output: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output += "\\\"".utf8
+            case UInt8(ascii: "\\"): output += "\\\\".utf8
+            case 0x0A: output += "\\n".utf8
+            case 0x0D: output += "\\r".utf8
+            case 0x09: output += "\\t".utf8
+            case 0x08: output += "\\b".utf8
+            case 0x0C: output += "\\f".utf8
+            case ..<0x20: output += "\\u00".utf8 + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func value() throws(JSONShapeError) -> JSONValue {
+            skipWhitespace()
+            guard index < bytes.count else { throw JSONShapeError("unexpected end of JSON") }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "["):
+                index += 1
+                var items: [JSONValue] = []
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                while true {
+                    items.append(try value())
+                    if try endOfList(UInt8(ascii: "]")) { return .array(items) }
+                }
+            case UInt8(ascii: "{"):
+                index += 1
+                var members: [(String, JSONValue)] = []
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                while true {
+                    skipWhitespace()
+                    let key = try string()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw JSONShapeError("expected ':'") }
+                    index += 1
+                    members.append((key, try value()))
+                    if try endOfList(UInt8(ascii: "}")) { return .object(members) }
+                }
+            default:
+                let start = index
+                while index < bytes.count, !",]} \t\r\n".utf8.contains(bytes[index]) { index += 1 }
+                let word = String(decoding: bytes[start..<index], as: UTF8.self)
+                switch word {
+                case "true": return .bool(true)
+                case "false": return .bool(false)
+                case "null": return .null
+                default:
+                    guard !word.isEmpty else { throw JSONShapeError("expected a JSON value") }
+                    return .number(word)
+                }
+            }
+        }
+
+        /// After a list item: true at the closing bracket, false after a comma.
+        private mutating func endOfList(_ closing: UInt8) throws(JSONShapeError) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count else { throw JSONShapeError("unexpected end of JSON") }
+            let byte = bytes[index]
+            index += 1
+            if byte == closing { return true }
+            guard byte == UInt8(ascii: ",") else { throw JSONShapeError("expected ',' or '\(Character(Unicode.Scalar(closing)))'") }
+            return false
+        }
+
+        private mutating func string() throws(JSONShapeError) -> String {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw JSONShapeError("expected a string") }
+            index += 1
+            var scalars = String.UnicodeScalarView()
+            var run: [UInt8] = []
+            func flushRun() {
+                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                run.removeAll()
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == UInt8(ascii: "\"") {
+                    flushRun()
+                    return String(scalars)
+                }
+                guard byte == UInt8(ascii: "\\") else {
+                    run.append(byte)
+                    continue
+                }
+                guard index < bytes.count else { break }
+                let letter = bytes[index]
+                index += 1
+                switch letter {
+                case UInt8(ascii: "n"): run.append(0x0A)
+                case UInt8(ascii: "r"): run.append(0x0D)
+                case UInt8(ascii: "t"): run.append(0x09)
+                case UInt8(ascii: "b"): run.append(0x08)
+                case UInt8(ascii: "f"): run.append(0x0C)
+                case UInt8(ascii: "u"):
+                    flushRun()
+                    var code = try hexQuad()
+                    if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\") {
+                        index += 2
+                        code = 0x10000 + ((code - 0xD800) << 10) + (try hexQuad() - 0xDC00)
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw JSONShapeError("invalid \\u escape") }
+                    scalars.append(scalar)
+                default: run.append(letter)
+                }
+            }
+            throw JSONShapeError("string not closed")
+        }
+
+        private mutating func hexQuad() throws(JSONShapeError) -> UInt32 {
+            guard index + 4 <= bytes.count,
+                let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            else { throw JSONShapeError("invalid \\u escape") }
+            index += 4
+            return value
+        }
+    }
+}
+
+/// JSON that is valid but not shaped like a product.
+struct JSONShapeError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
+}
