@@ -33,12 +33,23 @@ struct RunCommand {
         }
     }
 
+    /// The first SIGINT or SIGTERM asks the run to stop after its current chunk; a second one ends the
+    /// process at once (still resumable from the last committed chunk). The signals are also unblocked:
+    /// a parent may have started us with them blocked, which exec keeps.
     private func installSignalHandlers() {
+        _ = stopRequest
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
         for number in [SIGINT, SIGTERM] {
-            signal(number) { received in
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { received in
                 if !stopRequest.request(signal: received) { _exit(128 + received) }
             }
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
+            sigaddset(&unblocked, number)
         }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     }
 }
 

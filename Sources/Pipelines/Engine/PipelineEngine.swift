@@ -134,7 +134,7 @@ public struct ResumeStatus: Sendable {
 
     public enum StageProgress: String, Sendable {
         case pending
-        case checkpointed = "resumes from checkpoint"
+        case started = "started; resumes from its last checkpoint"
         case complete
     }
 
@@ -160,7 +160,7 @@ extension PipelineEngine {
         var stages: [String: ResumeStatus.StageProgress] = [:]
         for stage in pipeline.stages {
             let state = try store.stageState(instance: latest.instance, stageID: stage.id)
-            stages[stage.id] = state.map { $0.complete ? .complete : .checkpointed } ?? .pending
+            stages[stage.id] = state.map { $0.complete ? .complete : .started } ?? .pending
         }
         return ResumeStatus(identity: identity, latest: latest, next: .resume(runID: latest.id), stages: stages)
     }

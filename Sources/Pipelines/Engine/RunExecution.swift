@@ -62,6 +62,9 @@ final class RunExecution {
             results.append(StageResult(id: stage.id, kind: stage.kind, status: .complete, outcome: StageOutcome(), seconds: 0))
             return
         }
+        if state == nil {
+            try store.saveStageState(instance: record.instance, stageID: stage.id, complete: false, checkpoint: nil)
+        }
         stageLogger.info("stage.started", state == nil ? "\(stage.kind) started" : "\(stage.kind) resuming from its checkpoint")
         var attempt = 1
         while true {

@@ -1,0 +1,152 @@
+import Foundation
+import Pipelines
+import Testing
+
+/// Locks, signals, retries and run records, on the built binary.
+@Suite(.serialized) struct RunControlTests {
+    static func importPipeline(
+        rows: Int, in scratch: Scratch, database: String? = nil, state: String = "sqlite:state/state.db",
+        retries: String = ""
+    ) throws {
+        try TestData.writeRows(rows, to: scratch.file("rows.csv"))
+        try scratch.write(
+            "import.yaml",
+            """
+            name: control
+            \(database.map { "database: \($0)" } ?? "")
+            state: \(state)
+            stages:
+              - id: load
+                uses: table.import
+                chunk_size: 200
+                \(retries)
+                with: { file: rows.csv, table: items, create: true }
+            """)
+    }
+
+    /// Waits until `condition` holds, polling; false when it never did within `limit` seconds.
+    static func wait(upTo limit: TimeInterval, for condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return false
+    }
+
+    /// True once the run has committed at least one chunk (its checkpoint row exists).
+    static func hasCheckpoint(_ locator: DatabaseLocator) -> Bool {
+        (try? Inspect.tableExists(locator, "pipeline_checkpoints")) == true
+            && ((try? Inspect.rows(locator, "SELECT count(*) FROM pipeline_checkpoints")) ?? []) != [["0"]]
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func aSecondRunOfTheSameIdentityExits75AndNamesTheHolder(state: String) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let stateURL = state == "sqlite" ? "sqlite:state/state.db" : try TestDatabase.postgresURL()
+        try Self.importPipeline(rows: 60_000, in: scratch, state: stateURL)
+        let first = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
+        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        let second = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(second.status == 75, "\(second.stderr)")
+        #expect(second.stderr.contains("is already running"))
+        #expect(second.stderr.contains("pid \(first.process.processIdentifier) on "))
+        first.process.waitUntilExit()
+        #expect(first.process.terminationStatus == 0)
+        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["60000"]])
+    }
+
+    @Test func sigtermStopsAfterAChunkAndTheRunResumes() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try Self.importPipeline(rows: 60_000, in: scratch)
+        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
+        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        kill(running.process.processIdentifier, SIGTERM)
+        let stderr = String(decoding: running.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 143, "\(stderr)")
+        #expect(stderr.contains("stopped by signal 15"))
+        let partial = try Inspect.rows(store, "SELECT count(*) FROM items")
+        #expect(partial != [["60000"]], "the run finished before SIGTERM arrived")
+
+        let runs = try PipelineProcess.run(["runs", "import.yaml"], in: scratch.path)
+        #expect(runs.stdout.contains("interrupted"))
+        let resumed = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming run"))
+        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+    }
+
+    @Test func aStaleRunningRecordIsRecoveredWithoutAManualStep() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try Self.importPipeline(rows: 60_000, in: scratch)
+        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
+        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let state = DatabaseLocator.sqlite(path: scratch.file("state/state.db"))
+        #expect(try Inspect.rows(state, "SELECT status FROM pipeline_runs") == [["running"]])
+
+        let plan = try PipelineProcess.run(["plan", "import.yaml"], in: scratch.path)
+        #expect(plan.stdout.contains("1. load (table.import) [started; resumes from its last checkpoint]"))
+        let resumed = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("died; resuming it"))
+        #expect(
+            try Inspect.rows(state, "SELECT status FROM pipeline_runs ORDER BY started_at")
+                == [["interrupted"], ["succeeded"]])
+        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+
+        // The records: a run.json per run, `runs show` with counts, and the identity now complete.
+        let reports = try FileManager.default.contentsOfDirectory(atPath: scratch.file("var/runs"))
+        #expect(reports.count == 1)
+        let id = try #require(reports.first?.replacingOccurrences(of: ".json", with: ""))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("var/runs/\(id).json")))) as? [String: Any]
+        #expect(report?["status"] as? String == "succeeded")
+        let stages = report?["stages"] as? [[String: Any]]
+        #expect((stages?.first?["counts"] as? [String: Any])?["written"] as? Int == 60_000)
+        let shown = try PipelineProcess.run(["runs", "show", id, "--state", "sqlite:state/state.db"], in: scratch.path)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("status:    succeeded"))
+        #expect(shown.stdout.contains("load"))
+        #expect(shown.stdout.contains("60000"))
+        let again = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("already completed"))
+        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["60000"]])
+    }
+
+    @Test func aKilledPostgresBackendIsRetriedAndTheRunCompletes() throws {
+        let url = try TestDatabase.postgresURL()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let database = DatabaseLocator.postgres(url: url)
+        let admin = try database.connect(logger: Logger(handler: SilentLogHandler()))
+        defer { admin.close() }
+        try admin.executeScript("DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS pipeline_checkpoints")
+        try Self.importPipeline(
+            rows: 60_000, in: scratch, database: url, retries: "retries: { count: 3, backoff: 100ms }")
+        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(database) })
+        var terminated = false
+        try admin.query(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'pipeline' AND datname = current_database() AND pid <> pg_backend_pid()
+            """, [], columns: { _ in }
+        ) { terminated = terminated || $0.string(0) == "true" }
+        #expect(terminated)
+        let stderr = String(decoding: running.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("retrying"))
+        #expect(try Inspect.rows(database, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+        try admin.executeScript("DROP TABLE IF EXISTS items")
+    }
+}
