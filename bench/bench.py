@@ -169,18 +169,27 @@ class Peers:
                 "-c", f"\\copy (SELECT * FROM items) TO {sql_quote(out)} WITH (FORMAT csv, HEADER)"]
 
 
-def pipeline_yaml(name, database, stage_uses, with_args):
-    """Writes bench/work/NAME.yaml; strings are JSON-quoted (valid YAML)."""
+def pipeline_yaml(name, database, stage_uses, with_args, chunk_size=None):
+    """Writes bench/work/NAME.yaml; strings are JSON-quoted (valid YAML). Each file keeps its run
+    records in its own state store; chunk_size 0 turns checkpoints off."""
     path = os.path.join(WORK, f"{name}.yaml")
     args = ", ".join(f"{k}: {json.dumps(v)}" for k, v in with_args.items())
+    state = os.path.join(WORK, f"state-{name}.db")
     with open(path, "w") as f:
         f.write(f"name: {name}\n"
                 f"database: {json.dumps(database)}\n"
+                f"state: {json.dumps('sqlite:' + state)}\n"
                 f"stages:\n"
                 f"  - id: {'load' if stage_uses == 'table.import' else 'dump'}\n"
                 f"    uses: {stage_uses}\n"
-                f"    with: {{ {args} }}\n")
+                + (f"    chunk_size: {chunk_size}\n" if chunk_size is not None else "")
+                + f"    with: {{ {args} }}\n")
     return path
+
+
+def pipeline_run(pipeline, yml):
+    """A run that always does the work: --rerun, since every run has the same identity."""
+    return [pipeline, "run", yml, "--rerun"]
 
 
 # ---------------------------------------------------------------- cases
@@ -236,7 +245,7 @@ def bench_sqlite_import(peers, pipeline, csv, n, runs, tag):
     if pipeline:
         yml = pipeline_yaml(f"bench-import-sqlite-{tag}", f"sqlite:{pdb}", "table.import",
                             {"file": csv, "table": "items", "create": True})
-        sides.append(("pipeline", lambda: rm(pdb), [pipeline, "run", yml], None,
+        sides.append(("pipeline", lambda: rm(pdb), pipeline_run(pipeline, yml), None,
                       lambda: expect("pipeline SQLite import", peers.sqlite_count(pdb), [n])))
     sides.append(("peer", lambda: rm(qdb), peers.sqlite_import_cmd(qdb, csv), None,
                   lambda: expect("sqlite3 import", peers.sqlite_count(qdb), [n])))
@@ -251,7 +260,7 @@ def bench_sqlite_export(peers, pipeline, src_db, n, runs, tag):
     if pipeline:
         yml = pipeline_yaml(f"bench-export-sqlite-{tag}", f"sqlite:{src_db}", "table.export",
                             {"query": "SELECT * FROM items", "file": pout})
-        sides.append(("pipeline", lambda: rm(pout), [pipeline, "run", yml], None,
+        sides.append(("pipeline", lambda: rm(pout), pipeline_run(pipeline, yml), None,
                       lambda: expect("pipeline SQLite export (CSV lines)", count_lines(pout), [n + 1, n])))
     sides.append(("peer", lambda: rm(qout), peers.sqlite_export_cmd(src_db), qout,
                   lambda: expect("sqlite3 export (CSV lines)", count_lines(qout), [n + 1])))
@@ -265,7 +274,7 @@ def bench_pg_import(peers, pipeline, csv, n, runs, tag):
     if pipeline:
         yml = pipeline_yaml(f"bench-import-pg-{tag}", peers.pg_url, "table.import",
                             {"file": csv, "table": "items", "create": True})
-        sides.append(("pipeline", lambda: peers.pg_reset(create=False), [pipeline, "run", yml], None,
+        sides.append(("pipeline", lambda: peers.pg_reset(create=False), pipeline_run(pipeline, yml), None,
                       lambda: expect("pipeline PostgreSQL import", peers.pg_count(), [n])))
     sides.append(("peer", lambda: peers.pg_reset(create=True), peers.pg_import_cmd(csv), None,
                   lambda: expect("psql import", peers.pg_count(), [n])))
@@ -284,12 +293,62 @@ def bench_pg_export(peers, pipeline, csv, n, runs, tag):
     if pipeline:
         yml = pipeline_yaml(f"bench-export-pg-{tag}", peers.pg_url, "table.export",
                             {"query": "SELECT * FROM items", "file": pout})
-        sides.append(("pipeline", lambda: rm(pout), [pipeline, "run", yml], None,
+        sides.append(("pipeline", lambda: rm(pout), pipeline_run(pipeline, yml), None,
                       lambda: expect("pipeline PostgreSQL export (CSV lines)", count_lines(pout), [n + 1, n])))
     sides.append(("peer", lambda: rm(qout), peers.pg_export_cmd(qout), None,
                   lambda: expect("psql export (CSV lines)", count_lines(qout), [n + 1])))
     run_case(res, runs, sides)
     return res
+
+
+def bench_checkpoint_overhead(peers, pipeline, csv, n, runs, tag, postgres):
+    """The same import with checkpoints (default chunk size) and without (chunk_size: 0)."""
+    where = "PostgreSQL" if postgres else "SQLite"
+    res = Result(f"{where} table.import, checkpoints on ({tag} rows)", "same, `chunk_size: 0`")
+    sides = []
+    for side, chunk in (("pipeline", None), ("peer", 0)):
+        name = f"bench-checkpoints-{where.lower()}-{'on' if chunk is None else 'off'}-{tag}"
+        if postgres:
+            yml = pipeline_yaml(name, peers.pg_url, "table.import", {"file": csv, "table": "items", "create": True}, chunk)
+            setup, count = (lambda: peers.pg_reset(create=False)), peers.pg_count
+        else:
+            db = os.path.join(WORK, f"{name}.db")
+            yml = pipeline_yaml(name, f"sqlite:{db}", "table.import", {"file": csv, "table": "items", "create": True}, chunk)
+            setup, count = (lambda db=db: rm(db, db + "-wal", db + "-shm")), (lambda db=db: peers.sqlite_count(db))
+        sides.append((side, setup, pipeline_run(pipeline, yml), None,
+                      lambda count=count: expect(f"{where} import", count(), [n])))
+    run_case(res, runs, sides)
+    return res
+
+
+def bench_resume_at_90(peers, pipeline, csv, n, full_seconds, tag, postgres):
+    """Kills an import at 90% of its usual time, then times the resume against a full run."""
+    where = "PostgreSQL" if postgres else "SQLite"
+    name = f"bench-resume-{where.lower()}-{tag}"
+    state = os.path.join(WORK, f"state-{name}.db")
+    if postgres:
+        yml = pipeline_yaml(name, peers.pg_url, "table.import", {"file": csv, "table": "items", "create": True})
+        reset, count = (lambda: peers.pg_reset(create=False)), peers.pg_count
+    else:
+        db = os.path.join(WORK, f"{name}.db")
+        yml = pipeline_yaml(name, f"sqlite:{db}", "table.import", {"file": csv, "table": "items", "create": True})
+        reset, count = (lambda: rm(db, db + "-wal", db + "-shm")), (lambda: peers.sqlite_count(db))
+    for fraction in (0.9, 0.85, 0.8):
+        reset()
+        rm(state)
+        proc = subprocess.Popen([pipeline, "run", yml], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(full_seconds * fraction)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            break
+        proc.wait()
+    else:
+        raise BenchError(f"{where} resume: the import always finished before the kill")
+    wall, rss = timed([pipeline, "run", yml])
+    expect(f"{where} resumed import", count(), [n])
+    log(f"{where} resume after a kill at {fraction:.0%}: {wall:.2f} s ({wall / full_seconds:.0%} of a full run)")
+    return f"| {where} table.import ({tag} rows), killed at {fraction:.0%} | {full_seconds:.2f} | {wall:.2f} | {wall / full_seconds:.0%} | {rss:.1f} |"
 
 
 # ---------------------------------------------------------------- main
@@ -348,6 +407,12 @@ def main():
     results.append(bench_sqlite_export(peers, pipeline, src_db, n, args.runs, tag))
     results.append(bench_pg_import(peers, pipeline, csv, n, args.runs, tag))
     results.append(bench_pg_export(peers, pipeline, csv, n, args.runs, tag))
+    overhead, resumes = [], []
+    if pipeline:
+        overhead.append(bench_checkpoint_overhead(peers, pipeline, csv, n, args.runs, tag, postgres=False))
+        overhead.append(bench_checkpoint_overhead(peers, pipeline, csv, n, args.runs, tag, postgres=True))
+        resumes.append(bench_resume_at_90(peers, pipeline, csv, n, imp._med(imp.pipe_times), tag, postgres=False))
+        resumes.append(bench_resume_at_90(peers, pipeline, csv, n, results[2]._med(results[2].pipe_times), tag, postgres=True))
 
     big = None
     if args.with_10m:
@@ -376,6 +441,22 @@ def main():
         "| Case | pipeline s | peer | peer s | ratio (peer s / pipeline s; ≥ 1: pipeline faster) | pipeline peak RSS MiB | peer peak RSS MiB |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ] + [r.row() for r in results]
+    if overhead:
+        lines += [
+            "",
+            "Checkpoint overhead: the same import with checkpoints (default chunk size) and without (`chunk_size: 0`, "
+            "one transaction); ratio < 1 is the cost of checkpointing (overhead = 1/ratio − 1).",
+            "",
+            "| Case | checkpoints on s | | checkpoints off s | ratio | on peak RSS MiB | off peak RSS MiB |",
+            "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+        ] + [r.row() for r in overhead]
+        lines += [
+            "",
+            "Resume: an import killed (SIGKILL) at 90% of its usual time, then run again; the resume's time against a full run.",
+            "",
+            "| Case | full run s | resume s | resume / full | resume peak RSS MiB |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ] + resumes
     if big:
         big_tag, big_imp, big_exp = big
         mx = lambda xs: f"{max(xs):.1f}" if xs else "—"

@@ -19,7 +19,7 @@ public struct StageSettings: Sendable, Equatable {
     public static let keys = ["chunk_size", "retries"]
 
     /// The default number of rows per chunk for stages that work in rows.
-    public static let defaultChunkSize = 50_000
+    public static let defaultChunkSize = 20_000
 
     mutating func assign(_ key: String, _ node: YAMLNode, context: ParameterContext) throws(ParameterProblem) {
         switch key {

@@ -63,36 +63,28 @@ final class ImportLoader {
         tableExists = true
     }
 
-    /// Reads the whole file once before anything is written: lists every bad row in the rejects file and
-    /// fails past `max_rejects`, so that a failed import leaves the table exactly as it was.
-    func validateWholeFile(rejectsPath: String) throws {
-        let checker = try RecordSource.open(config.file, format: format)
-        defer { checker.close() }
-        let expected = try checker.columns().count
-        let rejects = RejectsFile(path: rejectsPath)
-        var rejected: Int64 = 0
-        var last: RowError?
-        while let status = try checker.next(into: record) {
-            guard let problem = status.error ?? checker.checkFieldCount(record, expected: expected, line: status.line) else {
-                continue
-            }
-            rejected += 1
-            last = problem
-            try rejects.add(problem)
-        }
-        try rejects.finish()
-        if rejected > Int64(config.maxRejects), let last {
-            throw tooManyRejects(rejected, last: last, rejectsPath: rejectsPath)
-        }
+    /// Starts checking the whole file in the background (see `ImportValidation`).
+    func startValidation(rejectsPath: String) -> ImportValidation {
+        let config = config
+        return ImportValidation.start(
+            file: config.file, format: format, maxRejects: config.maxRejects, rejectsPath: rejectsPath,
+            describe: { count, last in Self.tooManyRejects(config, count, last: last, rejectsPath: rejectsPath) })
     }
 
     /// Loads up to `rows` rows in the caller's transaction, advancing the checkpoint; sets `finished` at
-    /// the end of the file. Without `rejects` (checked beforehand) bad rows are only counted and skipped.
-    func loadChunk(rows: Int, into checkpoint: inout TableImport.Checkpoint, rejects: RejectsFile?) throws {
+    /// the end of the file. Without `rejects` (checked by a validation) bad rows are only counted and
+    /// skipped. While `until` is given and not finished, the chunk goes on past `rows`.
+    func loadChunk(
+        rows: Int, into checkpoint: inout TableImport.Checkpoint, rejects: RejectsFile?, until validation: ImportValidation? = nil
+    ) throws {
         let columns = try columns()
         let inserter = try database.bulkInsert(into: config.table, columns: columns)
         var loaded = 0
-        while loaded < rows {
+        while true {
+            if loaded >= rows {
+                guard let validation else { break }
+                if loaded % 4096 == 0, validation.isFinished { break }
+            }
             guard let status = try source.next(into: record) else {
                 checkpoint.finished = true
                 break
@@ -104,7 +96,7 @@ final class ImportLoader {
                 if let rejects {
                     try rejects.add(problem)
                     if checkpoint.rejected > Int64(config.maxRejects) {
-                        throw tooManyRejects(checkpoint.rejected, last: problem, rejectsPath: rejects.path)
+                        throw Self.tooManyRejects(config, checkpoint.rejected, last: problem, rejectsPath: rejects.path)
                     }
                 }
                 continue
@@ -119,7 +111,9 @@ final class ImportLoader {
         checkpoint.position = source.position
     }
 
-    private func tooManyRejects(_ count: Int64, last: RowError, rejectsPath: String) -> PipelineError {
+    static func tooManyRejects(_ config: TableImport.Config, _ count: Int64, last: RowError, rejectsPath: String)
+        -> PipelineError
+    {
         PipelineError(
             .data,
             "\(count) rejected rows, more than max_rejects \(config.maxRejects) (last: \(last.located(in: config.file.path))); "

@@ -2,7 +2,8 @@ import Foundation
 import Pipelines
 
 /// `table.import`: streams a CSV or JSONL file into a table in chunks, each committed with its checkpoint.
-/// The whole file is checked first, so that past `max_rejects` nothing at all is written.
+/// The whole file is checked (on a second thread, while the first chunk loads) before anything commits,
+/// so that past `max_rejects` nothing at all is written.
 public enum TableImport: StageKind {
     public struct Config: Sendable {
         var file = FilePath("")
@@ -76,9 +77,10 @@ public enum TableImport: StageKind {
         let rejectsPath = rejectsPath(config, in: context.workspace)
         let loader = try ImportLoader(config: config, format: format, database: database, context: context)
         defer { loader.close() }
+        var validation: ImportValidation?
         if saved == nil {
             try loader.checkTable()
-            if checkpoints.isEnabled { try loader.validateWholeFile(rejectsPath: rejectsPath) }
+            if checkpoints.isEnabled { validation = loader.startValidation(rejectsPath: rejectsPath) }
         }
         var checkpoint = try saved ?? Checkpoint(columns: loader.columns(), position: loader.position, input: fingerprint)
         if let saved { try loader.resume(at: saved.position, columns: saved.columns) }
@@ -90,7 +92,11 @@ public enum TableImport: StageKind {
             do {
                 if isFirstChunk { try loader.createTableIfNeeded() }
                 try loader.loadChunk(
-                    rows: checkpoints.isEnabled ? checkpoints.chunkSize : Int.max, into: &checkpoint, rejects: rejects)
+                    rows: checkpoints.isEnabled ? checkpoints.chunkSize : Int.max, into: &checkpoint, rejects: rejects,
+                    until: validation)
+                // Nothing commits before the whole file has passed its check.
+                try validation?.requirePassed()
+                validation = nil
                 if checkpoints.isEnabled { try checkpoints.record(checkpoint, in: database) }
                 try database.commit()
             } catch {
