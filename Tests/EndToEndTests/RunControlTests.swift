@@ -34,6 +34,15 @@ import Testing
         return false
     }
 
+    /// Starts a 60,000-row import on SQLite and returns once its first chunk is committed.
+    static func startImportAndWaitForAChunk(in scratch: Scratch) throws -> (PipelineProcess.Running, DatabaseLocator) {
+        try importPipeline(rows: 60_000, in: scratch)
+        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
+        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        #expect(wait(upTo: 30) { hasCheckpoint(store) })
+        return (running, store)
+    }
+
     /// True once the run has committed at least one chunk (its checkpoint row exists).
     static func hasCheckpoint(_ locator: DatabaseLocator) -> Bool {
         (try? Inspect.tableExists(locator, "pipeline_checkpoints")) == true
@@ -61,10 +70,7 @@ import Testing
     @Test func sigtermStopsAfterAChunkAndTheRunResumes() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try Self.importPipeline(rows: 60_000, in: scratch)
-        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
-        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
-        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        let (running, store) = try Self.startImportAndWaitForAChunk(in: scratch)
         kill(running.process.processIdentifier, SIGTERM)
         let stderr = String(decoding: running.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         running.process.waitUntilExit()
@@ -84,10 +90,7 @@ import Testing
     @Test func aStaleRunningRecordIsRecoveredWithoutAManualStep() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try Self.importPipeline(rows: 60_000, in: scratch)
-        let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
-        let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
-        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        let (running, store) = try Self.startImportAndWaitForAChunk(in: scratch)
         kill(running.process.processIdentifier, SIGKILL)
         running.process.waitUntilExit()
         let state = DatabaseLocator.sqlite(path: scratch.file("state/state.db"))
