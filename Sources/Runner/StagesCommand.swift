@@ -17,13 +17,17 @@ struct StagesCommand {
                 "pipeline: unknown stage kind '\(name)'" + Suggestion.hint(for: name, among: catalog.map(\.name)) + "\n")
             return .usage
         }
-        var lines = ["\(kind.name): \(kind.summary)", "", "Parameters (under `with:`):"]
-        for parameter in kind.parameters {
-            let requirement = parameter.isRequired ? "required" : "default \(parameter.defaultValue ?? "-")"
-            lines.append("  \(parameter.name) (\(parameter.typeName), \(requirement))")
-            lines.append("      \(parameter.doc)")
-        }
+        let lines =
+            ["\(kind.name): \(kind.summary)", "", "Parameters (under `with:`):"] + Self.describe(kind.parameters)
+            + ["", "Settings beside `uses:` (every stage):"] + Self.describe(StageSettings.help)
         Console.writeOutput(lines.joined(separator: "\n") + "\n")
         return .success
+    }
+
+    private static func describe(_ parameters: [ParameterHelp]) -> [String] {
+        parameters.flatMap { parameter in
+            let requirement = parameter.isRequired ? "required" : "default \(parameter.defaultValue ?? "-")"
+            return ["  \(parameter.name) (\(parameter.typeName), \(requirement))", "      \(parameter.doc)"]
+        }
     }
 }

@@ -16,7 +16,18 @@ public struct StageSettings: Sendable, Equatable {
         self.retries = retries
     }
 
-    public static let keys = ["chunk_size", "retries"]
+    public static let keys = help.map(\.name)
+
+    /// What `pipeline stages` prints for the settings.
+    public static let help = [
+        ParameterHelp(
+            name: "chunk_size", typeName: "int", isRequired: false, defaultValue: String(defaultChunkSize),
+            doc: "rows per committed chunk and checkpoint; 0 = one chunk, no checkpoints"),
+        ParameterHelp(
+            name: "retries", typeName: RetryPolicy.typeName, isRequired: false,
+            defaultValue: RetryPolicy().parameterDisplay,
+            doc: "retry transient failures (lost connection, deadlock, busy database) from the last checkpoint"),
+    ]
 
     /// The default number of rows per chunk for stages that work in rows.
     public static let defaultChunkSize = 20_000
