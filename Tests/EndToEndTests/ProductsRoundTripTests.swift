@@ -40,14 +40,14 @@ import Testing
     func killedImportsResumeToTheSameStore(backend: Backend) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try ProductsRun.generate(products: 3000, variantsEach: 3, to: scratch.file("big.csv"))
+        try ProductsRun.generate(products: 2000, variantsEach: 3, to: scratch.file("big.csv"))
         let baseline = try ProductsTestStore(backend, in: scratch, name: "baseline")
         defer { baseline.drop() }
         let started = Date()
         let uninterrupted = try ProductsRun.importFile(scratch.file("big.csv"), into: baseline, scratch: scratch, chunkSize: 300)
         let seconds = Date().timeIntervalSince(started)
         #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
-        #expect(try baseline.count("store_variants") == 9000)
+        #expect(try baseline.count("store_variants") == 6000)
         let expected = try ProductsRun.export(baseline, scratch: scratch)
         var store = try ProductsTestStore(backend, in: scratch, name: "killed")
         defer { store.drop() }
@@ -70,10 +70,10 @@ import Testing
                     with: { file: big.csv }
                 """)
         }
-        try runner.killAtRandomPoints(6, seed: 11, duration: seconds, reset: reset) { kill in
+        try runner.killAtRandomPoints(5, seed: 11, duration: seconds, reset: reset) { kill in
             let variants = try store.count("store_variants")
             let resumed = try ProductsRun.export(store, scratch: scratch)
-            #expect(variants == 9000, "kill \(kill)")
+            #expect(variants == 6000, "kill \(kill)")
             #expect(resumed == expected, "kill \(kill): store differs from the uninterrupted import")
         }
     }

@@ -35,7 +35,8 @@ def csv_for(variants):
 
 
 def psql(url, sql):
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", "SET client_min_messages = warning; " + sql],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def pipeline_import(binary, csv_path, database, scratch):
@@ -43,7 +44,7 @@ def pipeline_import(binary, csv_path, database, scratch):
     with open(pipeline, "w") as f:
         f.write(f"name: bench-products\ndatabase: {database}\nstate: sqlite:{scratch}/state.db\nstages:\n"
                 f"  - id: import\n    uses: products.import\n    with: {{ file: {csv_path} }}\n")
-    return timed([binary, "run", "--log-format", "text", pipeline] if False else [binary, "run", pipeline])
+    return timed([binary, "run", pipeline])
 
 
 def run_size(variants, binary, pg_url):
@@ -59,13 +60,12 @@ def run_size(variants, binary, pg_url):
         if pg_url:
             schema = f"bench_products_{os.getpid()}_{variants}"
             psql(pg_url, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
-            shutil.rmtree(os.path.join(scratch, "state.db"), ignore_errors=True)
-            os.remove(os.path.join(scratch, "state.db")) if os.path.exists(os.path.join(scratch, "state.db")) else None
+            os.remove(os.path.join(scratch, "state.db"))
             results["pipeline postgres"] = pipeline_import(
                 binary, csv_path, f"{pg_url}?options=-csearch_path%3D{schema}", scratch)
             columns = ", ".join(f'"{c}" TEXT' for c in COLUMNS)
             psql(pg_url, f"CREATE TABLE {schema}.flat ({columns})")
-            results["psql \\copy"] = timed(
+            results["psql copy"] = timed(
                 ["psql", "-q", "-v", "ON_ERROR_STOP=1", pg_url, "-c",
                  f"\\copy {schema}.flat FROM '{csv_path}' WITH (FORMAT csv, HEADER)"])
             psql(pg_url, f"DROP SCHEMA {schema} CASCADE")
@@ -90,7 +90,7 @@ def main():
         line = (f"{variants:,}: sqlite3 .import / pipeline sqlite = {results['sqlite3 .import'][0] / ps:.2f}x (goal >= 0.5), "
                 f"python / pipeline sqlite = {results['python csv+sqlite3'][0] / ps:.2f}x (goal >= 3)")
         if "pipeline postgres" in results:
-            line += f", psql \\copy / pipeline postgres = {results['psql \\copy'][0] / results['pipeline postgres'][0]:.2f}x (goal >= 0.5)"
+            line += f", psql \\copy / pipeline postgres = {results['psql copy'][0] / results['pipeline postgres'][0]:.2f}x (goal >= 0.5)"
         summary.append(line)
     print()
     for line in summary:
