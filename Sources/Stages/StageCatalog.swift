@@ -6,5 +6,7 @@ public enum StageCatalog {
         StageDescriptor(SQLRun.self),
         StageDescriptor(TableImport.self),
         StageDescriptor(TableExport.self),
+        StageDescriptor(ProductsImport.self),
+        StageDescriptor(ProductsExport.self),
     ]
 }

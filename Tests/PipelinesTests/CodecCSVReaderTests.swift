@@ -74,6 +74,33 @@ import Pipelines
             == RowError(line: 2, column: 2, reason: "quoted field not closed before the end of the file"))
     }
 
+    @Test func spaceAroundQuotesIsPaddingWhenAsked() throws {
+        let text = "a,b,c\n x , \"paper, stretch\"  ,\t\"q\"\"x\"\t\n\"two\nlines\"  , \"\" ,z\n\"x\" y,2,3\nlast, \"end\"  "
+        let path = folder.file("a.csv", text)
+        func read(bufferSize: Int) throws -> [ReadCSVRecord] {
+            let reader = CSVReader(
+                input: try InputFile(path: path, bufferSize: bufferSize), trimsSpaceAroundQuotes: true)
+            let record = RecordBuffer()
+            var records: [ReadCSVRecord] = []
+            var offsets: [Int64] = []
+            while true {
+                offsets.append(reader.position.offset)
+                guard let status = try reader.next(into: record) else { break }
+                records.append(ReadCSVRecord(fields: fields(of: record), line: status.line, error: status.error))
+            }
+            #expect(offsets == [0, 6, 39, 60, 70, Int64(text.utf8.count)])
+            return records
+        }
+        let records = try read(bufferSize: 1 << 20)
+        #expect(records.map(\.fields).prefix(3) == [["a", "b", "c"], [" x ", "paper, stretch", "q\"x"], ["two\nlines", "", "z"]])
+        #expect(records.map(\.line) == [1, 2, 3, 5, 6])
+        #expect(records[3].error == RowError(line: 5, column: 1, reason: "characters after a closing quote"))
+        #expect(records[4] == ReadCSVRecord(fields: ["last", "end"], line: 6, error: nil))
+        for bufferSize in [16, 17, 19, 23] { #expect(try read(bufferSize: bufferSize) == records) }
+        // The default reader still refuses a quote after padding.
+        #expect(try readAllCSV(path)[1].error == RowError(line: 2, column: 2, reason: "quote inside an unquoted field"))
+    }
+
     @Test func recordsLongerThanTheBufferAndSplitAtEveryBoundary() throws {
         var text = "id,text\n"
         for row in 0..<300 { text += "\(row),\"q\"\"\(String(repeating: "x", count: row % 50))\r\n\"\r\n" }

@@ -5,10 +5,15 @@
 /// lines are skipped unless `skipsBlankLines` is false (then they are one NULL field). Broken records
 /// (invalid UTF-8, stray quotes, a quote left open at the end of the file) come back with a `RowError`
 /// and reading carries on with the next record. Checking the field count is the caller's job.
+///
+/// With `trimsSpaceAroundQuotes`, spaces and tabs before an opening quote and after a closing quote are
+/// padding, not data (csv-parse's `trim`, as in Vendure's files: `a , "b, c"  ,d`); the quoted text is
+/// the field. Padding around unquoted fields is kept: trimming those is the caller's choice.
 public final class CSVReader {
     public let input: InputFile
     public let delimiter: UInt8
     public let skipsBlankLines: Bool
+    public let trimsSpaceAroundQuotes: Bool
     /// The line the next record starts at.
     public var nextLine: Int { lineCounter }
     private var lineCounter = 1
@@ -28,17 +33,25 @@ public final class CSVReader {
         checkedByteOrderMark = true
     }
 
-    public convenience init(path: String, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true) throws {
-        try self.init(input: InputFile(path: path), delimiter: delimiter, skipsBlankLines: skipsBlankLines)
+    public convenience init(
+        path: String, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true, trimsSpaceAroundQuotes: Bool = false
+    ) throws {
+        try self.init(
+            input: InputFile(path: path), delimiter: delimiter, skipsBlankLines: skipsBlankLines,
+            trimsSpaceAroundQuotes: trimsSpaceAroundQuotes)
     }
 
-    public init(input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true) {
+    public init(
+        input: InputFile, delimiter: UInt8 = UInt8(ascii: ","), skipsBlankLines: Bool = true,
+        trimsSpaceAroundQuotes: Bool = false
+    ) {
         precondition(
             delimiter != Self.quote && delimiter != Self.lineFeed && delimiter != Self.carriageReturn,
             "the CSV delimiter cannot be a quote or a line break")
         self.input = input
         self.delimiter = delimiter
         self.skipsBlankLines = skipsBlankLines
+        self.trimsSpaceAroundQuotes = trimsSpaceAroundQuotes
     }
 
     /// Reads the next record into `record` (cleared first). Nil at the end of the input. When the status
@@ -101,6 +114,8 @@ public final class CSVReader {
     static let quote = UInt8(ascii: "\"")
     static let lineFeed = UInt8(ascii: "\n")
     static let carriageReturn = UInt8(ascii: "\r")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
 
     enum Problem: String {
         case invalidUTF8 = "invalid UTF-8"
@@ -132,6 +147,8 @@ public final class CSVReader {
         let bytes = base.assumingMemoryBound(to: UInt8.self)
         let count = window.count
         let delimiter = self.delimiter
+        let trimsPadding = trimsSpaceAroundQuotes
+        let space = Self.space, tab = Self.tab
         let quote = Self.quote, lineFeed = Self.lineFeed, carriageReturn = Self.carriageReturn
         var index = 0
         var column = 1
@@ -145,6 +162,13 @@ public final class CSVReader {
         fields: while true {
             // After a bad closing quote the rest of the field is skipped like unquoted data.
             var skippingField = false
+            if trimsPadding && index < count && (bytes[index] == space || bytes[index] == tab) {
+                // Padding before an opening quote is dropped; before anything else it is data.
+                var probe = index + 1
+                while probe < count && (bytes[probe] == space || bytes[probe] == tab) { probe += 1 }
+                if probe == count && !atEndOfFile { return nil }
+                if probe < count && bytes[probe] == quote { index = probe }
+            }
             if index < count && bytes[index] == quote {
                 index += 1
                 var segmentStart = index
@@ -174,6 +198,9 @@ public final class CSVReader {
                     break
                 }
                 record.endField()
+                if trimsPadding {
+                    while index < count && (bytes[index] == space || bytes[index] == tab) { index += 1 }
+                }
                 if index == count {
                     guard atEndOfFile else { return nil }
                     break fields

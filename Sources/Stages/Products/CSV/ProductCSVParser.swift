@@ -58,7 +58,6 @@ public final class ProductCSVParser {
     private let options: Options
     private let header: ProductCSVHeader
     private let rowReader: ProductRowReader
-    private let filter: QuotePaddingFilter
     private let reader: CSVReader
     private let record = RecordBuffer()
     private var lookahead: RawRow?
@@ -70,14 +69,13 @@ public final class ProductCSVParser {
         self.path = path
         self.currency = currency
         self.options = options
-        filter = try QuotePaddingFilter(path: path)
-        reader = CSVReader(input: InputFile(descriptor: filter.readDescriptor, name: path), skipsBlankLines: false)
+        // Vendure reads with csv-parse's `trim: true`: its files pad quoted cells (`, "a, b"  ,`).
+        reader = try CSVReader(path: path, skipsBlankLines: false, trimsSpaceAroundQuotes: true)
         var headerLine = 1
         var names: [String] = []
         let headerRecord = RecordBuffer()
         while names.isEmpty {
             guard let status = try reader.next(into: headerRecord) else {
-                try filter.finish()
                 throw PipelineError(.data, "\(path): the file is empty, expected a header line")
             }
             if let error = status.error { throw error.pipelineError(file: path) }
@@ -92,6 +90,27 @@ public final class ProductCSVParser {
         }
         rowReader = ProductRowReader(header: header, currency: currency)
     }
+
+    /// Where the next product block starts (after the one `next()` returned last), to resume there.
+    public var position: ReaderPosition {
+        if let row = lookahead, let offset = row.byteOffset { return ReaderPosition(offset: offset, line: row.line) }
+        return reader.position
+    }
+
+    /// Continues at a `position` taken from an earlier parser of the same file. SKUs read before it are
+    /// not known to the duplicate check.
+    public func resume(at position: ReaderPosition) throws {
+        lookahead = nil
+        queued = []
+        reachedEnd = false
+        try reader.resume(at: position)
+    }
+
+    /// Bytes read so far and the file's size, for progress.
+    public var bytesRead: Int64 { reader.input.position }
+    public var fileSize: Int64? { reader.input.fileSize }
+
+    public func close() { reader.input.close() }
 
     /// The next product or rejection; nil at the end of the file.
     public func next() throws -> ProductReadItem? {
@@ -143,11 +162,9 @@ public final class ProductCSVParser {
             return row
         }
         guard !reachedEnd else { return nil }
-        let input = reader.input
-        let offset = input.bytesRead - Int64(input.available.count)
+        let offset = reader.input.position
         guard let status = try reader.next(into: record) else {
             reachedEnd = true
-            try filter.finish()
             return nil
         }
         let fields = (0..<record.count).map { record.string($0) }

@@ -38,9 +38,18 @@ public final class ProductJSONLReader {
         reader = try JSONLReader(path: path, columns: Self.keys)
     }
 
+    /// Where the next product line starts, to resume there.
+    public var position: ReaderPosition { reader.position }
+
+    /// Continues at a `position` taken from an earlier reader of the same file.
+    public func resume(at position: ReaderPosition) throws { try reader.resume(at: position) }
+
+    public var fileSize: Int64? { reader.input.fileSize }
+
+    public func close() { reader.input.close() }
+
     public func next() throws -> ProductReadItem? {
-        let input = reader.input
-        let offset = input.bytesRead - Int64(input.available.count)
+        let offset = reader.input.position
         guard let status = try reader.next(into: record) else { return nil }
         let fields = (0..<record.count).map { record.string($0) }
         func rejection(_ error: RowError) -> ProductReadItem {

@@ -1,0 +1,134 @@
+import Pipelines
+
+/// `products.import`: reads a Vendure product CSV (or product JSONL) and upserts it into the product
+/// store by SKU, in chunks each committed with its checkpoint.
+///
+/// With checkpoints (the default) the whole file is checked first, so that past `max_rejects` nothing at
+/// all is written; `chunk_size` counts variant rows, and a chunk ends with the block that reaches it (a
+/// product is never split). With `chunk_size: 0` the file is read once in one transaction and rejects
+/// are listed as they come.
+public enum ProductsImport: StageKind {
+    public struct Config: Sendable {
+        var file = FilePath("")
+        var format: ProductFormat?
+        var assets: FilePath?
+        var currency = "USD"
+        var language = "en"
+        var maxRejects = 0
+        var rejects: FilePath?
+    }
+
+    public static let name = "products.import"
+    public static let summary = "Upsert a Vendure product CSV (or product JSONL) into the product store by SKU"
+
+    public static var parameters: ParameterSet<Config> {
+        ParameterSet(
+            defaults: Config(),
+            [
+                .required("file", \.file, doc: "the Vendure CSV or product JSONL file to read"),
+                .optional("format", \.format, doc: "vendure-csv or jsonl; by default from the file's extension"),
+                .optional("assets", \.assets, doc: "the folder asset paths resolve under (URLs are kept as they are)"),
+                .optional("currency", \.currency, doc: "ISO 4217 code of the prices"),
+                .optional("language", \.language, doc: "the language of untranslated columns"),
+                .optional("max_rejects", \.maxRejects, doc: "bad rows tolerated before the stage fails with 65"),
+                .optional("rejects", \.rejects, doc: "where bad rows are listed; default var/<file name>.rejects.csv"),
+            ])
+    }
+
+    public static func check(_ config: Config) -> [ConfigIssue] {
+        var issues = ProductFormat.check(config.format, for: config.file) + ProductFormat.checkCurrency(config.currency)
+        if config.maxRejects < 0 { issues.append(ConfigIssue("max_rejects must be 0 or more", parameter: "max_rejects")) }
+        if config.language.isEmpty { issues.append(ConfigIssue("language must not be empty", parameter: "language")) }
+        return issues
+    }
+
+    public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
+        StageEffects(
+            reads: ["file \(config.file.path)"] + (config.assets.map { ["assets under \($0.path)"] } ?? []),
+            writes: ["product store in \(workspace.database)", "rejects file \(rejectsPath(config, in: workspace))"])
+    }
+
+    static func rejectsPath(_ config: Config, in workspace: Workspace) -> String {
+        if let rejects = config.rejects { return rejects.path }
+        let stem = config.file.lastComponent.split(separator: ".").first.map(String.init) ?? "products"
+        return "\(workspace.workDirectory)/\(stem).rejects.csv"
+    }
+
+    /// Where an import stands: committed with each chunk in the target database.
+    struct Checkpoint: Codable {
+        /// Where the next product block starts.
+        var position: ReaderPosition
+        var counts = ProductImportCounts()
+        var input: InputFingerprint
+        /// First lines of the blocks the check pass rejected, from `position` on.
+        var rejectedLines: [Int] = []
+        var finished = false
+    }
+
+    public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
+        guard let currency = CurrencyCode(config.currency) else {
+            throw PipelineError(.config, "unknown currency '\(config.currency)'")
+        }
+        let format = ProductFormat.resolve(config.format, for: config.file)
+        let checkpoints = context.checkpoints
+        let fingerprint = try InputFingerprint(of: config.file.path)
+        // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
+        let probe = try ProductImportLoader.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
+        let start = probe.position
+        probe.close()
+        let database = try context.database()
+        let store = try ProductStore(connection: database, logger: context.logger)
+        let saved = try checkpoints.resume(Checkpoint.self, from: database)
+        if let saved {
+            guard saved.input == fingerprint else {
+                throw PipelineError(
+                    .data,
+                    "\(config.file.path) changed since the interrupted run read it; put the original back or run with --restart")
+            }
+            if saved.finished { return saved.counts.outcome }
+            context.logger.info(
+                "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
+        }
+        let rejectsPath = rejectsPath(config, in: context.workspace)
+        let loader = try ProductImportLoader(
+            config: config, format: format, currency: currency, store: store,
+            checksDuplicates: !checkpoints.isEnabled)
+        defer { loader.close() }
+        var checkpoint: Checkpoint
+        if let saved {
+            checkpoint = saved
+            try loader.resume(at: saved.position)
+        } else {
+            checkpoint = Checkpoint(position: start, input: fingerprint)
+            if checkpoints.isEnabled {
+                (checkpoint.counts, checkpoint.rejectedLines) = try loader.checkWholeFile(rejectsPath: rejectsPath)
+            }
+        }
+        // Without checkpoints the one transaction holds everything; rejects are listed as they come.
+        let rejects = checkpoints.isEnabled ? nil : RejectsFile(path: rejectsPath)
+        while !checkpoint.finished {
+            try database.begin()
+            do {
+                try loader.loadChunk(
+                    rows: checkpoints.isEnabled ? checkpoints.chunkSize : Int.max, into: &checkpoint, rejects: rejects)
+                if checkpoints.isEnabled { try checkpoints.record(checkpoint, in: database) }
+                try database.commit()
+            } catch {
+                try? database.rollback()
+                try? rejects?.finish()
+                throw error
+            }
+            context.progress(
+                unit: "rows", count: checkpoint.counts.rowsRead, done: checkpoint.position.offset, total: fingerprint.size,
+                finished: checkpoint.finished)
+            if !checkpoint.finished { try checkpoints.stopIfRequested() }
+        }
+        try rejects?.finish()
+        let counts = checkpoint.counts
+        context.logger.info(
+            "import.done",
+            "imported \(config.file.lastComponent): \(counts.summary)"
+                + (counts.rowsRejected > 0 ? "; rejects are listed in \(rejectsPath)" : ""))
+        return counts.outcome
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Pipelines
+import Testing
+
+let vendureReference = PipelineProcess.packageRoot + "/../shared/reference/vendure"
+
+/// A fresh, empty product store for one test: a SQLite file in the scratch folder, or a PostgreSQL
+/// schema of its own (the store's table names are fixed, so tests cannot share one schema).
+struct ProductsTestStore {
+    enum Backend: String, CaseIterable {
+        case sqlite, postgres
+    }
+
+    let locator: DatabaseLocator
+    let url: String
+    private let schema: String?
+
+    init(_ backend: Backend, in scratch: Scratch, name: String = "store") throws {
+        switch backend {
+        case .sqlite:
+            let path = scratch.file("\(name).db")
+            locator = .sqlite(path: path)
+            url = "sqlite:\(path)"
+            schema = nil
+        case .postgres:
+            let server = try TestDatabase.postgresURL()
+            let schema = "products_e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let admin = try DatabaseLocator.postgres(url: server).connect(logger: Logger(handler: SilentLogHandler()))
+            defer { admin.close() }
+            try admin.executeScript("CREATE SCHEMA \(schema)")
+            url = server + "?options=-csearch_path%3D\(schema)"
+            locator = .postgres(url: url)
+            self.schema = schema
+        }
+    }
+
+    func drop() {
+        guard let schema, case .postgres(let url) = locator,
+            let admin = try? DatabaseLocator.postgres(url: url).connect(logger: Logger(handler: SilentLogHandler()))
+        else { return }
+        try? admin.executeScript("DROP SCHEMA \(schema) CASCADE")
+        admin.close()
+    }
+
+    func rows(_ sql: String) throws -> [[String?]] { try Inspect.rows(locator, sql) }
+
+    func count(_ table: String) throws -> Int { Int(try rows("SELECT COUNT(*) FROM \(table)")[0][0] ?? "") ?? -1 }
+}
+
+/// Writes and runs pipelines around `products.import` / `products.export`.
+enum ProductsRun {
+    /// Runs an import of `file` into `store` (a fresh state store each time) and returns the result.
+    @discardableResult
+    static func importFile(
+        _ file: String, into store: ProductsTestStore, scratch: Scratch, with extra: String = "max_rejects: 1000",
+        chunkSize: Int? = nil, name: String = "import"
+    ) throws -> PipelineProcess.Result {
+        try scratch.write(
+            "\(name).yaml",
+            """
+            name: \(name)
+            database: \(store.url)
+            state: sqlite:\(name)-state/state.db
+            stages:
+              - id: import
+                uses: products.import
+            \(chunkSize.map { "    chunk_size: \($0)\n" } ?? "")    with: { file: "\(file)", rejects: rejects.csv, \(extra) }
+            """)
+        let result = try PipelineProcess.run(["run", "\(name).yaml"], in: scratch.path)
+        try? FileManager.default.removeItem(atPath: scratch.file("\(name)-state"))
+        return result
+    }
+
+    /// The whole store exported to `format` (jsonl or csv), as text: two stores are identical when
+    /// their exports are.
+    static func export(_ store: ProductsTestStore, scratch: Scratch, format: String = "jsonl") throws -> String {
+        let name = "export-\(UUID().uuidString.prefix(8))"
+        try scratch.write(
+            "\(name).yaml",
+            """
+            name: export
+            database: \(store.url)
+            state: sqlite:\(name)-state/state.db
+            stages:
+              - id: export
+                uses: products.export
+                with: { file: out/\(name).\(format) }
+            """)
+        let result = try PipelineProcess.run(["run", "\(name).yaml"], in: scratch.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch.file("\(name)-state"))
+            try? FileManager.default.removeItem(atPath: scratch.file("out/\(name).\(format)"))
+        }
+        return try scratch.read("out/\(name).\(format)")
+    }
+
+    /// The counts from the import's summary line: `products: 1 created, ...`.
+    static func summary(_ result: PipelineProcess.Result) -> String? {
+        let text = result.stdout + result.stderr
+        guard let range = text.range(of: "products: [^;]*; variants: [^;]*; rows: [0-9]+ read, [0-9]+ rejected", options: .regularExpression)
+        else { return nil }
+        return String(text[range])
+    }
+
+    /// A Vendure CSV of `products` products with `variantsEach` variants each.
+    static func generate(products: Int, variantsEach: Int, to path: String, priceBump: Int = 0) throws {
+        var text = "name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets\n"
+        for product in 0..<products {
+            for variant in 0..<variantsEach {
+                let price = "\(10 + (product * 7 + variant) % 990 + priceBump).\(String(format: "%02d", (product + variant) % 100))"
+                if variant == 0 {
+                    text += "Product \(product),product-\(product),\"Item \(product), nice\",,category:c\(product % 10),size,"
+                } else {
+                    text += ",,,,,,"
+                }
+                text += "s\(variant),SKU-\(product)-\(variant),\(price),standard,\(product % 50),,,\n"
+            }
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
