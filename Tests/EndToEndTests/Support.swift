@@ -116,12 +116,21 @@ struct Scratch {
 enum TestDatabase {
     /// The throw-away PostgreSQL server that `scripts/test` starts. Missing means the tests were not
     /// started through `scripts/test`: that is a failure, never a silent skip.
+    /// Each call gets a database of its own on that server, so that tests running side by side (and the
+    /// processes they kill or whose connections they terminate) never meet.
     static func postgresURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["PIPELINE_TEST_POSTGRES_URL"] else {
+        guard let server = ProcessInfo.processInfo.environment["PIPELINE_TEST_POSTGRES_URL"],
+            var components = URLComponents(string: server)
+        else {
             Issue.record("PIPELINE_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
             throw MissingServer()
         }
-        return url
+        let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try DatabaseLocator.postgres(url: server).connect(logger: Logger(handler: SilentLogHandler()))
+        defer { admin.close() }
+        try admin.executeScript("CREATE DATABASE \(name)")
+        components.path = "/" + name
+        return components.string ?? server
     }
 
     struct MissingServer: Error {}
