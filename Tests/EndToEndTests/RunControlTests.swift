@@ -4,6 +4,10 @@ import Testing
 
 /// Locks, signals, retries and run records, on the built binary.
 @Suite(.serialized) struct RunControlTests {
+    /// Enough rows, in chunks of 200, that a run lasts long enough to be caught in the middle on a busy
+    /// machine.
+    static let rows = 200_000
+
     static func importPipeline(
         rows: Int, in scratch: Scratch, database: String? = nil, state: String = "sqlite:state/state.db",
         retries: String = ""
@@ -34,12 +38,12 @@ import Testing
         return false
     }
 
-    /// Starts a 60,000-row import on SQLite and returns once its first chunk is committed.
+    /// Starts an import on SQLite and returns once its first chunk is committed.
     static func startImportAndWaitForAChunk(in scratch: Scratch) throws -> (PipelineProcess.Running, DatabaseLocator) {
-        try importPipeline(rows: 60_000, in: scratch)
+        try importPipeline(rows: rows, in: scratch)
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
         let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
-        #expect(wait(upTo: 30) { hasCheckpoint(store) })
+        try #require(wait(upTo: 30) { hasCheckpoint(store) })
         return (running, store)
     }
 
@@ -54,17 +58,17 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         let stateURL = state == "sqlite" ? "sqlite:state/state.db" : try TestDatabase.postgresURL()
-        try Self.importPipeline(rows: 60_000, in: scratch, state: stateURL)
+        try Self.importPipeline(rows: Self.rows, in: scratch, state: stateURL)
         let first = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
-        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
+        try #require(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
         let second = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
         #expect(second.status == 75, "\(second.stderr)")
         #expect(second.stderr.contains("is already running"))
         #expect(second.stderr.contains("pid \(first.process.processIdentifier) on "))
         first.process.waitUntilExit()
         #expect(first.process.terminationStatus == 0)
-        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["60000"]])
+        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["\(Self.rows)"]])
     }
 
     @Test func sigtermStopsAfterAChunkAndTheRunResumes() throws {
@@ -77,14 +81,14 @@ import Testing
         #expect(running.process.terminationStatus == 143, "\(stderr)")
         #expect(stderr.contains("stopped by signal 15"))
         let partial = try Inspect.rows(store, "SELECT count(*) FROM items")
-        #expect(partial != [["60000"]], "the run finished before SIGTERM arrived")
+        #expect(partial != [["\(Self.rows)"]], "the run finished before SIGTERM arrived")
 
         let runs = try PipelineProcess.run(["runs", "import.yaml"], in: scratch.path)
         #expect(runs.stdout.contains("interrupted"))
         let resumed = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming run"))
-        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
     }
 
     @Test func aStaleRunningRecordIsRecoveredWithoutAManualStep() throws {
@@ -104,7 +108,7 @@ import Testing
         #expect(
             try Inspect.rows(state, "SELECT status FROM pipeline_runs ORDER BY started_at")
                 == [["interrupted"], ["succeeded"]])
-        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
 
         // The records: a run.json per run, `runs show` with counts, and the identity now complete.
         let reports = try FileManager.default.contentsOfDirectory(atPath: scratch.file("var/runs"))
@@ -113,16 +117,16 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("var/runs/\(id).json")))) as? [String: Any]
         #expect(report?["status"] as? String == "succeeded")
         let stages = report?["stages"] as? [[String: Any]]
-        #expect((stages?.first?["counts"] as? [String: Any])?["written"] as? Int == 60_000)
+        #expect((stages?.first?["counts"] as? [String: Any])?["written"] as? Int == Self.rows)
         let shown = try PipelineProcess.run(["runs", "show", id, "--state", "sqlite:state/state.db"], in: scratch.path)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("status:    succeeded"))
         #expect(shown.stdout.contains("load"))
-        #expect(shown.stdout.contains("60000"))
+        #expect(shown.stdout.contains("\(Self.rows)"))
         let again = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
         #expect(again.status == 0)
         #expect(again.stderr.contains("already completed"))
-        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["60000"]])
+        #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["\(Self.rows)"]])
     }
 
     @Test func aKilledPostgresBackendIsRetriedAndTheRunCompletes() throws {
@@ -134,9 +138,9 @@ import Testing
         defer { admin.close() }
         try admin.executeScript("DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS pipeline_checkpoints")
         try Self.importPipeline(
-            rows: 60_000, in: scratch, database: url, retries: "retries: { count: 3, backoff: 100ms }")
+            rows: Self.rows, in: scratch, database: url, retries: "retries: { count: 3, backoff: 100ms }")
         let running = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
-        #expect(Self.wait(upTo: 30) { Self.hasCheckpoint(database) })
+        try #require(Self.wait(upTo: 30) { Self.hasCheckpoint(database) })
         var terminated = false
         try admin.query(
             """
@@ -149,7 +153,7 @@ import Testing
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 0, "\(stderr)")
         #expect(stderr.contains("retrying"))
-        #expect(try Inspect.rows(database, "SELECT count(*), count(DISTINCT id) FROM items") == [["60000", "60000"]])
+        #expect(try Inspect.rows(database, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
         try admin.executeScript("DROP TABLE IF EXISTS items")
     }
 }
