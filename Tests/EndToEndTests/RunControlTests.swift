@@ -91,6 +91,19 @@ import Testing
         #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
     }
 
+    @Test func aSecondSIGINTStopsAtOnceAndTheRunStillResumes() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (running, store) = try Self.startImportAndWaitForAChunk(in: scratch)
+        kill(running.process.processIdentifier, SIGINT)
+        kill(running.process.processIdentifier, SIGINT)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 130)
+        let resumed = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
+    }
+
     @Test func aStaleRunningRecordIsRecoveredWithoutAManualStep() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

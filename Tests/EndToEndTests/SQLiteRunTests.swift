@@ -130,6 +130,41 @@ import Testing
         #expect(try Inspect.rows(.sqlite(path: scratch.file("var/store.db")), "SELECT sku FROM items") == [["X2"]])
     }
 
+    @Test func jsonlImportKeepsNumbersNullsAndNestedValues() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try scratch.write(
+            "items.jsonl",
+            """
+            {"id":1,"sku":"A1","price_minor":12345678901234567890,"tags":["x","y"],"note":null}
+            {"id":2,"sku":"A\\"2","price_minor":5,"tags":[],"note":"caf\\u00e9"}
+
+            {"id":3,"sku":"A3","price_minor":7,"colour":"red"}
+            """)
+        let file = try scratch.write(
+            "p.yaml",
+            """
+            name: jsonl
+            stages:
+              - id: load
+                uses: table.import
+                with: { file: items.jsonl, table: items, create: true, max_rejects: 1 }
+              - id: dump
+                uses: table.export
+                with: { query: "SELECT * FROM items ORDER BY id", file: out/items.csv }
+            """)
+        let result = try PipelineProcess.run(["run", file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            try scratch.read("out/items.csv") == """
+                id,sku,price_minor,tags,note
+                1,A1,12345678901234567890,"[""x"",""y""]",
+                2,"A""2",5,[],café
+
+                """)
+        #expect(try scratch.read("var/items.rejects.csv").contains("4,"))
+    }
+
     @Test func jsonLogLinesParse() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
