@@ -8,7 +8,7 @@ final class TextLogHandler: LogHandler {
     private struct State {
         var barVisible = false
         var lastDraw: [String: Date] = [:]
-        var firstSeen: [String: (time: Date, done: Int64)] = [:]
+        var firstSeen: [String: (time: Date, count: Int64, done: Int64)] = [:]
     }
 
     private let minimum: LogLevel
@@ -41,14 +41,15 @@ final class TextLogHandler: LogHandler {
     func progress(_ progress: ProgressEvent) {
         let now = Date()
         state.withLock { state in
-            let first = state.firstSeen[progress.stage] ?? (now, progress.done)
+            let first = state.firstSeen[progress.stage] ?? (now, progress.count, progress.done)
             state.firstSeen[progress.stage] = first
             let interval = interactive ? Self.barInterval : Self.plainProgressInterval
             if !progress.finished, let last = state.lastDraw[progress.stage], now.timeIntervalSince(last) < interval {
                 return
             }
             state.lastDraw[progress.stage] = now
-            let text = ProgressText(progress: progress, started: first.time, startDone: first.done, now: now)
+            let text = ProgressText(
+                progress: progress, started: first.time, startCount: first.count, startDone: first.done, now: now)
             if interactive {
                 Console.writeError("\r\u{1B}[K" + text.bar(width: 24) + (progress.finished ? "\n" : ""))
                 state.barVisible = !progress.finished
@@ -80,15 +81,21 @@ final class TextLogHandler: LogHandler {
 /// Count, rate and ETA of a progress event, as a bar or a plain sentence.
 struct ProgressText {
     var progress: ProgressEvent
+    /// The first event of the stage: rate and ETA are measured from it.
     var started: Date
+    var startCount: Int64
     var startDone: Int64
     var now: Date
 
-    private var elapsed: TimeInterval { max(now.timeIntervalSince(started), 0.001) }
-    private var rate: Double { Double(progress.count) / elapsed }
+    private var elapsed: TimeInterval { now.timeIntervalSince(started) }
+    /// Nil until there is enough to measure.
+    private var rate: Int64? {
+        guard elapsed >= 0.2, progress.count > startCount else { return nil }
+        return Int64(Double(progress.count - startCount) / elapsed)
+    }
 
     private var eta: String? {
-        guard let total = progress.total, total > 0, progress.done > startDone else { return nil }
+        guard elapsed >= 0.2, let total = progress.total, total > 0, progress.done > startDone else { return nil }
         let perSecond = Double(progress.done - startDone) / elapsed
         let remaining = Double(max(total - progress.done, 0)) / perSecond
         guard remaining.isFinite else { return nil }
@@ -97,7 +104,8 @@ struct ProgressText {
     }
 
     var plain: String {
-        var text = "\(progress.count) \(progress.unit), \(Int(rate)) \(progress.unit)/s"
+        var text = "\(progress.count) \(progress.unit)"
+        if let rate { text += ", \(rate) \(progress.unit)/s" }
         if let total = progress.total, total > 0 { text += ", \(progress.done * 100 / total)%" }
         if let eta { text += ", ETA \(eta)" }
         return text
