@@ -17,6 +17,8 @@ public final class Checkpoints {
     private let runID: String
     private let stop: StopRequest
     private let storedCheckpoint: String?
+    /// Whether `pipeline_checkpoints` is known to exist in the target database.
+    private var createdTable = false
 
     init(
         chunkSize: Int, instance: String, stageID: String, store: StateStore, runID: String, stop: StopRequest,
@@ -60,12 +62,17 @@ public final class Checkpoints {
     /// Records a state inside the caller's open transaction on `database`, so that it commits (or rolls
     /// back) with the chunk's rows.
     public func record<State: Encodable>(_ state: State, in database: any DatabaseConnection) throws {
-        try database.executeScript(
-            """
-            CREATE TABLE IF NOT EXISTS pipeline_checkpoints (
-                instance TEXT NOT NULL, stage_id TEXT NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL,
-                PRIMARY KEY (instance, stage_id))
-            """)
+        if !createdTable {
+            if try database.tableColumns(Self.table) == nil {
+                try database.executeScript(
+                    """
+                    CREATE TABLE pipeline_checkpoints (
+                        instance TEXT NOT NULL, stage_id TEXT NOT NULL, state TEXT NOT NULL, updated_at TEXT NOT NULL,
+                        PRIMARY KEY (instance, stage_id))
+                    """)
+            }
+            createdTable = true
+        }
         try database.execute(
             """
             INSERT INTO pipeline_checkpoints (instance, stage_id, state, updated_at) VALUES ($1, $2, $3, $4)
