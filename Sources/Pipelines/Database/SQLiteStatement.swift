@@ -10,14 +10,18 @@ final class SQLiteStatement {
         self.database = database
         self.sql = sql
         var prepared: OpaquePointer?
-        var tail: UnsafePointer<CChar>?
-        let status = sqlite3_prepare_v3(database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, &tail)
+        // The tail points into the C string, so it is read while that string is alive.
+        let (status, hasMore) = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let status = sqlite3_prepare_v3(database, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, &tail)
+            return (status, tail.map { !Self.isBlank($0) } ?? false)
+        }
         guard status == SQLITE_OK, let prepared else {
             sqlite3_finalize(prepared)
             throw SQLiteConnection.error(database, status, statement: sql)
         }
         handle = prepared
-        if let tail, !Self.isBlank(tail) {
+        if hasMore {
             finalize()
             throw DatabaseError(
                 .misuse, "execute and query take one statement; use executeScript for several", statement: sql)
