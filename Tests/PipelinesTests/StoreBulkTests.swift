@@ -138,4 +138,20 @@ import Testing
             #expect(exportedBulk == exportedSingle)
         }
     }
+
+    @Test(arguments: StoreProductTests.dialects) func oddSKUsAndSlugsAreFoundAgain(dialect: SQLDialect) throws {
+        try withStores(dialect) { _, bulk, _ throws in
+            let odd = [#"a"b"#, #"back\slash"#, "comma,{brace}", "NULL", "", " spaced ", "ünï"]
+            let blocks = odd.enumerated().map { index, text in
+                var block = Self.product(index, slug: "slug-\(text)", sizes: ["S"])
+                block.variants[0].sku = "sku-\(text)"
+                return block
+            }
+            #expect(try chunk(bulk, blocks).productsCreated == odd.count)
+            let again = try chunk(bulk, blocks)
+            #expect(again.productsUnchanged == odd.count)
+            #expect(again.rowsWritten == 0)
+            #expect(ProductStore.textArrayLiteral([#"x"y"#, #"\"#, ""]) == #"{"x\"y","\\",""}"#)
+        }
+    }
 }

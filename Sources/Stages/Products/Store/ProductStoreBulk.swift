@@ -199,20 +199,38 @@ extension ProductStore {
         return ids
     }
 
+    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one INSERT, prepared once and kept
+    /// in the connection's statement cache, per row. (SQLite's `bulkInsert` prepares a new statement per
+    /// call, and a prepare in the SQLite driver can misread the statement's end; see docs/products.md.)
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
-        let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
-        let record = RecordBuffer()
         let width = rows.columns.count
-        var start = 0
-        while start < rows.fields.count {
-            record.removeAll()
-            for field in rows.fields[start..<start + width] {
-                if let field { record.appendField(field) } else { record.appendNull() }
+        switch connection.dialect {
+        case .sqlite:
+            let placeholders = (1...width).map { "$\($0)" }.joined(separator: ", ")
+            let sql = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            var values: [SQLValue] = []
+            values.reserveCapacity(width)
+            var start = 0
+            while start < rows.fields.count {
+                values.removeAll(keepingCapacity: true)
+                for field in rows.fields[start..<start + width] { values.append(field.map { .text($0) } ?? .null) }
+                rowsWritten += try connection.execute(sql, values)
+                start += width
             }
-            try inserter.insert(record)
-            start += width
+        case .postgres:
+            let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
+            let record = RecordBuffer()
+            var start = 0
+            while start < rows.fields.count {
+                record.removeAll()
+                for field in rows.fields[start..<start + width] {
+                    if let field { record.appendField(field) } else { record.appendNull() }
+                }
+                try inserter.insert(record)
+                start += width
+            }
+            rowsWritten += try inserter.finish()
         }
-        rowsWritten += try inserter.finish()
     }
 }

@@ -70,13 +70,12 @@ extension ProductStore {
     /// The stored owners of `skus` and `slugs`, a few queries per thousand keys.
     func lookUpOwners(skus: [String], slugs: [SlugKey]) throws -> StoredOwners {
         var owners = StoredOwners()
-        try eachBatch(of: skus, "SELECT sku, product_id FROM store_variants WHERE sku IN") { row in
+        try eachBatch(of: skus, "SELECT sku, product_id FROM store_variants WHERE sku") { row in
             owners.bySKU[row.storeText(0)] = row.storeInteger(1)
         }
         let wanted = Set(slugs)
         try eachBatch(
-            of: Array(Set(slugs.map(\.slug))),
-            "SELECT language, slug, product_id FROM store_product_translations WHERE slug IN"
+            of: Array(Set(slugs.map(\.slug))), "SELECT language, slug, product_id FROM store_product_translations WHERE slug"
         ) { row in
             let key = SlugKey(language: row.storeText(0), slug: row.storeText(1))
             if wanted.contains(key) { owners.bySlug[key] = row.storeInteger(2) }
@@ -84,14 +83,36 @@ extension ProductStore {
         return owners
     }
 
-    /// Runs `select (…)` with the values bound as the list, `lookupBatch` values a query.
+    /// Runs `select` completed to match any of the values: PostgreSQL `= ANY($1::text[])` with one array
+    /// parameter, SQLite `IN ($1, …)` with `lookupBatch` values a query.
     private func eachBatch(of values: [String], _ select: String, _ row: (any RowView) throws -> Void) throws {
+        guard !values.isEmpty else { return }
+        if connection.dialect == .postgres {
+            try read("\(select) = ANY($1::text[])", [.text(Self.textArrayLiteral(values))], row)
+            return
+        }
         var start = 0
         while start < values.count {
             let batch = values[start..<min(start + Self.lookupBatch, values.count)]
             let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
-            try read("\(select) (\(placeholders))", batch.map { .text($0) }, row)
+            try read("\(select) IN (\(placeholders))", batch.map { .text($0) }, row)
             start += batch.count
         }
+    }
+
+    /// A PostgreSQL array literal of `values`, every element quoted (`"` and `\` escaped), for a bound
+    /// `text[]` parameter.
+    static func textArrayLiteral(_ values: [String]) -> String {
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            literal += "\""
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { literal += "\\" }
+                literal.unicodeScalars.append(character)
+            }
+            literal += "\""
+        }
+        return literal + "}"
     }
 }
