@@ -199,9 +199,10 @@ extension ProductStore {
         return ids
     }
 
-    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one INSERT, prepared once and kept
-    /// in the connection's statement cache, per row. (SQLite's `bulkInsert` prepares a new statement per
-    /// call, and a prepare in the SQLite driver can misread the statement's end; see docs/products.md.)
+    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one INSERT per row, prepared once and
+    /// kept in the connection's statement cache. (SQLite's `bulkInsert` prepares a new statement per call,
+    /// and now and then such a prepare fails with "execute and query take one statement": SQLiteStatement
+    /// reads the tail pointer of a C string that no longer exists.)
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
         let width = rows.columns.count

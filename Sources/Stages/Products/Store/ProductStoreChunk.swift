@@ -84,18 +84,21 @@ extension ProductStore {
     }
 
     /// Runs `select` completed to match any of the values: PostgreSQL `= ANY($1::text[])` with one array
-    /// parameter, SQLite `IN ($1, …)` with `lookupBatch` values a query.
+    /// parameter, SQLite `IN ($1, …, $500)` with `lookupBatch` values a query.
     private func eachBatch(of values: [String], _ select: String, _ row: (any RowView) throws -> Void) throws {
         guard !values.isEmpty else { return }
         if connection.dialect == .postgres {
             try read("\(select) = ANY($1::text[])", [.text(Self.textArrayLiteral(values))], row)
             return
         }
+        // Always `lookupBatch` placeholders (the last batch padded with NULLs, which match nothing): one
+        // statement, prepared once and cached by the connection.
+        let placeholders = (1...Self.lookupBatch).map { "$\($0)" }.joined(separator: ", ")
         var start = 0
         while start < values.count {
             let batch = values[start..<min(start + Self.lookupBatch, values.count)]
-            let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
-            try read("\(select) IN (\(placeholders))", batch.map { .text($0) }, row)
+            let padding = [SQLValue](repeating: .null, count: Self.lookupBatch - batch.count)
+            try read("\(select) IN (\(placeholders))", batch.map { .text($0) } + padding, row)
             start += batch.count
         }
     }
