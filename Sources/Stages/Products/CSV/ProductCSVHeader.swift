@@ -186,6 +186,10 @@ struct HeaderProblem: Error {
 extension String {
     /// Without leading and trailing spaces and tabs, as csv-parse's `trim` option leaves a cell.
     func trimmingPadding() -> String {
+        // Most cells have no padding: a Character " " or "\t" is that one byte, so ends without one are kept.
+        let isPaddingByte: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let firstByte = utf8.first, let lastByte = utf8.last else { return self }
+        if !isPaddingByte(firstByte) && !isPaddingByte(lastByte) { return self }
         let isPadding: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isPadding($0) }), let last = lastIndex(where: { !isPadding($0) }) else {
             return ""

@@ -130,6 +130,7 @@ struct ProductRowReader {
 
     /// Vendure's `parseStringArray`: split on `|`, trim, drop empty entries.
     static func list(_ text: String) -> [String] {
-        text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingPadding() }.filter { !$0.isEmpty }
+        guard !text.isEmpty else { return [] }
+        return text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingPadding() }.filter { !$0.isEmpty }
     }
 }

@@ -1,7 +1,7 @@
 import Pipelines
 
 /// The work of `products.import` on one file: checking the whole file, then storing chunks of product
-/// blocks through `ProductStore.upsert`.
+/// blocks through `ProductStore.upsert(chunk:)`.
 final class ProductImportLoader {
     private let config: ProductsImport.Config
     private let format: ProductFormat
@@ -29,6 +29,10 @@ final class ProductImportLoader {
             config.file, format: format, currency: currency, language: config.language,
             rejectsDuplicateSKUs: rejectsDuplicateSKUs)
     }
+
+    /// Variant rows handed to `ProductStore.upsert(chunk:)` at a time, whatever the checkpoint chunk size:
+    /// memory stays bounded without checkpoints too.
+    static let batchRows = 5_000
 
     func close() { source.close() }
 
@@ -66,6 +70,12 @@ final class ProductImportLoader {
     func loadChunk(rows: Int, into checkpoint: inout ProductsImport.Checkpoint, rejects: RejectsFile?) throws {
         var loaded = 0
         var skipping = Set(checkpoint.rejectedLines)
+        var batch: [ProductBlock] = []
+        var batchRows = 0
+        func store(_ blocks: [ProductBlock]) throws {
+            guard !blocks.isEmpty else { return }
+            checkpoint.counts.add(try self.store.upsert(chunk: blocks))
+        }
         while loaded < rows {
             guard let item = try source.next() else {
                 checkpoint.finished = true
@@ -85,8 +95,15 @@ final class ProductImportLoader {
             loaded += block.variants.count
             if skipping.remove(block.line) != nil { continue }
             checkpoint.counts.rowsRead += Int64(block.variants.count)
-            checkpoint.counts.add(try store.upsert(block))
+            batch.append(block)
+            batchRows += block.variants.count
+            if batchRows >= Self.batchRows {
+                try store(batch)
+                batch.removeAll(keepingCapacity: true)
+                batchRows = 0
+            }
         }
+        try store(batch)
         checkpoint.position = source.position
         checkpoint.rejectedLines = checkpoint.rejectedLines.filter { $0 >= checkpoint.position.line }
     }

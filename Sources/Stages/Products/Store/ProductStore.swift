@@ -15,6 +15,9 @@ public final class ProductStore {
     let defaultLocationID: Int64
     /// Rows changed by the statements of the current `upsert`.
     var rowsWritten: Int64 = 0
+    /// Ids of shared rows (facets, facet values, assets) read or written by the current `upsert` call; emptied
+    /// at the start of each call, since a rolled-back transaction takes its new rows with it.
+    var sharedIDs = SharedRowIDs()
 
     /// Opens the store on `connection`, first migrating its tables to the newest version this binary knows.
     /// Migrating opens its own transactions: create the store before `begin()`, not inside a transaction.

@@ -119,13 +119,15 @@ extension ProductStore {
         ) { variant, row in
             variant.prices[row.storeText(1)] = PriceRow(exponent: row.storeInt(2), amountMinor: row.storeInteger(3))
         }
+        // The location is filtered here, not in SQL: given `location_id = $2`, SQLite scans every stock
+        // level of the location (its index) instead of the product's variants.
         try read(
             """
-            SELECT s.variant_id, s.on_hand FROM store_stock_levels s JOIN store_variants v ON v.id = s.variant_id
-            WHERE v.product_id = $1 AND s.location_id = $2
-            """, [.integer(stored.id), .integer(defaultLocationID)]
+            SELECT s.variant_id, s.on_hand, s.location_id FROM store_stock_levels s
+            JOIN store_variants v ON v.id = s.variant_id WHERE v.product_id = $1
+            """, product
         ) { row in
-            guard let sku = skuByID[row.storeInteger(0)] else { return }
+            guard row.storeInteger(2) == defaultLocationID, let sku = skuByID[row.storeInteger(0)] else { return }
             stored.rows.variants[sku]?.stockOnHand = row.storeInteger(1)
         }
         try eachVariantRow(

@@ -11,15 +11,25 @@ extension ProductStore {
     /// Throws `PipelineError.data` when the block cannot be stored (a slug of another product, a SKU
     /// twice, an option value its group lacks).
     public func upsert(_ block: ProductBlock) throws -> UpsertResult {
-        rowsWritten = 0
+        sharedIDs = SharedRowIDs()
         let desired = try ProductRows(desired: block)
-        let now = timestamp()
+        var owners = try lookUpOwners(skus: block.variants.map(\.sku), slugs: desired.slugKeys)
+        return try upsert(block, desired, owners: &owners, now: timestamp())
+    }
+
+    /// `upsert(block)` with the owners of the block's SKUs and slugs already looked up; brings `owners` up
+    /// to date with what it wrote.
+    func upsert(_ block: ProductBlock, _ desired: ProductRows, owners: inout StoredOwners, now: String) throws -> UpsertResult {
+        rowsWritten = 0
         var result = UpsertResult()
 
-        let ownerBySKU = try productIDsOwning(skus: block.variants.map(\.sku))
+        let ownerBySKU = owners.bySKU
         let matchedBySKU = block.variants.lazy.compactMap { ownerBySKU[$0.sku] }.first
-        let slugOwners = try productIDsOwning(slugs: desired.translations)
-        let productID = matchedBySKU ?? slugOwners.values.first
+        var slugOwners: [String: Int64] = [:]
+        for (language, translation) in desired.translations {
+            slugOwners[language] = owners.bySlug[SlugKey(language: language, slug: translation.slug)]
+        }
+        let productID = matchedBySKU ?? slugOwners.sorted(by: { $0.key < $1.key }).first?.value
         for (language, owner) in slugOwners.sorted(by: { $0.key < $1.key }) where owner != productID {
             throw PipelineError(
                 .data,
@@ -61,8 +71,14 @@ extension ProductStore {
         }
         for (sku, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where desired.variants[sku] == nil {
             try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
+            owners.bySKU[sku] = nil
             result.variantsDeleted += 1
         }
+        for (language, translation) in stored.rows.translations {
+            owners.bySlug[SlugKey(language: language, slug: translation.slug)] = nil
+        }
+        for sku in desired.variants.keys { owners.bySKU[sku] = stored.id }
+        for key in desired.slugKeys { owners.bySlug[key] = stored.id }
 
         if productID == nil {
             result.productsCreated = 1
@@ -78,35 +94,15 @@ extension ProductStore {
 
     enum Outcome { case created, updated, unchanged }
 
-    private func productIDsOwning(skus: [String]) throws -> [String: Int64] {
-        var owners: [String: Int64] = [:]
-        for sku in skus {
-            try read("SELECT product_id FROM store_variants WHERE sku = $1", [.text(sku)]) { row in
-                owners[sku] = row.int64(0)
-            }
-        }
-        return owners
-    }
-
-    /// The products owning one of the translations' (language, slug) pairs, by language.
-    private func productIDsOwning(slugs translations: [String: TranslationRow]) throws -> [String: Int64] {
-        var owners: [String: Int64] = [:]
-        for (language, translation) in translations {
-            try read(
-                "SELECT product_id FROM store_product_translations WHERE language = $1 AND slug = $2",
-                [.text(language), .text(translation.slug)]
-            ) { row in owners[language] = row.int64(0) }
-        }
-        return owners
-    }
-
     // MARK: - Product rows
 
     /// Writes the product's own rows that differ; returns whether any did.
     private func syncProductRows(_ desired: ProductRows, _ stored: inout StoredProduct) throws -> Bool {
         let product = SQLValue.integer(stored.id)
-        var changed = try sync(stored.rows.translations, desired.translations) { language, row in
-            try write("DELETE FROM store_product_translations WHERE product_id = $1 AND language = $2", [product, .text(language)])
+        var changed = try sync(stored.rows.translations, desired.translations) { language, row, isStored in
+            if isStored {
+                try write("DELETE FROM store_product_translations WHERE product_id = $1 AND language = $2", [product, .text(language)])
+            }
             if let row {
                 try write(
                     """
@@ -116,27 +112,33 @@ extension ProductStore {
                     [product, .text(language), .integer(Int64(row.position)), .text(row.name), .text(row.slug), .text(row.description)])
             }
         }
-        changed = try sync(stored.rows.assets, desired.assets) { position, source in
-            try write("DELETE FROM store_product_assets WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+        changed = try sync(stored.rows.assets, desired.assets) { position, source, isStored in
+            if isStored {
+                try write("DELETE FROM store_product_assets WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+            }
             if let source {
                 try write(
                     "INSERT INTO store_product_assets (product_id, position, asset_id) VALUES ($1, $2, $3)",
                     [product, .integer(Int64(position)), .integer(try assetID(source))])
             }
         } || changed
-        changed = try sync(stored.rows.facetValues, desired.facetValues) { position, ref in
-            try write(
-                "DELETE FROM store_product_facet_values WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+        changed = try sync(stored.rows.facetValues, desired.facetValues) { position, ref, isStored in
+            if isStored {
+                try write(
+                    "DELETE FROM store_product_facet_values WHERE product_id = $1 AND position = $2", [product, .integer(Int64(position))])
+            }
             if let ref {
                 try write(
                     "INSERT INTO store_product_facet_values (product_id, position, facet_value_id) VALUES ($1, $2, $3)",
                     [product, .integer(Int64(position)), .integer(try facetValueID(ref))])
             }
         } || changed
-        changed = try sync(stored.rows.customFields, desired.customFields) { key, row in
-            try write(
-                "DELETE FROM store_product_custom_fields WHERE product_id = $1 AND language = $2 AND name = $3",
-                [product, .text(key.language), .text(key.name)])
+        changed = try sync(stored.rows.customFields, desired.customFields) { key, row, isStored in
+            if isStored {
+                try write(
+                    "DELETE FROM store_product_custom_fields WHERE product_id = $1 AND language = $2 AND name = $3",
+                    [product, .text(key.language), .text(key.name)])
+            }
             if let row {
                 try write(
                     "INSERT INTO store_product_custom_fields (product_id, language, name, position, value) VALUES ($1, $2, $3, $4, $5)",
@@ -169,10 +171,12 @@ extension ProductStore {
                 stored.groupIDs[code] = groupID
                 changed = true
             }
-            changed = try sync(storedGroup?.names ?? [:], group.names) { language, name in
-                try write(
-                    "DELETE FROM store_option_group_translations WHERE option_group_id = $1 AND language = $2",
-                    [.integer(groupID), .text(language)])
+            changed = try sync(storedGroup?.names ?? [:], group.names) { language, name, isStored in
+                if isStored {
+                    try write(
+                        "DELETE FROM store_option_group_translations WHERE option_group_id = $1 AND language = $2",
+                        [.integer(groupID), .text(language)])
+                }
                 if let name {
                     try write(
                         "INSERT INTO store_option_group_translations (option_group_id, language, name) VALUES ($1, $2, $3)",
@@ -205,9 +209,11 @@ extension ProductStore {
                 stored.optionIDs[ref] = optionID
                 changed = true
             }
-            changed = try sync(storedOptions[code]?.names ?? [:], option.names) { language, name in
-                try write(
-                    "DELETE FROM store_option_translations WHERE option_id = $1 AND language = $2", [.integer(optionID), .text(language)])
+            changed = try sync(storedOptions[code]?.names ?? [:], option.names) { language, name, isStored in
+                if isStored {
+                    try write(
+                        "DELETE FROM store_option_translations WHERE option_id = $1 AND language = $2", [.integer(optionID), .text(language)])
+                }
                 if let name {
                     try write(
                         "INSERT INTO store_option_translations (option_id, language, name) VALUES ($1, $2, $3)",
@@ -225,14 +231,15 @@ extension ProductStore {
         return changed
     }
 
-    /// Calls `replace(key, desired)` for every key whose value differs (nil: the row goes away), in key
-    /// order; returns whether any did. `replace` deletes the old row and inserts the new one.
+    /// Calls `replace(key, desired, isStored)` for every key whose value differs (nil: the row goes away),
+    /// in key order; returns whether any did. `replace` deletes the old row when `isStored` (never a row
+    /// that is not there) and inserts the new one.
     func sync<Key: Comparable, Value: Equatable>(
-        _ stored: [Key: Value], _ desired: [Key: Value], replace: (Key, Value?) throws -> Void
+        _ stored: [Key: Value], _ desired: [Key: Value], replace: (Key, Value?, Bool) throws -> Void
     ) throws -> Bool {
         var changed = false
         for key in Set(stored.keys).union(desired.keys).sorted() where stored[key] != desired[key] {
-            try replace(key, desired[key])
+            try replace(key, desired[key], stored[key] != nil)
             changed = true
         }
         return changed

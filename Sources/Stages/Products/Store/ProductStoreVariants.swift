@@ -46,8 +46,10 @@ extension ProductStore {
         let variant = SQLValue.integer(id)
         // Only the block's currencies: prices in other currencies stay as they are.
         let storedPrices = stored.prices.filter { desired.prices[$0.key] != nil }
-        var changed = try sync(storedPrices, desired.prices) { currency, price in
-            try write("DELETE FROM store_prices WHERE variant_id = $1 AND currency = $2", [variant, .text(currency)])
+        var changed = try sync(storedPrices, desired.prices) { currency, price, isStored in
+            if isStored {
+                try write("DELETE FROM store_prices WHERE variant_id = $1 AND currency = $2", [variant, .text(currency)])
+            }
             if let price {
                 try write(
                     "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES ($1, $2, $3, $4)",
@@ -56,7 +58,9 @@ extension ProductStore {
         }
         if stored.stockOnHand != desired.stockOnHand {
             let location = SQLValue.integer(defaultLocationID)
-            try write("DELETE FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2", [variant, location])
+            if stored.stockOnHand != nil {
+                try write("DELETE FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2", [variant, location])
+            }
             if let onHand = desired.stockOnHand {
                 try write(
                     "INSERT INTO store_stock_levels (variant_id, location_id, on_hand) VALUES ($1, $2, $3)",
@@ -64,25 +68,31 @@ extension ProductStore {
             }
             changed = true
         }
-        changed = try sync(stored.assets, desired.assets) { position, source in
-            try write("DELETE FROM store_variant_assets WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+        changed = try sync(stored.assets, desired.assets) { position, source, isStored in
+            if isStored {
+                try write("DELETE FROM store_variant_assets WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            }
             if let source {
                 try write(
                     "INSERT INTO store_variant_assets (variant_id, position, asset_id) VALUES ($1, $2, $3)",
                     [variant, .integer(Int64(position)), .integer(try assetID(source))])
             }
         } || changed
-        changed = try sync(stored.facetValues, desired.facetValues) { position, ref in
-            try write(
-                "DELETE FROM store_variant_facet_values WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+        changed = try sync(stored.facetValues, desired.facetValues) { position, ref, isStored in
+            if isStored {
+                try write(
+                    "DELETE FROM store_variant_facet_values WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            }
             if let ref {
                 try write(
                     "INSERT INTO store_variant_facet_values (variant_id, position, facet_value_id) VALUES ($1, $2, $3)",
                     [variant, .integer(Int64(position)), .integer(try facetValueID(ref))])
             }
         } || changed
-        changed = try sync(stored.options, desired.options) { position, ref in
-            try write("DELETE FROM store_variant_options WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+        changed = try sync(stored.options, desired.options) { position, ref, isStored in
+            if isStored {
+                try write("DELETE FROM store_variant_options WHERE variant_id = $1 AND position = $2", [variant, .integer(Int64(position))])
+            }
             if let ref {
                 guard let optionID = product.optionIDs[ref] else {
                     throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
@@ -92,10 +102,12 @@ extension ProductStore {
                     [variant, .integer(Int64(position)), .integer(optionID)])
             }
         } || changed
-        changed = try sync(stored.customFields, desired.customFields) { key, row in
-            try write(
-                "DELETE FROM store_variant_custom_fields WHERE variant_id = $1 AND language = $2 AND name = $3",
-                [variant, .text(key.language), .text(key.name)])
+        changed = try sync(stored.customFields, desired.customFields) { key, row, isStored in
+            if isStored {
+                try write(
+                    "DELETE FROM store_variant_custom_fields WHERE variant_id = $1 AND language = $2 AND name = $3",
+                    [variant, .text(key.language), .text(key.name)])
+            }
             if let row {
                 try write(
                     "INSERT INTO store_variant_custom_fields (variant_id, language, name, position, value) VALUES ($1, $2, $3, $4, $5)",
@@ -103,35 +115,6 @@ extension ProductStore {
             }
         } || changed
         return changed
-    }
-
-    // MARK: - Shared rows: assets, facets
-
-    /// The asset's id, stored now when it is new.
-    func assetID(_ source: String) throws -> Int64 {
-        var id: Int64?
-        try read("SELECT id FROM store_assets WHERE source = $1", [.text(source)]) { id = $0.int64(0) }
-        if let id { return id }
-        return try insertReturningID("INSERT INTO store_assets (source) VALUES ($1) RETURNING id", [.text(source)])
-    }
-
-    func facetID(_ code: String) throws -> Int64 {
-        var id: Int64?
-        try read("SELECT id FROM store_facets WHERE code = $1", [.text(code)]) { id = $0.int64(0) }
-        if let id { return id }
-        return try insertReturningID("INSERT INTO store_facets (code) VALUES ($1) RETURNING id", [.text(code)])
-    }
-
-    func facetValueID(_ ref: FacetValueRef) throws -> Int64 {
-        let facet = try facetID(ref.facetCode)
-        var id: Int64?
-        try read(
-            "SELECT id FROM store_facet_values WHERE facet_id = $1 AND code = $2", [.integer(facet), .text(ref.valueCode)]
-        ) { id = $0.int64(0) }
-        if let id { return id }
-        return try insertReturningID(
-            "INSERT INTO store_facet_values (facet_id, code) VALUES ($1, $2) RETURNING id",
-            [.integer(facet), .text(ref.valueCode)])
     }
 
     /// Sets the facets' and facet values' names the block gives; names in other languages stay.
@@ -148,18 +131,22 @@ extension ProductStore {
             try read(
                 "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", [.integer(value)]
             ) { storedValue[$0.storeText(0)] = $0.storeText(1) }
-            changed = try sync(storedFacet.filter { wanted.facet[$0.key] != nil }, wanted.facet) { language, name in
-                try write("DELETE FROM store_facet_translations WHERE facet_id = $1 AND language = $2", [.integer(facet), .text(language)])
+            changed = try sync(storedFacet.filter { wanted.facet[$0.key] != nil }, wanted.facet) { language, name, isStored in
+                if isStored {
+                    try write("DELETE FROM store_facet_translations WHERE facet_id = $1 AND language = $2", [.integer(facet), .text(language)])
+                }
                 if let name {
                     try write(
                         "INSERT INTO store_facet_translations (facet_id, language, name) VALUES ($1, $2, $3)",
                         [.integer(facet), .text(language), .text(name)])
                 }
             } || changed
-            changed = try sync(storedValue.filter { wanted.value[$0.key] != nil }, wanted.value) { language, name in
-                try write(
-                    "DELETE FROM store_facet_value_translations WHERE facet_value_id = $1 AND language = $2",
-                    [.integer(value), .text(language)])
+            changed = try sync(storedValue.filter { wanted.value[$0.key] != nil }, wanted.value) { language, name, isStored in
+                if isStored {
+                    try write(
+                        "DELETE FROM store_facet_value_translations WHERE facet_value_id = $1 AND language = $2",
+                        [.integer(value), .text(language)])
+                }
                 if let name {
                     try write(
                         "INSERT INTO store_facet_value_translations (facet_value_id, language, name) VALUES ($1, $2, $3)",

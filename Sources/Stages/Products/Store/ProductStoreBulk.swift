@@ -1,0 +1,237 @@
+import Pipelines
+
+/// The rows of one table gathered for a bulk insert: `columns.count` fields a row, nil for NULL.
+struct BulkRows {
+    let table: String
+    let columns: [String]
+    var fields: [String?] = []
+
+    init(_ table: String, _ columns: [String]) {
+        self.table = table
+        self.columns = columns
+    }
+
+    mutating func add(_ values: String?...) { fields.append(contentsOf: values) }
+}
+
+/// The rows of a batch of new products, table by table, in the order foreign keys need.
+struct NewProductRows {
+    var products = BulkRows("store_products", ["id", "created_at", "updated_at"])
+    var translations = BulkRows(
+        "store_product_translations", ["product_id", "language", "position", "name", "slug", "description"])
+    var productAssets = BulkRows("store_product_assets", ["product_id", "position", "asset_id"])
+    var productFacetValues = BulkRows("store_product_facet_values", ["product_id", "position", "facet_value_id"])
+    var productCustomFields = BulkRows(
+        "store_product_custom_fields", ["product_id", "language", "name", "position", "value"])
+    var groups = BulkRows("store_option_groups", ["id", "product_id", "position", "code"])
+    var groupTranslations = BulkRows("store_option_group_translations", ["option_group_id", "language", "name"])
+    var options = BulkRows("store_options", ["id", "option_group_id", "position", "code"])
+    var optionTranslations = BulkRows("store_option_translations", ["option_id", "language", "name"])
+    var variants = BulkRows(
+        "store_variants", ["id", "product_id", "position", "sku", "tax_category", "track_inventory", "created_at", "updated_at"])
+    var prices = BulkRows("store_prices", ["variant_id", "currency", "currency_exponent", "amount_minor"])
+    var stockLevels = BulkRows("store_stock_levels", ["variant_id", "location_id", "on_hand"])
+    var variantAssets = BulkRows("store_variant_assets", ["variant_id", "position", "asset_id"])
+    var variantFacetValues = BulkRows("store_variant_facet_values", ["variant_id", "position", "facet_value_id"])
+    var variantOptions = BulkRows("store_variant_options", ["variant_id", "position", "option_id"])
+    var variantCustomFields = BulkRows(
+        "store_variant_custom_fields", ["variant_id", "language", "name", "position", "value"])
+
+    var inOrder: [BulkRows] {
+        [
+            products, translations, productAssets, productFacetValues, productCustomFields, groups, groupTranslations,
+            options, optionTranslations, variants, prices, stockLevels, variantAssets, variantFacetValues, variantOptions,
+            variantCustomFields,
+        ]
+    }
+}
+
+/// Hands out ids reserved for one table, in order.
+struct ReservedIDs {
+    private var ids: [Int64]
+    private var next = 0
+
+    init(_ ids: [Int64]) { self.ids = ids }
+
+    mutating func take() throws -> Int64 {
+        guard next < ids.count else { throw PipelineError(.internal, "fewer ids were reserved than rows written") }
+        next += 1
+        return ids[next - 1]
+    }
+}
+
+extension ProductStore {
+    /// Inserts blocks none of whose SKUs and slugs are stored: ids reserved up front, then every table's
+    /// rows with one bulk insert. Returns the result and the new products' ids in block order.
+    func insertNewProducts(
+        _ entries: [(block: ProductBlock, rows: ProductRows)], now: String
+    ) throws -> (UpsertResult, [Int64]) {
+        rowsWritten = 0
+        let groupCount = entries.reduce(0) { $0 + $1.rows.optionGroups.count }
+        let optionCount = entries.reduce(0) { total, entry in
+            total + entry.rows.optionGroups.values.reduce(0) { $0 + $1.options.count }
+        }
+        let variantCount = entries.reduce(0) { $0 + $1.rows.variants.count }
+        var productIDs = ReservedIDs(try reserveIDs("store_products", count: entries.count))
+        var groupIDs = ReservedIDs(try reserveIDs("store_option_groups", count: groupCount))
+        var optionIDs = ReservedIDs(try reserveIDs("store_options", count: optionCount))
+        var variantIDs = ReservedIDs(try reserveIDs("store_variants", count: variantCount))
+
+        var tables = NewProductRows()
+        var facetNames: [FacetValueRef: FacetNames] = [:]
+        var ids: [Int64] = []
+        for (_, rows) in entries {
+            let product = try productIDs.take()
+            ids.append(product)
+            let optionIDsByRef = try addProductRows(
+                rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
+            // Later blocks' names win, as when the blocks are stored one by one.
+            for (ref, names) in rows.facetNames {
+                facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
+                facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
+            }
+            for (sku, variant) in rows.variants.sorted(by: { $0.value.position < $1.value.position }) {
+                try addVariantRows(
+                    variant, sku: sku, id: try variantIDs.take(), product: product, now: now, options: optionIDsByRef,
+                    into: &tables)
+            }
+        }
+        _ = try syncFacetNames(facetNames)
+        for table in tables.inOrder { try bulkWrite(table) }
+
+        var result = UpsertResult()
+        result.productsCreated = entries.count
+        result.variantsCreated = variantCount
+        result.rowsWritten = rowsWritten
+        result.productID = ids.last
+        return (result, ids)
+    }
+
+    /// Adds a product's own rows; returns its options' ids.
+    private func addProductRows(
+        _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,
+        into tables: inout NewProductRows
+    ) throws -> [OptionRef: Int64] {
+        let product = String(id)
+        tables.products.add(product, now, now)
+        for (language, row) in rows.translations.sorted(by: { $0.key < $1.key }) {
+            tables.translations.add(product, language, String(row.position), row.name, row.slug, row.description)
+        }
+        for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
+            tables.productAssets.add(product, String(position), String(try assetID(source)))
+        }
+        for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
+            tables.productFacetValues.add(product, String(position), String(try facetValueID(ref)))
+        }
+        for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
+            tables.productCustomFields.add(product, key.language, key.name, String(row.position), row.value)
+        }
+        var optionIDsByRef: [OptionRef: Int64] = [:]
+        for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
+            let groupID = String(try groupIDs.take())
+            tables.groups.add(groupID, product, String(group.position), code)
+            for (language, name) in group.names.sorted(by: { $0.key < $1.key }) {
+                tables.groupTranslations.add(groupID, language, name)
+            }
+            for (optionCode, option) in group.options.sorted(by: { $0.key < $1.key }) {
+                let optionID = try optionIDs.take()
+                optionIDsByRef[OptionRef(groupCode: code, optionCode: optionCode)] = optionID
+                tables.options.add(String(optionID), groupID, String(option.position), optionCode)
+                for (language, name) in option.names.sorted(by: { $0.key < $1.key }) {
+                    tables.optionTranslations.add(String(optionID), language, name)
+                }
+            }
+        }
+        return optionIDsByRef
+    }
+
+    private func addVariantRows(
+        _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, options: [OptionRef: Int64],
+        into tables: inout NewProductRows
+    ) throws {
+        let variant = String(id)
+        tables.variants.add(
+            variant, String(product), String(rows.position), sku, rows.taxCategory, rows.trackInventory.map { $0 ? "1" : "0" },
+            now, now)
+        for (currency, price) in rows.prices.sorted(by: { $0.key < $1.key }) {
+            tables.prices.add(variant, currency, String(price.exponent), String(price.amountMinor))
+        }
+        if let onHand = rows.stockOnHand {
+            tables.stockLevels.add(variant, String(defaultLocationID), String(onHand))
+        }
+        for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
+            tables.variantAssets.add(variant, String(position), String(try assetID(source)))
+        }
+        for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
+            tables.variantFacetValues.add(variant, String(position), String(try facetValueID(ref)))
+        }
+        for (position, ref) in rows.options.sorted(by: { $0.key < $1.key }) {
+            guard let optionID = options[ref] else {
+                throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
+            }
+            tables.variantOptions.add(variant, String(position), String(optionID))
+        }
+        for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
+            tables.variantCustomFields.add(variant, key.language, key.name, String(row.position), row.value)
+        }
+    }
+
+    /// `count` ids for new rows of `table` (a name from this file, never from data). SQLite: above the
+    /// largest id, which stays so while the transaction holds the write lock; PostgreSQL: from the
+    /// identity column's sequence.
+    private func reserveIDs(_ table: String, count: Int) throws -> [Int64] {
+        guard count > 0 else { return [] }
+        var ids: [Int64] = []
+        ids.reserveCapacity(count)
+        switch connection.dialect {
+        case .sqlite:
+            var largest: Int64 = 0
+            try read("SELECT COALESCE(MAX(id), 0) FROM \(table)", []) { largest = $0.storeInteger(0) }
+            ids = (1...Int64(count)).map { largest + $0 }
+        case .postgres:
+            try read(
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+                [.text(table), .integer(Int64(count))]
+            ) { ids.append($0.storeInteger(0)) }
+            ids.sort()
+        }
+        guard ids.count == count else { throw PipelineError(.internal, "could not reserve \(count) ids in \(table)") }
+        return ids
+    }
+
+    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one INSERT per row, prepared once and
+    /// kept in the connection's statement cache. (SQLite's `bulkInsert` prepares a new statement per call,
+    /// and now and then such a prepare fails with "execute and query take one statement": SQLiteStatement
+    /// reads the tail pointer of a C string that no longer exists.)
+    private func bulkWrite(_ rows: BulkRows) throws {
+        guard !rows.fields.isEmpty else { return }
+        let width = rows.columns.count
+        switch connection.dialect {
+        case .sqlite:
+            let placeholders = (1...width).map { "$\($0)" }.joined(separator: ", ")
+            let sql = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            var values: [SQLValue] = []
+            values.reserveCapacity(width)
+            var start = 0
+            while start < rows.fields.count {
+                values.removeAll(keepingCapacity: true)
+                for field in rows.fields[start..<start + width] { values.append(field.map { .text($0) } ?? .null) }
+                rowsWritten += try connection.execute(sql, values)
+                start += width
+            }
+        case .postgres:
+            let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
+            let record = RecordBuffer()
+            var start = 0
+            while start < rows.fields.count {
+                record.removeAll()
+                for field in rows.fields[start..<start + width] {
+                    if let field { record.appendField(field) } else { record.appendNull() }
+                }
+                try inserter.insert(record)
+                start += width
+            }
+            rowsWritten += try inserter.finish()
+        }
+    }
+}
