@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    @Test func csvExportPassesTheServersRowsThroughExceptWithBooleans() throws {
+        try withDatabase { db throws in
+            var lines: [String] = []
+            let passed = try db.exportCSV(
+                "SELECT 1 AS id, 'a,b' AS name, NULL::text AS note, '' AS empty UNION ALL SELECT 2, 'c\"d', 'x', 'y' ORDER BY 1;",
+                header: true
+            ) { lines.append(String(decoding: $0, as: UTF8.self)) }
+            #expect(passed)
+            #expect(lines == ["id,name,note,empty\n", "1,\"a,b\",,\"\"\n", "2,\"c\"\"d\",x,y\n"])
+            var called = false
+            #expect(try !db.exportCSV("SELECT true AS flag", header: false) { _ in called = true })
+            #expect(!called)
+        }
+    }
+
     @Test func kindsAndTextForms() throws {
         try withDatabase { db throws in
             let sql = """

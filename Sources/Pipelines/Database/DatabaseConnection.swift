@@ -23,6 +23,12 @@ public protocol DatabaseConnection: AnyObject {
     func export(
         _ sql: String, columns: ([ColumnInfo]) throws -> Void, row: (any RowView) throws -> Void) throws
 
+    /// The rows of `sql` as CSV written by the database itself, where it can (PostgreSQL:
+    /// `COPY (sql) TO STDOUT WITH (FORMAT csv)`): each call of `line` gets one whole row, the header
+    /// first when asked. Returns false, having read nothing, where the driver has no such path or the
+    /// database's CSV would differ from `CSVWriter`'s values (PostgreSQL writes booleans as t/f).
+    func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool
+
     func begin() throws
     func commit() throws
     func rollback() throws
@@ -35,6 +41,12 @@ public protocol DatabaseConnection: AnyObject {
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter
 
     func close()
+}
+
+extension DatabaseConnection {
+    public func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        false
+    }
 }
 
 public protocol BulkInserter: AnyObject {

@@ -11,7 +11,33 @@ extension PostgresConnection {
         let columnInfo = try describe(body, connection: connection)
         try columns(columnInfo)
 
-        let copy = "COPY (\(body)) TO STDOUT"
+        let record = RecordBuffer()
+        let view = CopyRowView(record: record, kinds: columnInfo.map { $0.kind ?? .text })
+        try copyOut("COPY (\(body)) TO STDOUT", connection: connection, statement: sql) { line in
+            CopyText.decodeRow(line, into: record)
+            guard record.count == view.columnCount || view.columnCount == 0 else {
+                throw DatabaseError(
+                    .other, "COPY row has \(record.count) fields for \(view.columnCount) columns", statement: sql)
+            }
+            try row(view)
+        }
+    }
+
+    /// `COPY (sql) TO STDOUT WITH (FORMAT csv)`, the server's bytes passed through row by row.
+    public func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        let connection = try openConnection(for: sql)
+        let body = Self.withoutTrailingSemicolons(sql)
+        guard try !describe(body, connection: connection).contains(where: { $0.kind == .boolean }) else { return false }
+        try copyOut(
+            "COPY (\(body)) TO STDOUT WITH (FORMAT csv, HEADER \(header ? "true" : "false"))", connection: connection,
+            statement: sql, row: line)
+        return true
+    }
+
+    /// Runs a `COPY ... TO STDOUT` and hands each row's bytes to `row`.
+    private func copyOut(
+        _ copy: String, connection: OpaquePointer, statement sql: String, row: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let started = PQexec(connection, copy)
         let startedStatus = started.map(PQresultStatus)
         guard startedStatus == PGRES_COPY_OUT else {
@@ -19,19 +45,11 @@ extension PostgresConnection {
             throw PostgresResult.error(started, connection: connection, statement: sql)
         }
         PQclear(started)
-
-        let record = RecordBuffer()
-        let view = CopyRowView(record: record, kinds: columnInfo.map { $0.kind ?? .text })
         do {
             var line: UnsafeMutablePointer<CChar>?
             while case let length = PQgetCopyData(connection, &line, 0), length >= 0, let data = line {
                 defer { PQfreemem(data) }
-                CopyText.decodeRow(UnsafeRawBufferPointer(start: data, count: Int(length)), into: record)
-                guard record.count == view.columnCount || view.columnCount == 0 else {
-                    throw DatabaseError(
-                        .other, "COPY row has \(record.count) fields for \(view.columnCount) columns", statement: sql)
-                }
-                try row(view)
+                try row(UnsafeRawBufferPointer(start: data, count: Int(length)))
             }
         } catch {
             cancelCopyOut(connection)

@@ -64,25 +64,42 @@ public enum TableExport: StageKind {
         var rows = saved?.rows ?? 0
         if let saved { context.logger.info("export.resumed", "resuming after \(saved.rows) rows (\(saved.length) bytes)") }
         var sink: RowSink?
+        let format = DataFormat.resolve(config.format, for: config.file)
+        let sql = sql(for: config, skipping: rows, dialect: database.dialect)
+        /// After each row: at a chunk's end, the bytes go to disk and the position to the state store.
+        func rowWritten() throws {
+            rows += 1
+            guard checkpoints.isEnabled, rows % Int64(checkpoints.chunkSize) == 0 else { return }
+            try sink?.flush()
+            try output.sync()
+            try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows))
+            context.progress(unit: "rows", count: rows, done: rows, total: nil)
+            try checkpoints.stopIfRequested()
+        }
         do {
-            try database.export(
-                sql(for: config, skipping: rows, dialect: database.dialect),
-                columns: { columns in
-                    sink = try RowSink(
-                        format: DataFormat.resolve(config.format, for: config.file), output: output, columns: columns,
-                        writeHeader: saved == nil)
-                },
-                row: { row in
-                    try sink?.write(row)
-                    rows += 1
-                    if checkpoints.isEnabled, rows % Int64(checkpoints.chunkSize) == 0 {
-                        try sink?.flush()
-                        try output.sync()
-                        try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows))
-                        context.progress(unit: "rows", count: rows, done: rows, total: nil)
-                        try checkpoints.stopIfRequested()
+            var header = saved == nil
+            // CSV the database writes itself is passed through as it comes (PostgreSQL); else rows are encoded here.
+            let passedThrough =
+                try format == .csv
+                && database.exportCSV(sql, header: header) { line in
+                    try output.write(line)
+                    if header {
+                        header = false
+                    } else {
+                        try rowWritten()
                     }
-                })
+                }
+            if !passedThrough {
+                try database.export(
+                    sql,
+                    columns: { columns in
+                        sink = try RowSink(format: format, output: output, columns: columns, writeHeader: saved == nil)
+                    },
+                    row: { row in
+                        try sink?.write(row)
+                        try rowWritten()
+                    })
+            }
             try sink?.flush()
             if checkpoints.isEnabled {
                 try output.sync()
