@@ -104,6 +104,23 @@ import Testing
         #expect(try Inspect.rows(store, "SELECT count(*), count(DISTINCT id) FROM items") == [["\(Self.rows)", "\(Self.rows)"]])
     }
 
+    @Test func aChangedInputIsNotResumed() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (running, _) = try Self.startImportAndWaitForAChunk(in: scratch)
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("rows.csv")))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("999999,SKU-999999,Late,1,1\n".utf8))
+        try handle.close()
+        let refused = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("rows.csv changed since the interrupted run read it"))
+        let restarted = try PipelineProcess.run(["run", "import.yaml", "--restart"], in: scratch.path)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+    }
+
     @Test func aStaleRunningRecordIsRecoveredWithoutAManualStep() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

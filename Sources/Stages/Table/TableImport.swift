@@ -66,11 +66,7 @@ public enum TableImport: StageKind {
         let fingerprint = try InputFingerprint(of: config.file.path)
         let saved = try checkpoints.resume(Checkpoint.self, from: database)
         if let saved {
-            guard saved.input == fingerprint else {
-                throw PipelineError(
-                    .data,
-                    "\(config.file.path) changed since the interrupted run read it; put the original back or run with --restart")
-            }
+            try saved.input.requireSame(as: fingerprint, path: config.file.path)
             if saved.finished { return saved.outcome }
             context.logger.info("import.resumed", "resuming at line \(saved.position.line) after \(saved.written) rows")
         }
@@ -134,5 +130,13 @@ struct InputFingerprint: Codable, Equatable {
         }
         size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         modified = Int64(((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1000)
+    }
+
+    /// Refuses to resume on an input that is not the one the interrupted run was reading.
+    func requireSame(as current: InputFingerprint, path: String) throws {
+        guard self == current else {
+            throw PipelineError(
+                .data, "\(path) changed since the interrupted run read it; put the original back or run with --restart")
+        }
     }
 }

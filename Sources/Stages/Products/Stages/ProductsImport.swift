@@ -80,11 +80,7 @@ public enum ProductsImport: StageKind {
         let store = try ProductStore(connection: database, logger: context.logger)
         let saved = try checkpoints.resume(Checkpoint.self, from: database)
         if let saved {
-            guard saved.input == fingerprint else {
-                throw PipelineError(
-                    .data,
-                    "\(config.file.path) changed since the interrupted run read it; put the original back or run with --restart")
-            }
+            try saved.input.requireSame(as: fingerprint, path: config.file.path)
             if saved.finished { return saved.counts.outcome }
             context.logger.info(
                 "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
