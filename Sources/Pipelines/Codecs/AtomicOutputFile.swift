@@ -36,14 +36,7 @@ public final class AtomicOutputFile: OutputFile {
     public static func resume(path: String, temporaryPath: String, committedLength: Int64, bufferSize: Int = 1 << 20)
         throws -> AtomicOutputFile
     {
-        var descriptor: Int32
-        repeat {
-            descriptor = open(temporaryPath, O_WRONLY | O_CLOEXEC)
-        } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else {
-            if errno == ENOENT { throw PipelineError(.noInput, "no such file: \(temporaryPath)") }
-            throw FileSupport.ioError("open", temporaryPath)
-        }
+        let descriptor = try FileSupport.openDescriptor(temporaryPath, O_WRONLY)
         var status = stat()
         if fstat(descriptor, &status) == 0 && Int64(status.st_size) < committedLength {
             FileSupport.closeDescriptor(descriptor)

@@ -19,6 +19,20 @@ enum FileSupport {
 
     static func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }
 
+    /// `open(2)`, retried on EINTR. A missing file is `.noInput` when `missingIsNoInput`, any other
+    /// failure `.io`.
+    static func openDescriptor(_ path: String, _ flags: Int32, missingIsNoInput: Bool = true) throws -> Int32 {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, flags | O_CLOEXEC, 0o666)
+        } while descriptor < 0 && errno == EINTR
+        guard descriptor >= 0 else {
+            if errno == ENOENT, missingIsNoInput { throw PipelineError(.noInput, "no such file: \(path)") }
+            throw ioError("open", path)
+        }
+        return descriptor
+    }
+
     static func readSome(_ descriptor: Int32, _ target: UnsafeMutableRawPointer, _ count: Int) -> Int {
         read(descriptor, target, count)
     }

@@ -31,14 +31,7 @@ public final class InputFile {
     private var endReached = false
 
     public init(path: String, bufferSize: Int = 1 << 20) throws {
-        var descriptor: Int32
-        repeat {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else {
-            if errno == ENOENT { throw PipelineError(.noInput, "no such file: \(path)") }
-            throw FileSupport.ioError("open", path)
-        }
+        let descriptor = try FileSupport.openDescriptor(path, O_RDONLY)
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let error = FileSupport.ioError("inspect", path)

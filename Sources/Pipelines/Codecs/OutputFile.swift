@@ -55,12 +55,7 @@ public class OutputFile {
     }
 
     static func openForWriting(_ path: String, flags: Int32) throws -> Int32 {
-        var descriptor: Int32
-        repeat {
-            descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o666)
-        } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else { throw FileSupport.ioError("open", path) }
-        return descriptor
+        try FileSupport.openDescriptor(path, O_WRONLY | O_CREAT | flags, missingIsNoInput: false)
     }
 
     public var isOpen: Bool { descriptor >= 0 }
