@@ -7,7 +7,7 @@ extension PostgresConnection {
         _ sql: String, columns: ([ColumnInfo]) throws -> Void, row: (any RowView) throws -> Void
     ) throws {
         let connection = try openConnection(for: sql)
-        let body = Self.withoutTrailingSemicolons(sql)
+        let body = SQLText.withoutTrailingSemicolons(sql)
         let columnInfo = try describe(body, connection: connection)
         try columns(columnInfo)
 
@@ -26,7 +26,7 @@ extension PostgresConnection {
     /// `COPY (sql) TO STDOUT WITH (FORMAT csv)`, the server's bytes passed through row by row.
     public func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         let connection = try openConnection(for: sql)
-        let body = Self.withoutTrailingSemicolons(sql)
+        let body = SQLText.withoutTrailingSemicolons(sql)
         guard try !describe(body, connection: connection).contains(where: { $0.kind == .boolean }) else { return false }
         try copyOut(
             "COPY (\(body)) TO STDOUT WITH (FORMAT csv, HEADER \(header ? "true" : "false"))", connection: connection,
@@ -93,11 +93,6 @@ extension PostgresConnection {
         drainResults(connection)
     }
 
-    static func withoutTrailingSemicolons(_ sql: String) -> String {
-        var text = Substring(sql)
-        while let last = text.last, last == ";" || last.isWhitespace { text.removeLast() }
-        return String(text)
-    }
 }
 
 /// The text format of COPY: fields separated by tabs, rows ended by newlines, `\N` for NULL, and

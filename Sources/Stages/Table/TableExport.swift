@@ -119,18 +119,12 @@ public enum TableExport: StageKind {
 
     /// The export's query, continuing after the first `skipping` rows on a resume.
     static func sql(for config: Config, skipping rows: Int64, dialect: SQLDialect) -> String {
-        let base = config.table.map { "SELECT * FROM \($0.quoted)" } ?? trimmed(config.query ?? "")
+        let base = config.table.map { "SELECT * FROM \($0.quoted)" } ?? SQLText.withoutTrailingSemicolons(config.query ?? "")
         guard rows > 0 else { return base }
         switch dialect {
         case .sqlite: return "SELECT * FROM (\(base)) LIMIT -1 OFFSET \(rows)"
         case .postgres: return "SELECT * FROM (\(base)) AS resumed OFFSET \(rows)"
         }
-    }
-
-    private static func trimmed(_ query: String) -> String {
-        var text = Substring(query)
-        while let last = text.last, last == ";" || last.isWhitespace { text = text.dropLast() }
-        return String(text)
     }
 }
 
