@@ -33,11 +33,11 @@ final class JSONLogHandler: LogHandler {
     }
 
     private func emit(time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]) {
-        var line = "{\"time\":\(JSONText.quoted(time.formatted(.iso8601))),\"level\":\"\(level.rawValue)\""
-        line += ",\"stage\":" + (stage.map(JSONText.quoted) ?? "null")
-        line += ",\"event\":\(JSONText.quoted(event))"
-        if let message { line += ",\"message\":\(JSONText.quoted(message))" }
-        line += ",\"counts\":{" + counts.map { "\(JSONText.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}}"
+        var line = "{\"time\":\(JSONString.quoted(time.formatted(.iso8601))),\"level\":\"\(level.rawValue)\""
+        line += ",\"stage\":" + (stage.map(JSONString.quoted) ?? "null")
+        line += ",\"event\":\(JSONString.quoted(event))"
+        if let message { line += ",\"message\":\(JSONString.quoted(message))" }
+        line += ",\"counts\":{" + counts.map { "\(JSONString.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}}"
         Console.writeError(line + "\n")
     }
 }

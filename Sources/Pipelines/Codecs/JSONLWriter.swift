@@ -15,7 +15,7 @@ public final class JSONLWriter {
         self.columns = columns
         memberPrefixes = columns.enumerated().map { index, column in
             var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
-            Self.appendEscapedString(Array(column.name.utf8), to: &prefix)
+            JSONString.append(Array(column.name.utf8), to: &prefix)
             prefix.append(UInt8(ascii: ":"))
             return prefix
         }
@@ -88,7 +88,7 @@ public final class JSONLWriter {
         guard UTF8Validation.isValid(bytes) else {
             // Invalid UTF-8 (possible in SQLite text) would make the line invalid JSON: repair it.
             var repaired: [UInt8] = []
-            Self.appendEscapedString(Array(String(decoding: bytes, as: UTF8.self).utf8), to: &repaired)
+            JSONString.append(Array(String(decoding: bytes, as: UTF8.self).utf8), to: &repaired)
             try output.write(repaired)
             return
         }
@@ -98,45 +98,11 @@ public final class JSONLWriter {
             let byte = bytes[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
             try output.write(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
-            try output.write(Self.escape(byte))
+            try output.write(JSONString.escape(byte))
             runStart = index + 1
         }
         try output.write(UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
         try output.writeByte(UInt8(ascii: "\""))
-    }
-
-    static func appendEscapedString(_ bytes: [UInt8], to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                output.append(contentsOf: escape(byte))
-            } else {
-                output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-    }
-
-    private static let escapes: [[UInt8]] = (0..<0x20).map { code in
-        switch code {
-        case 0x08: return Array("\\b".utf8)
-        case 0x09: return Array("\\t".utf8)
-        case 0x0A: return Array("\\n".utf8)
-        case 0x0C: return Array("\\f".utf8)
-        case 0x0D: return Array("\\r".utf8)
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            return Array("\\u00".utf8) + [hex[code >> 4], hex[code & 0x0F]]
-        }
-    }
-
-    private static let quoteEscape = Array("\\\"".utf8)
-    private static let backslashEscape = Array("\\\\".utf8)
-
-    private static func escape(_ byte: UInt8) -> [UInt8] {
-        if byte == UInt8(ascii: "\"") { return quoteEscape }
-        if byte == UInt8(ascii: "\\") { return backslashEscape }
-        return escapes[Int(byte)]
     }
 
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

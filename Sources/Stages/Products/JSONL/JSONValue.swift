@@ -1,3 +1,5 @@
+import Pipelines
+
 /// A JSON value with object members in their written order. `JSONLReader` hands nested objects and
 /// arrays back as compact JSON text and the codecs have no public tree parser, so this is the smallest
 /// addition that lets the product JSONL nest variants: parsing (of text `JSONLReader` has already
@@ -43,7 +45,7 @@ enum JSONValue: Equatable {
 
     private func append(to output: inout [UInt8]) {
         switch self {
-        case .string(let text): Self.appendString(text, to: &output)
+        case .string(let text): JSONString.append(text.utf8, to: &output)
         case .number(let text): output += text.utf8
         case .bool(let value): output += (value ? "true" : "false").utf8
         case .null: output += "null".utf8
@@ -58,31 +60,12 @@ enum JSONValue: Equatable {
             output.append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.appendString(key, to: &output)
+                JSONString.append(key.utf8, to: &output)
                 output.append(UInt8(ascii: ":"))
                 value.append(to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
-    }
-
-    private static func appendString(_ text: String, to output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output += "\\\"".utf8
-            case UInt8(ascii: "\\"): output += "\\\\".utf8
-            case 0x0A: output += "\\n".utf8
-            case 0x0D: output += "\\r".utf8
-            case 0x09: output += "\\t".utf8
-            case 0x08: output += "\\b".utf8
-            case 0x0C: output += "\\f".utf8
-            case ..<0x20: output += "\\u00".utf8 + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
     }
 
     private struct Parser {
