@@ -118,11 +118,52 @@ import Testing
     @Test(arguments: dialects) func createsTheStoreSchema(dialect: SQLDialect) throws {
         try withStoreDatabase(dialect) { database throws in
             let runner = runner(database)
-            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1])
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1, 2])
             #expect(try database.rows("SELECT name FROM store_stock_locations") == [["default"]])
             let variantColumns = try database.connection.tableColumns(SQLName(validating: "store_variants"))
             #expect(variantColumns?.contains("sku") == true)
             #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [])
+        }
+    }
+}
+
+extension StoreMigrationTests {
+    /// Version 2 rebuilds SQLite's composite-key tables without rowid: a store at version 1 keeps its rows,
+    /// constraints and indexes.
+    @Test(arguments: dialects) func version2KeepsTheRowsOfAVersion1Store(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: [StoreSchema.migrations[0]]) == [1])
+            try database.connection.executeScript(
+                """
+                INSERT INTO store_products (id, created_at, updated_at) VALUES (1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                INSERT INTO store_product_translations VALUES (1, 'en', 0, 'Shirt', 'shirt', 'A shirt');
+                INSERT INTO store_product_translations VALUES (1, 'de', 1, 'Hemd', 'hemd', 'Ein Hemd');
+                INSERT INTO store_variants (id, product_id, position, sku, tax_category, created_at, updated_at)
+                    VALUES (1, 1, 0, 'S-1', 'standard', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+                INSERT INTO store_prices VALUES (1, 'USD', 2, 1999);
+                INSERT INTO store_prices VALUES (1, 'JPY', 0, 2500);
+                INSERT INTO store_stock_levels (variant_id, location_id, on_hand)
+                    SELECT 1, id, 7 FROM store_stock_locations WHERE name = 'default'
+                """)
+            let tables = ["store_product_translations", "store_prices", "store_stock_levels"]
+            let before = try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") }
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [2])
+            #expect(try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") } == before)
+            if dialect == .sqlite {
+                let rowidTables = try database.rows(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'store_%' AND sql NOT LIKE '%WITHOUT ROWID'"
+                ).compactMap { $0.first ?? nil }
+                #expect(Set(rowidTables) == ["store_products", "store_variants", "store_stock_locations", "store_assets",
+                    "store_facets", "store_facet_values", "store_option_groups", "store_options"])
+                #expect(try database.rows("PRAGMA foreign_key_check").isEmpty)
+                #expect(try database.rows("SELECT name FROM sqlite_master WHERE name = 'store_stock_levels_location'").count == 1)
+            }
+            let orphan = #expect(throws: DatabaseError.self) {
+                try database.connection.execute(
+                    "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES (999999, 'USD', 2, 1)", [])
+            }
+            #expect(orphan?.code == .constraint)
         }
     }
 }

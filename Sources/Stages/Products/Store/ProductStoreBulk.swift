@@ -1,17 +1,19 @@
 import Pipelines
 
-/// The rows of one table gathered for a bulk insert: `columns.count` fields a row, nil for NULL.
+/// The rows of one table gathered for a bulk insert: `columns.count` values a row.
 struct BulkRows {
     let table: String
     let columns: [String]
-    var fields: [String?] = []
+    var fields: [SQLValue] = []
 
     init(_ table: String, _ columns: [String]) {
         self.table = table
         self.columns = columns
     }
 
-    mutating func add(_ values: String?...) { fields.append(contentsOf: values) }
+    mutating func add(_ values: SQLValue...) { fields.append(contentsOf: values) }
+
+    var rowCount: Int { fields.count / columns.count }
 }
 
 /// The rows of a batch of new products, table by table, in the order foreign keys need.
@@ -112,33 +114,37 @@ extension ProductStore {
         _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,
         into tables: inout NewProductRows
     ) throws -> [OptionRef: Int64] {
-        let product = String(id)
-        tables.products.add(product, now, now)
+        let product = SQLValue.integer(id)
+        let time = SQLValue.text(now)
+        tables.products.add(product, time, time)
         for (language, row) in rows.translations.sorted(by: { $0.key < $1.key }) {
-            tables.translations.add(product, language, String(row.position), row.name, row.slug, row.description)
+            tables.translations.add(
+                product, .text(language), .integer(Int64(row.position)), .text(row.name), .text(row.slug),
+                .text(row.description))
         }
         for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
-            tables.productAssets.add(product, String(position), String(try assetID(source)))
+            tables.productAssets.add(product, .integer(Int64(position)), .integer(try assetID(source)))
         }
         for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
-            tables.productFacetValues.add(product, String(position), String(try facetValueID(ref)))
+            tables.productFacetValues.add(product, .integer(Int64(position)), .integer(try facetValueID(ref)))
         }
         for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
-            tables.productCustomFields.add(product, key.language, key.name, String(row.position), row.value)
+            tables.productCustomFields.add(
+                product, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
         }
         var optionIDsByRef: [OptionRef: Int64] = [:]
         for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
-            let groupID = String(try groupIDs.take())
-            tables.groups.add(groupID, product, String(group.position), code)
+            let groupID = SQLValue.integer(try groupIDs.take())
+            tables.groups.add(groupID, product, .integer(Int64(group.position)), .text(code))
             for (language, name) in group.names.sorted(by: { $0.key < $1.key }) {
-                tables.groupTranslations.add(groupID, language, name)
+                tables.groupTranslations.add(groupID, .text(language), .text(name))
             }
             for (optionCode, option) in group.options.sorted(by: { $0.key < $1.key }) {
                 let optionID = try optionIDs.take()
                 optionIDsByRef[OptionRef(groupCode: code, optionCode: optionCode)] = optionID
-                tables.options.add(String(optionID), groupID, String(option.position), optionCode)
+                tables.options.add(.integer(optionID), groupID, .integer(Int64(option.position)), .text(optionCode))
                 for (language, name) in option.names.sorted(by: { $0.key < $1.key }) {
-                    tables.optionTranslations.add(String(optionID), language, name)
+                    tables.optionTranslations.add(.integer(optionID), .text(language), .text(name))
                 }
             }
         }
@@ -149,30 +155,31 @@ extension ProductStore {
         _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, options: [OptionRef: Int64],
         into tables: inout NewProductRows
     ) throws {
-        let variant = String(id)
+        let variant = SQLValue.integer(id)
         tables.variants.add(
-            variant, String(product), String(rows.position), sku, rows.taxCategory, rows.trackInventory.map { $0 ? "1" : "0" },
-            now, now)
+            variant, .integer(product), .integer(Int64(rows.position)), .text(sku), .text(rows.taxCategory),
+            rows.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null, .text(now), .text(now))
         for (currency, price) in rows.prices.sorted(by: { $0.key < $1.key }) {
-            tables.prices.add(variant, currency, String(price.exponent), String(price.amountMinor))
+            tables.prices.add(variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor))
         }
         if let onHand = rows.stockOnHand {
-            tables.stockLevels.add(variant, String(defaultLocationID), String(onHand))
+            tables.stockLevels.add(variant, .integer(defaultLocationID), .integer(onHand))
         }
         for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
-            tables.variantAssets.add(variant, String(position), String(try assetID(source)))
+            tables.variantAssets.add(variant, .integer(Int64(position)), .integer(try assetID(source)))
         }
         for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
-            tables.variantFacetValues.add(variant, String(position), String(try facetValueID(ref)))
+            tables.variantFacetValues.add(variant, .integer(Int64(position)), .integer(try facetValueID(ref)))
         }
         for (position, ref) in rows.options.sorted(by: { $0.key < $1.key }) {
             guard let optionID = options[ref] else {
                 throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
             }
-            tables.variantOptions.add(variant, String(position), String(optionID))
+            tables.variantOptions.add(variant, .integer(Int64(position)), .integer(optionID))
         }
         for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
-            tables.variantCustomFields.add(variant, key.language, key.name, String(row.position), row.value)
+            tables.variantCustomFields.add(
+                variant, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
         }
     }
 
@@ -199,24 +206,32 @@ extension ProductStore {
         return ids
     }
 
-    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one INSERT per row, prepared once and
-    /// kept in the connection's statement cache. (SQLite's `bulkInsert` prepares a new statement per call,
-    /// and now and then such a prepare fails with "execute and query take one statement": SQLiteStatement
-    /// reads the tail pointer of a C string that no longer exists.)
+    /// Rows per multi-row INSERT on SQLite: one statement step per row costs more than the row itself.
+    static let rowsPerInsert = 64
+
+    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite multi-row INSERTs of `rowsPerInsert`
+    /// rows (the rest one row each), every statement prepared once and kept in the connection's cache.
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
         let width = rows.columns.count
         switch connection.dialect {
         case .sqlite:
-            let placeholders = (1...width).map { "$\($0)" }.joined(separator: ", ")
-            let sql = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES (\(placeholders))"
-            var values: [SQLValue] = []
-            values.reserveCapacity(width)
+            let insert = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES "
+            func values(_ count: Int) -> String {
+                (0..<count).map { row in
+                    "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
+                }.joined(separator: ", ")
+            }
+            let manyRows = insert + values(Self.rowsPerInsert)
+            let oneRow = insert + values(1)
             var start = 0
+            let chunk = Self.rowsPerInsert * width
+            while rows.fields.count - start >= chunk {
+                rowsWritten += try connection.execute(manyRows, Array(rows.fields[start..<start + chunk]))
+                start += chunk
+            }
             while start < rows.fields.count {
-                values.removeAll(keepingCapacity: true)
-                for field in rows.fields[start..<start + width] { values.append(field.map { .text($0) } ?? .null) }
-                rowsWritten += try connection.execute(sql, values)
+                rowsWritten += try connection.execute(oneRow, Array(rows.fields[start..<start + width]))
                 start += width
             }
         case .postgres:
@@ -226,7 +241,14 @@ extension ProductStore {
             while start < rows.fields.count {
                 record.removeAll()
                 for field in rows.fields[start..<start + width] {
-                    if let field { record.appendField(field) } else { record.appendNull() }
+                    switch field {
+                    case .null: record.appendNull()
+                    case .integer(let number): record.appendField(String(number))
+                    case .text(let text): record.appendField(text)
+                    case .blob(let bytes):
+                        bytes.withUnsafeBytes { record.appendBytes($0) }
+                        record.endField()
+                    }
                 }
                 try inserter.insert(record)
                 start += width
