@@ -29,6 +29,13 @@ struct ProductImportCounts: Codable, Equatable {
         productsRejected += 1
     }
 
+    /// Adds the counts of rejected blocks that a separate pass found.
+    mutating func merge(rejects: ProductImportCounts) {
+        rowsRead += rejects.rowsRead
+        rowsRejected += rejects.rowsRejected
+        productsRejected += rejects.productsRejected
+    }
+
     /// read = rows read, written = variants created or updated, rejected = rows rejected,
     /// skipped = variants unchanged.
     var outcome: StageOutcome {

@@ -3,10 +3,10 @@ import Pipelines
 /// `products.import`: reads a Vendure product CSV (or product JSONL) and upserts it into the product
 /// store by SKU, in chunks each committed with its checkpoint.
 ///
-/// With checkpoints (the default) the whole file is checked first, so that past `max_rejects` nothing at
-/// all is written; `chunk_size` counts variant rows, and a chunk ends with the block that reaches it (a
-/// product is never split). With `chunk_size: 0` the file is read once in one transaction and rejects
-/// are listed as they come.
+/// The file is parsed on a second thread (`ProductImportFeed`) while this one stores. That reading is
+/// also the whole-file check: nothing commits before it has passed, so past `max_rejects` nothing at all
+/// is written. `chunk_size` counts variant rows, and a chunk ends with the block that reaches it (a
+/// product is never split). With `chunk_size: 0` everything goes into one transaction.
 public enum ProductsImport: StageKind {
     public struct Config: Sendable {
         var file = FilePath("")
@@ -73,7 +73,7 @@ public enum ProductsImport: StageKind {
         let checkpoints = context.checkpoints
         let fingerprint = try InputFingerprint(of: config.file.path)
         // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
-        let probe = try ProductImportLoader.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
+        let probe = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
         let start = probe.position
         probe.close()
         let database = try context.database()
@@ -86,40 +86,50 @@ public enum ProductsImport: StageKind {
                 "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
         }
         let rejectsPath = rejectsPath(config, in: context.workspace)
-        let loader = try ProductImportLoader(
-            config: config, format: format, currency: currency, store: store,
-            checksDuplicates: !checkpoints.isEnabled)
-        defer { loader.close() }
-        var checkpoint: Checkpoint
-        if let saved {
-            checkpoint = saved
-            try loader.resume(at: saved.position)
-        } else {
-            checkpoint = Checkpoint(position: start, input: fingerprint)
-            if checkpoints.isEnabled {
-                (checkpoint.counts, checkpoint.rejectedLines) = try loader.checkWholeFile(rejectsPath: rejectsPath)
-            }
-        }
-        // Without checkpoints the one transaction holds everything; rejects are listed as they come.
-        let rejects = checkpoints.isEnabled ? nil : RejectsFile(path: rejectsPath)
-        while !checkpoint.finished {
-            try database.begin()
-            do {
-                try loader.loadChunk(
-                    rows: checkpoints.isEnabled ? checkpoints.chunkSize : Int.max, into: &checkpoint, rejects: rejects)
-                if checkpoints.isEnabled { try checkpoints.record(checkpoint, in: database) }
+        let source = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: saved == nil)
+        if let saved { try source.resume(at: saved.position) }
+        let feed = ProductImportFeed(
+            source: source, config: config, rejectsPath: rejectsPath,
+            batchRows: checkpoints.isEnabled ? min(checkpoints.chunkSize, ProductImportFeed.batchRows) : ProductImportFeed.batchRows,
+            resuming: saved.map { ProductImportFeed.Resumption(position: $0.position, rejectedLines: $0.rejectedLines) })
+        defer { feed.close() }
+        var checkpoint = saved ?? Checkpoint(position: start, input: fingerprint)
+        // A first run commits nothing before the feed's whole-file check has passed; until then every
+        // batch goes into the first transaction. Without checkpoints that transaction is the only one.
+        var checked = saved != nil
+        var rowsInTransaction = 0
+        try database.begin()
+        do {
+            while let batch = try feed.next() {
+                checkpoint.counts.rowsRead += Int64(batch.blocks.reduce(0) { $0 + $1.variants.count })
+                if !batch.blocks.isEmpty { checkpoint.counts.add(try store.upsert(chunk: batch.blocks)) }
+                checkpoint.position = batch.position
+                checkpoint.finished = batch.reachedEnd
+                rowsInTransaction += batch.rows
+                if !checked, let verdict = try batch.reachedEnd ? feed.verdict() : feed.verdictIfDone() {
+                    checkpoint.counts.merge(rejects: verdict.rejects)
+                    checkpoint.rejectedLines = verdict.rejectedLines
+                    checked = true
+                }
+                guard checked, checkpoints.isEnabled, rowsInTransaction >= checkpoints.chunkSize || batch.reachedEnd else {
+                    continue
+                }
+                checkpoint.rejectedLines.removeAll { $0 < checkpoint.position.line }
+                try checkpoints.record(checkpoint, in: database)
                 try database.commit()
-            } catch {
-                try? database.rollback()
-                try? rejects?.finish()
-                throw error
+                rowsInTransaction = 0
+                context.progress(
+                    unit: "rows", count: checkpoint.counts.rowsRead, done: checkpoint.position.offset,
+                    total: fingerprint.size, finished: checkpoint.finished)
+                if checkpoint.finished { break }
+                try checkpoints.stopIfRequested()
+                try database.begin()
             }
-            context.progress(
-                unit: "rows", count: checkpoint.counts.rowsRead, done: checkpoint.position.offset, total: fingerprint.size,
-                finished: checkpoint.finished)
-            if !checkpoint.finished { try checkpoints.stopIfRequested() }
+            if !checkpoints.isEnabled { try database.commit() }
+        } catch {
+            try? database.rollback()
+            throw error
         }
-        try rejects?.finish()
         let counts = checkpoint.counts
         context.logger.info(
             "import.done",
