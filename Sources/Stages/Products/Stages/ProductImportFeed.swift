@@ -11,7 +11,7 @@ import Pipelines
 /// are in the checkpoint) and lists nothing.
 final class ProductImportFeed: @unchecked Sendable {
     struct Batch {
-        var blocks: [ProductBlock] = []
+        var products: [DesiredProduct] = []
         /// Rows read for this batch, rejected ones included.
         var rows = 0
         /// Where the block after this batch starts.
@@ -161,7 +161,7 @@ private struct Reader: @unchecked Sendable {
                 guard case .product(let block) = item else { continue }
                 batch.rows += block.variants.count
                 if skipping.remove(block.line) != nil { continue }
-                if !failing { batch.blocks.append(block) }
+                if !failing { batch.products.append(try DesiredProduct(block)) }
                 if batch.rows >= batchRows {
                     batch.position = source.position
                     if !failing, !feed.push(batch) { return verdict }

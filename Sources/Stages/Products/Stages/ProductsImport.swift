@@ -101,8 +101,8 @@ public enum ProductsImport: StageKind {
         try database.begin()
         do {
             while let batch = try feed.next() {
-                checkpoint.counts.rowsRead += Int64(batch.blocks.reduce(0) { $0 + $1.variants.count })
-                if !batch.blocks.isEmpty { checkpoint.counts.add(try store.upsert(chunk: batch.blocks)) }
+                checkpoint.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
+                if !batch.products.isEmpty { checkpoint.counts.add(try store.upsert(chunk: batch.products)) }
                 checkpoint.position = batch.position
                 checkpoint.finished = batch.reachedEnd
                 rowsInTransaction += batch.rows

@@ -82,7 +82,7 @@ extension ProductStore {
         var tables = NewProductRows()
         var facetNames: [FacetValueRef: FacetNames] = [:]
         var ids: [Int64] = []
-        for (_, rows) in entries {
+        for (block, rows) in entries {
             let product = try productIDs.take()
             ids.append(product)
             let optionIDsByRef = try addProductRows(
@@ -92,10 +92,12 @@ extension ProductStore {
                 facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
                 facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
             }
-            for (sku, variant) in rows.variants.sorted(by: { $0.value.position < $1.value.position }) {
+            // The block lists the variants in position order, and each SKU once (`ProductRows` checked).
+            for variant in block.variants {
+                guard let variantRows = rows.variants[variant.sku] else { continue }
                 try addVariantRows(
-                    variant, sku: sku, id: try variantIDs.take(), product: product, now: now, options: optionIDsByRef,
-                    into: &tables)
+                    variantRows, sku: variant.sku, id: try variantIDs.take(), product: product, now: now,
+                    options: optionIDsByRef, into: &tables)
             }
         }
         _ = try syncFacetNames(facetNames)

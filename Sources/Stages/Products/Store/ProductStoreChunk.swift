@@ -6,6 +6,17 @@ struct SlugKey: Hashable {
     var slug: String
 }
 
+/// A block with the rows it asks the store for.
+struct DesiredProduct: Sendable {
+    var block: ProductBlock
+    var rows: ProductRows
+
+    init(_ block: ProductBlock) throws {
+        self.block = block
+        rows = try ProductRows(desired: block)
+    }
+}
+
 /// Which stored product owns each of a chunk's SKUs and slugs; a key that is missing is not stored.
 struct StoredOwners {
     var bySKU: [String: Int64] = [:]
@@ -25,9 +36,15 @@ extension ProductStore {
     /// earlier block of the chunk) are written together with bulk inserts; the others go through the
     /// row-by-row diff of `upsert`.
     public func upsert(chunk blocks: [ProductBlock]) throws -> UpsertResult {
+        try upsert(chunk: blocks.map { try DesiredProduct($0) })
+    }
+
+    /// `upsert(chunk:)` with each block's rows already worked out (by the thread that read the blocks).
+    func upsert(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
         let now = timestamp()
-        let desired = try blocks.map { try ProductRows(desired: $0) }
+        let blocks = products.map(\.block)
+        let desired = products.map(\.rows)
         var owners = try lookUpOwners(
             skus: blocks.flatMap { $0.variants.map(\.sku) }, slugs: desired.flatMap(\.slugKeys))
         var result = UpsertResult()
