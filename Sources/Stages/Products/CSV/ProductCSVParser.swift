@@ -25,8 +25,8 @@ public struct RejectedRow: Sendable, Equatable {
 }
 
 /// Reads Vendure's product import CSV one product at a time: the product row and the variant rows below
-/// it (rows with an empty name). Memory holds one product, plus the SKUs seen so far to catch duplicates
-/// (see `Options.rejectsDuplicateSKUs`).
+/// it (rows with an empty name). Memory holds one product; the SKUs seen so far, to catch duplicates
+/// (see `Options.rejectsDuplicateSKUs`), go to a temporary database on disk (`SeenSKUs`).
 ///
 /// The header is checked when the parser is made: a file missing required columns, mixing translated and
 /// untranslated columns of one field, or missing a translation is rejected whole, before any product,
@@ -38,7 +38,7 @@ public final class ProductCSVParser {
         public var mainLanguage: String
         public var reportsBlankLines: Bool
         /// A SKU used by an earlier row of the file makes its row bad. Vendure itself allows duplicates
-        /// (its demo catalogue has one); turning this off also frees the memory the seen SKUs take.
+        /// (its demo catalogue has one); turning this off also spares the temporary database of seen SKUs.
         public var rejectsDuplicateSKUs: Bool
 
         public init(mainLanguage: String = "en", reportsBlankLines: Bool = true, rejectsDuplicateSKUs: Bool = true) {
@@ -62,7 +62,7 @@ public final class ProductCSVParser {
     private let record = RecordBuffer()
     private var lookahead: RawRow?
     private var queued: [ProductReadItem] = []
-    private var firstLineOfSKU: [String: Int] = [:]
+    private let seenSKUs: SeenSKUs?
     private var reachedEnd = false
 
     public init(path: String, currency: CurrencyCode, options: Options = Options()) throws {
@@ -89,6 +89,7 @@ public final class ProductCSVParser {
             throw PipelineError(.data, error.message, location: SourceLocation(file: path, line: headerLine, column: error.column))
         }
         rowReader = ProductRowReader(header: header, currency: currency)
+        seenSKUs = options.rejectsDuplicateSKUs ? try SeenSKUs() : nil
     }
 
     /// Where the next product block starts (after the one `next()` returned last), to resume there.
@@ -110,7 +111,10 @@ public final class ProductCSVParser {
     public var bytesRead: Int64 { reader.input.position }
     public var fileSize: Int64? { reader.input.fileSize }
 
-    public func close() { reader.input.close() }
+    public func close() {
+        reader.input.close()
+        seenSKUs?.close()
+    }
 
     /// The next product or rejection; nil at the end of the file.
     public func next() throws -> ProductReadItem? {
@@ -140,7 +144,7 @@ public final class ProductCSVParser {
                 }
                 rows.append(row)
             }
-            return assemble(rows)
+            return try assemble(rows)
         }
     }
 
@@ -188,10 +192,11 @@ public final class ProductCSVParser {
 
     // MARK: - Blocks
 
-    private func assemble(_ rows: [RawRow]) -> ProductReadItem {
+    private func assemble(_ rows: [RawRow]) throws -> ProductReadItem {
         var errors: [RowError?] = []
         var product: ProductBlock?
         for (position, row) in rows.enumerated() {
+            let sku: String
             do throws(RowError) {
                 if let error = row.readError { throw error }
                 guard row.fields.count == header.columnCount else {
@@ -202,12 +207,13 @@ public final class ProductCSVParser {
                 let cells = row.cells
                 if position == 0 { product = try rowReader.product(from: cells, line: row.line) }
                 let variant = try rowReader.variant(from: cells, line: row.line, optionGroupCount: product?.optionGroups.count)
-                try registerSKU(variant.sku, line: row.line)
                 product?.variants.append(variant)
-                errors.append(nil)
+                sku = variant.sku
             } catch {
                 errors.append(error)
+                continue
             }
+            errors.append(try duplicateSKU(sku, line: row.line))
         }
         guard let firstBad = errors.compactMap({ $0 }).first else {
             guard var block = product else { return .product(ProductBlock(line: rows[0].line, translations: [], variants: [])) }
@@ -222,13 +228,11 @@ public final class ProductCSVParser {
         return .rejected(ProductRejection(line: rows[0].line, byteOffset: rows[0].byteOffset, rows: rejected))
     }
 
-    private func registerSKU(_ sku: String, line: Int) throws(RowError) {
-        guard options.rejectsDuplicateSKUs else { return }
-        if let first = firstLineOfSKU[sku] {
-            let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1
-            throw RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(first) already uses it")
-        }
-        firstLineOfSKU[sku] = line
+    /// Records the SKU of a good row; the row's error when an earlier row used it.
+    private func duplicateSKU(_ sku: String, line: Int) throws -> RowError? {
+        guard let seenSKUs, let first = try seenSKUs.record(sku, line: line) else { return nil }
+        let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1
+        return RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(first) already uses it")
     }
 
     /// Vendure's `populateOptionGroupValues`: each group's values are the distinct values its variants
