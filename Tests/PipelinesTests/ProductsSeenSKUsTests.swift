@@ -27,21 +27,54 @@ import Testing
         #expect(try seen.record("nul", line: 22) == 8)
     }
 
-    @Test func duplicatesAreFoundAcrossCommits() throws {
-        let seen = try SeenSKUs(cacheKiB: 64, commitEvery: 7)
+    @Test func skusAreComparedByTheirBytes() throws {
+        let seen = try SeenSKUs(batchSize: 2)
         defer { seen.close() }
-        for line in 1...1_000 {
-            #expect(try seen.record("SKU-\(line)", line: line) == nil)
+        #expect(try seen.record("caf\u{E9}", line: 1) == nil)
+        #expect(try seen.record("cafe\u{301}", line: 2) == nil)
+        #expect(try seen.record("x", line: 3) == nil)
+        #expect(try seen.record("cafe\u{301}", line: 4) == 2)
+        #expect(try seen.record("caf\u{E9}", line: 5) == 1)
+    }
+
+    /// SKUs in order, in reverse and shuffled, through small batches and commits; a filter of 64 bits
+    /// says "maybe" for nearly everything, so the database lookups are tried too.
+    @Test(arguments: [1 << 25, 64])
+    func duplicatesAreFoundAcrossBatchesAndCommits(filterBits: Int) throws {
+        var random = SeedRandom(seed: 7)
+        for order in ["ascending", "descending", "shuffled"] {
+            var skus = (1...1_000).map { String(format: "SKU-%05d", $0) }
+            if order == "descending" { skus.reverse() }
+            if order == "shuffled" { skus.shuffle(using: &random) }
+            let seen = try SeenSKUs(batchSize: 7, filterBits: filterBits, cacheKiB: 64, commitEvery: 5)
+            defer { seen.close() }
+            for (index, sku) in skus.enumerated() {
+                #expect(try seen.record(sku, line: index + 2) == nil, "\(order) \(sku)")
+            }
+            for index in stride(from: 0, to: skus.count, by: 37) {
+                #expect(try seen.record(skus[index], line: 5_000 + index) == index + 2, "\(order) \(skus[index])")
+            }
+            #expect(try seen.record("SKU-99999", line: 6_001) == nil)
+            #expect(try seen.record("SKU-00000", line: 6_002) == nil)
+            #expect(try seen.record("SKU-00000", line: 6_003) == 6_002)
         }
-        for line in stride(from: 1, through: 1_000, by: 37) {
-            #expect(try seen.record("SKU-\(line)", line: 5_000 + line) == line)
-        }
-        #expect(try seen.record("SKU-1001", line: 6_001) == nil)
     }
 
     @Test func aClosedSetRefusesToRecord() throws {
         let seen = try SeenSKUs()
         seen.close()
         #expect(throws: DatabaseError.self) { try seen.record("A", line: 1) }
+    }
+}
+
+/// xorshift64: a repeatable shuffle.
+struct SeedRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed | 1 }
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
     }
 }
