@@ -36,7 +36,7 @@ final class ProductImportFeed: @unchecked Sendable {
     /// memory flat.
     static let batchRows = 5_000
     /// Batches read ahead of the writer.
-    static let queueLength = 4
+    static let queueLength = 2
 
     private let condition = NSCondition()
     private var queue: [Batch] = []

@@ -208,32 +208,23 @@ extension ProductStore {
         return ids
     }
 
-    /// Rows per multi-row INSERT on SQLite: one statement step per row costs more than the row itself.
-    static let rowsPerInsert = 64
-
-    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite multi-row INSERTs of `rowsPerInsert`
-    /// rows (the rest one row each), every statement prepared once and kept in the connection's cache.
+    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite one prepared INSERT per row, kept in
+    /// the connection's statement cache, values bound with their types. (Multi-row INSERTs step less often
+    /// but make SQLite write a statement journal to a temp file: 6 GB for a million variants.)
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
         let width = rows.columns.count
         switch connection.dialect {
         case .sqlite:
-            let insert = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES "
-            func values(_ count: Int) -> String {
-                (0..<count).map { row in
-                    "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
-                }.joined(separator: ", ")
-            }
-            let manyRows = insert + values(Self.rowsPerInsert)
-            let oneRow = insert + values(1)
+            let placeholders = (1...width).map { "$\($0)" }.joined(separator: ", ")
+            let sql = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES (\(placeholders))"
+            var values: [SQLValue] = []
+            values.reserveCapacity(width)
             var start = 0
-            let chunk = Self.rowsPerInsert * width
-            while rows.fields.count - start >= chunk {
-                rowsWritten += try connection.execute(manyRows, Array(rows.fields[start..<start + chunk]))
-                start += chunk
-            }
             while start < rows.fields.count {
-                rowsWritten += try connection.execute(oneRow, Array(rows.fields[start..<start + width]))
+                values.removeAll(keepingCapacity: true)
+                values.append(contentsOf: rows.fields[start..<start + width])
+                rowsWritten += try connection.execute(sql, values)
                 start += width
             }
         case .postgres:
