@@ -27,6 +27,18 @@ import Pipelines
         #expect(folder.names() == ["out.txt"])
     }
 
+    /// A process killed after the rename but before recording completion finds its file already in place.
+    @Test func wasCommittedTellsARenamedFileFromAnInterruptedOne() throws {
+        let path = folder.path + "/done.csv"
+        let file = try AtomicOutputFile(path: path, temporarySuffix: "key")
+        try file.write("a,b\n")
+        try file.flush()
+        #expect(!AtomicOutputFile.wasCommitted(path: path, temporaryPath: file.temporaryPath, length: 4))
+        try file.commit()
+        #expect(AtomicOutputFile.wasCommitted(path: path, temporaryPath: file.temporaryPath, length: 4))
+        #expect(!AtomicOutputFile.wasCommitted(path: path, temporaryPath: file.temporaryPath, length: 5))
+    }
+
     @Test func discardAndDeinitLeaveNothing() throws {
         let discarded = try AtomicOutputFile(path: folder.path + "/a.txt")
         try discarded.write("x")

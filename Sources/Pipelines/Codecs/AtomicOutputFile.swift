@@ -49,6 +49,14 @@ public final class AtomicOutputFile: OutputFile {
         return file
     }
 
+    /// Whether a write recorded as complete at `length` bytes was already renamed into place (the
+    /// process ended between the rename and recording that it was done).
+    public static func wasCommitted(path: String, temporaryPath: String, length: Int64) -> Bool {
+        var status = stat()
+        guard stat(temporaryPath, &status) != 0, errno == ENOENT else { return false }
+        return stat(path, &status) == 0 && Int64(status.st_size) == length
+    }
+
     public static func temporaryPath(for path: String, suffix: String? = nil) -> String {
         let folder = FileSupport.parentDirectory(of: path)
         let name = ".\(FileSupport.fileName(of: path)).tmp-\(suffix ?? String(getpid()))"

@@ -52,6 +52,10 @@ public enum TableExport: StageKind {
         let checkpoints = context.checkpoints
         let saved = try checkpoints.resume(Checkpoint.self)
         if let saved, saved.finished {
+            // Killed between the rename into place and the stage's completion: the file is already there.
+            if AtomicOutputFile.wasCommitted(path: config.file.path, temporaryPath: saved.temporaryPath, length: saved.length) {
+                return StageOutcome(read: saved.rows, written: saved.rows)
+            }
             try AtomicOutputFile.resume(path: config.file.path, temporaryPath: saved.temporaryPath, committedLength: saved.length)
                 .commit()
             return StageOutcome(read: saved.rows, written: saved.rows)
