@@ -153,6 +153,29 @@ import Testing
         #expect(lines == [1, 2])
     }
 
+    @Test func jsonlRejectsALineReusingASKU() throws {
+        let folder = CodecTemporaryFolder()
+        func line(_ skus: String...) -> String {
+            let variants = skus.map { "{\"sku\":\"\($0)\",\"price\":\"1.00\",\"currency\":\"USD\",\"taxCategory\":\"s\"}" }
+            return "{\"variants\":[\(variants.joined(separator: ","))]}\n"
+        }
+        let path = folder.file("dup.jsonl", line("A", "B") + line("C") + line("D", "B"))
+        for checks in [true, false] {
+            let reader = try ProductJSONLReader(path: path, rejectsDuplicateSKUs: checks)
+            defer { reader.close() }
+            var errors: [RowError] = []
+            var products = 0
+            while let item = try reader.next() {
+                switch item {
+                case .rejected(let rejection): errors += rejection.errors
+                case .product: products += 1
+                }
+            }
+            #expect(products == (checks ? 2 : 3))
+            #expect(errors == (checks ? [RowError(line: 3, column: 1, reason: "duplicate SKU 'B': line 1 already uses it")] : []))
+        }
+    }
+
     @Test func assetPathsStayInsideTheirFolder() throws {
         let folder = CodecTemporaryFolder()
         _ = folder.file("a.jpg", "x")

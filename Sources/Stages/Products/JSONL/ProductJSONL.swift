@@ -33,9 +33,13 @@ public final class ProductJSONLReader {
     private let record = RecordBuffer()
     static let keys = ["translations", "assetPaths", "facets", "optionGroups", "variants"]
 
-    public init(path: String) throws {
+    /// The SKUs of earlier lines, when a SKU used again rejects its line.
+    private let seenSKUs: SeenSKUs?
+
+    public init(path: String, rejectsDuplicateSKUs: Bool = false) throws {
         self.path = path
         reader = try JSONLReader(path: path, columns: Self.keys)
+        seenSKUs = rejectsDuplicateSKUs ? try SeenSKUs() : nil
     }
 
     /// Where the next product line starts, to resume there.
@@ -46,7 +50,10 @@ public final class ProductJSONLReader {
 
     public var fileSize: Int64? { reader.input.fileSize }
 
-    public func close() { reader.input.close() }
+    public func close() {
+        reader.input.close()
+        seenSKUs?.close()
+    }
 
     public func next() throws -> ProductReadItem? {
         let offset = reader.input.position
@@ -56,19 +63,26 @@ public final class ProductJSONLReader {
             .rejected(ProductRejection(line: status.line, byteOffset: offset, rows: [RejectedRow(fields: fields, error: error)]))
         }
         if let error = status.error { return rejection(error) }
+        var block: ProductBlock
         do {
             var members: [(String, JSONValue)] = []
             for (key, text) in zip(Self.keys, fields) {
                 members.append((key, try text.map(JSONValue.parse) ?? .array([])))
             }
-            var block = try ProductJSONShape.decode(.object(members))
-            block.line = status.line
-            block.byteOffset = offset
-            for index in block.variants.indices { block.variants[index].line = status.line }
-            return .product(block)
+            block = try ProductJSONShape.decode(.object(members))
         } catch {
             return rejection(RowError(line: status.line, column: 1, reason: "not a product: \(error)"))
         }
+        block.line = status.line
+        block.byteOffset = offset
+        for index in block.variants.indices { block.variants[index].line = status.line }
+        for variant in block.variants {
+            if let first = try seenSKUs?.record(variant.sku, line: status.line) {
+                return rejection(
+                    RowError(line: status.line, column: 1, reason: "duplicate SKU '\(variant.sku)': line \(first) already uses it"))
+            }
+        }
+        return .product(block)
     }
 }
 

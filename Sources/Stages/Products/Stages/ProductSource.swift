@@ -17,7 +17,7 @@ enum ProductSource {
                 mainLanguage: language, reportsBlankLines: false, rejectsDuplicateSKUs: rejectsDuplicateSKUs)
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
-            return .jsonl(try ProductJSONLReader(path: file.path))
+            return .jsonl(try ProductJSONLReader(path: file.path, rejectsDuplicateSKUs: rejectsDuplicateSKUs))
         }
     }
 
