@@ -123,14 +123,12 @@ extension ProductStore {
         for (ref, wanted) in names.sorted(by: { $0.key < $1.key }) {
             let facet = try facetID(ref.facetCode)
             let value = try facetValueID(ref)
-            var storedFacet: [String: String] = [:]
-            try read("SELECT language, name FROM store_facet_translations WHERE facet_id = $1", [.integer(facet)]) {
-                storedFacet[$0.storeText(0)] = $0.storeText(1)
-            }
-            var storedValue: [String: String] = [:]
-            try read(
-                "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", [.integer(value)]
-            ) { storedValue[$0.storeText(0)] = $0.storeText(1) }
+            let storedFacet = try sharedIDs.facetNames[facet] ?? namesByLanguage(
+                "SELECT language, name FROM store_facet_translations WHERE facet_id = $1", facet)
+            let storedValue = try sharedIDs.facetValueNames[value] ?? namesByLanguage(
+                "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", value)
+            sharedIDs.facetNames[facet] = storedFacet.merging(wanted.facet) { _, new in new }
+            sharedIDs.facetValueNames[value] = storedValue.merging(wanted.value) { _, new in new }
             changed = try sync(storedFacet.filter { wanted.facet[$0.key] != nil }, wanted.facet) { language, name, isStored in
                 if isStored {
                     try write("DELETE FROM store_facet_translations WHERE facet_id = $1 AND language = $2", [.integer(facet), .text(language)])
@@ -155,5 +153,12 @@ extension ProductStore {
             } || changed
         }
         return changed
+    }
+
+    /// Names by language from a query of `language, name` rows for `id`.
+    private func namesByLanguage(_ sql: String, _ id: Int64) throws -> [String: String] {
+        var names: [String: String] = [:]
+        try read(sql, [.integer(id)]) { names[$0.storeText(0)] = $0.storeText(1) }
+        return names
     }
 }
