@@ -20,8 +20,9 @@ extension ProductStore {
         try loadProducts([id], withFacetNames: withFacetNames)[id] ?? StoredProduct(id: id)
     }
 
-    /// Reads products with one query per table (about 15) for all of them, SQLite: per `lookupBatch` ids;
-    /// facet names only when `withFacetNames`. An id that is not stored reads as a product without rows.
+    /// Reads products with one query per table (about 15) for all of them (SQLite: per `lookupBatch`
+    /// keys); facet names only when `withFacetNames`. An id that is not stored reads as a product without
+    /// rows.
     func loadProducts(_ ids: [Int64], withFacetNames: Bool) throws -> [Int64: StoredProduct] {
         var loader = ProductsLoad(ids: ids)
         try loader.readProductRows(self)
@@ -36,17 +37,17 @@ extension ProductStore {
 /// place, where each product is, and which product each option belongs to.
 private struct ProductsLoad {
     var products: [StoredProduct]
-    var productIndex: [Int64: Int]
+    let ids: [Int64]
+    let productIndex: [Int64: Int]
     var options: [Int64: (product: Int, ref: OptionRef)] = [:]
     /// Facet values the products and their variants use, collected for `readFacetNames`.
     var facetValueIDs = Set<Int64>()
 
     init(ids: [Int64]) {
-        products = Array(Set(ids)).map { StoredProduct(id: $0) }
-        productIndex = Dictionary(uniqueKeysWithValues: products.enumerated().map { ($0.element.id, $0.offset) })
+        self.ids = Array(Set(ids))
+        products = self.ids.map { StoredProduct(id: $0) }
+        productIndex = Dictionary(uniqueKeysWithValues: self.ids.enumerated().map { ($0.element, $0.offset) })
     }
-
-    var ids: [Int64] { products.map(\.id) }
 
     var byID: [Int64: StoredProduct] { Dictionary(uniqueKeysWithValues: products.map { ($0.id, $0) }) }
 
@@ -146,9 +147,10 @@ private struct ProductsLoad {
                 position: row.storeInt(3), taxCategory: row.storeText(4), trackInventory: row.int64(5).map { $0 != 0 })
             variants.append((productIndex[product.id] ?? 0, sku, rows))
         }
+        let variantIDs = Array(variantIndex.keys)
         /// Runs a query whose first column is a variant id and hands each row to `apply`.
         func eachVariantRow(_ select: String, _ apply: (inout VariantRows, any RowView) -> Void) throws {
-            try store.eachBatch(of: Array(variantIndex.keys), select) { row in
+            try store.eachBatch(of: variantIDs, select) { row in
                 guard let index = variantIndex[row.storeInteger(0)] else { return }
                 apply(&variants[index].rows, row)
             }

@@ -46,25 +46,35 @@ extension ProductStore {
         let variant = SQLValue.integer(id)
         // Only the block's currencies: prices in other currencies stay as they are.
         let storedPrices = stored.prices.filter { desired.prices[$0.key] != nil }
+        // Prices and stock, the values edited most, are updated in place: one statement, not two.
         var changed = try sync(storedPrices, desired.prices) { currency, price, isStored in
+            guard let price else { return }  // Never: the stored prices are the desired currencies'.
+            let exponent = SQLValue.integer(Int64(price.exponent))
             if isStored {
-                try write("DELETE FROM store_prices WHERE variant_id = $1 AND currency = $2", [variant, .text(currency)])
-            }
-            if let price {
+                try write(
+                    "UPDATE store_prices SET currency_exponent = $1, amount_minor = $2 WHERE variant_id = $3 AND currency = $4",
+                    [exponent, .integer(price.amountMinor), variant, .text(currency)])
+            } else {
                 try write(
                     "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES ($1, $2, $3, $4)",
-                    [variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor)])
+                    [variant, .text(currency), exponent, .integer(price.amountMinor)])
             }
         }
         if stored.stockOnHand != desired.stockOnHand {
             let location = SQLValue.integer(defaultLocationID)
-            if stored.stockOnHand != nil {
+            switch (stored.stockOnHand, desired.stockOnHand) {
+            case (.some, .some(let onHand)):
+                try write(
+                    "UPDATE store_stock_levels SET on_hand = $1 WHERE variant_id = $2 AND location_id = $3",
+                    [.integer(onHand), variant, location])
+            case (.some, nil):
                 try write("DELETE FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2", [variant, location])
-            }
-            if let onHand = desired.stockOnHand {
+            case (nil, .some(let onHand)):
                 try write(
                     "INSERT INTO store_stock_levels (variant_id, location_id, on_hand) VALUES ($1, $2, $3)",
                     [variant, location, .integer(onHand)])
+            case (nil, nil):
+                break
             }
             changed = true
         }
