@@ -47,6 +47,7 @@ extension ProductStore {
         let desired = products.map(\.rows)
         var owners = try lookUpOwners(
             skus: blocks.flatMap { $0.variants.map(\.sku) }, slugs: desired.flatMap(\.slugKeys))
+        var stored = try loadProducts(owners.productIDs, withFacetNames: false)
         var result = UpsertResult()
         var pending: [(block: ProductBlock, rows: ProductRows)] = []
         var pendingSKUs = Set<String>()
@@ -77,7 +78,7 @@ extension ProductStore {
                 pendingSlugs.formUnion(slugs)
             } else {
                 try flush()
-                result += try upsert(block, rows, owners: &owners, now: now)
+                result += try upsert(block, rows, owners: &owners, stored: &stored, now: now)
             }
         }
         try flush()
@@ -98,26 +99,6 @@ extension ProductStore {
             if wanted.contains(key) { owners.bySlug[key] = row.storeInteger(2) }
         }
         return owners
-    }
-
-    /// Runs `select` completed to match any of the values: PostgreSQL `= ANY($1::text[])` with one array
-    /// parameter, SQLite `IN ($1, …, $500)` with `lookupBatch` values a query.
-    private func eachBatch(of values: [String], _ select: String, _ row: (any RowView) throws -> Void) throws {
-        guard !values.isEmpty else { return }
-        if connection.dialect == .postgres {
-            try read("\(select) = ANY($1::text[])", [.text(Self.textArrayLiteral(values))], row)
-            return
-        }
-        // Always `lookupBatch` placeholders (the last batch padded with NULLs, which match nothing): one
-        // statement, prepared once and cached by the connection.
-        let placeholders = (1...Self.lookupBatch).map { "$\($0)" }.joined(separator: ", ")
-        var start = 0
-        while start < values.count {
-            let batch = values[start..<min(start + Self.lookupBatch, values.count)]
-            let padding = [SQLValue](repeating: .null, count: Self.lookupBatch - batch.count)
-            try read("\(select) IN (\(placeholders))", batch.map { .text($0) } + padding, row)
-            start += batch.count
-        }
     }
 
     /// A PostgreSQL array literal of `values`, every element quoted (`"` and `\` escaped), for a bound

@@ -9,189 +9,222 @@ struct StoredProduct {
     var optionIDs: [OptionRef: Int64] = [:]
 }
 
+extension StoredOwners {
+    /// Every stored product owning one of the SKUs or slugs.
+    var productIDs: [Int64] { Array(Set(bySKU.values).union(bySlug.values)) }
+}
+
 extension ProductStore {
-    /// Reads one product with one query per table (about 15); facet names only when `withFacetNames`.
+    /// Reads one product; see `loadProducts`.
     func loadProduct(_ id: Int64, withFacetNames: Bool) throws -> StoredProduct {
-        var stored = StoredProduct(id: id)
-        let product: [SQLValue] = [.integer(id)]
-        try read(
-            "SELECT language, position, name, slug, description FROM store_product_translations WHERE product_id = $1",
-            product
-        ) { row in
-            stored.rows.translations[row.storeText(0)] = TranslationRow(
-                position: row.storeInt(1), name: row.storeText(2), slug: row.storeText(3), description: row.storeText(4))
+        try loadProducts([id], withFacetNames: withFacetNames)[id] ?? StoredProduct(id: id)
+    }
+
+    /// Reads products with one query per table (about 15) for all of them (SQLite: per `lookupBatch`
+    /// keys); facet names only when `withFacetNames`. An id that is not stored reads as a product without
+    /// rows.
+    func loadProducts(_ ids: [Int64], withFacetNames: Bool) throws -> [Int64: StoredProduct] {
+        var loader = ProductsLoad(ids: ids)
+        try loader.readProductRows(self)
+        try loader.readOptionGroups(self)
+        try loader.readVariants(self)
+        if withFacetNames { try loader.readFacetNames(self) }
+        return loader.byID
+    }
+}
+
+/// The state of one `loadProducts`: the products read so far, in an array so that rows are added in
+/// place, where each product is, and which product each option belongs to.
+private struct ProductsLoad {
+    var products: [StoredProduct]
+    let ids: [Int64]
+    let productIndex: [Int64: Int]
+    var options: [Int64: (product: Int, ref: OptionRef)] = [:]
+    /// Facet values the products and their variants use, collected for `readFacetNames`.
+    var facetValueIDs = Set<Int64>()
+
+    init(ids: [Int64]) {
+        self.ids = Array(Set(ids))
+        products = self.ids.map { StoredProduct(id: $0) }
+        productIndex = Dictionary(uniqueKeysWithValues: self.ids.enumerated().map { ($0.element, $0.offset) })
+    }
+
+    var byID: [Int64: StoredProduct] { Dictionary(uniqueKeysWithValues: products.map { ($0.id, $0) }) }
+
+    /// Runs a query whose first column is a product id and hands each row to `apply`.
+    mutating func eachProductRow(
+        _ store: ProductStore, _ select: String, _ apply: (inout StoredProduct, any RowView) -> Void
+    ) throws {
+        try store.eachBatch(of: ids, select) { row in
+            guard let index = productIndex[row.storeInteger(0)] else { return }
+            apply(&products[index], row)
         }
-        try read(
+    }
+
+    mutating func readProductRows(_ store: ProductStore) throws {
+        try eachProductRow(
+            store, "SELECT product_id, language, position, name, slug, description FROM store_product_translations WHERE product_id"
+        ) { product, row in
+            product.rows.translations[row.storeText(1)] = TranslationRow(
+                position: row.storeInt(2), name: row.storeText(3), slug: row.storeText(4), description: row.storeText(5))
+        }
+        try eachProductRow(
+            store,
             """
-            SELECT l.position, a.source FROM store_product_assets l JOIN store_assets a ON a.id = l.asset_id
-            WHERE l.product_id = $1
-            """, product
-        ) { row in stored.rows.assets[row.storeInt(0)] = row.storeText(1) }
-        try read(
+            SELECT l.product_id, l.position, a.source FROM store_product_assets l JOIN store_assets a ON a.id = l.asset_id
+            WHERE l.product_id
             """
-            SELECT l.position, f.code, v.code FROM store_product_facet_values l
+        ) { product, row in product.rows.assets[row.storeInt(1)] = row.storeText(2) }
+        var usedFacetValues: [Int64] = []
+        try eachProductRow(
+            store,
+            """
+            SELECT l.product_id, l.position, f.code, v.code, v.id FROM store_product_facet_values l
             JOIN store_facet_values v ON v.id = l.facet_value_id JOIN store_facets f ON f.id = v.facet_id
-            WHERE l.product_id = $1
-            """, product
-        ) { row in
-            stored.rows.facetValues[row.storeInt(0)] = FacetValueRef(facetCode: row.storeText(1), valueCode: row.storeText(2))
-        }
-        try read(
-            "SELECT language, name, position, value FROM store_product_custom_fields WHERE product_id = $1", product
-        ) { row in
-            stored.rows.customFields[CustomFieldKey(language: row.storeText(0), name: row.storeText(1))] =
-                CustomFieldRow(position: row.storeInt(2), value: row.storeText(3))
-        }
-        try loadOptionGroups(into: &stored)
-        try loadVariants(into: &stored)
-        if withFacetNames { try loadFacetNames(into: &stored) }
-        return stored
-    }
-
-    private func loadOptionGroups(into stored: inout StoredProduct) throws {
-        let product: [SQLValue] = [.integer(stored.id)]
-        var codeByGroupID: [Int64: String] = [:]
-        try read("SELECT id, code, position FROM store_option_groups WHERE product_id = $1", product) { row in
-            let code = row.storeText(1)
-            codeByGroupID[row.storeInteger(0)] = code
-            stored.groupIDs[code] = row.storeInteger(0)
-            stored.rows.optionGroups[code] = OptionGroupRow(position: row.storeInt(2), names: [:], options: [:])
-        }
-        try read(
+            WHERE l.product_id
             """
-            SELECT t.option_group_id, t.language, t.name FROM store_option_group_translations t
-            JOIN store_option_groups g ON g.id = t.option_group_id WHERE g.product_id = $1
-            """, product
-        ) { row in
-            guard let code = codeByGroupID[row.storeInteger(0)] else { return }
-            stored.rows.optionGroups[code]?.names[row.storeText(1)] = row.storeText(2)
+        ) { product, row in
+            product.rows.facetValues[row.storeInt(1)] = FacetValueRef(facetCode: row.storeText(2), valueCode: row.storeText(3))
+            usedFacetValues.append(row.storeInteger(4))
         }
-        var refByOptionID: [Int64: OptionRef] = [:]
-        try read(
-            """
-            SELECT o.id, o.option_group_id, o.code, o.position FROM store_options o
-            JOIN store_option_groups g ON g.id = o.option_group_id WHERE g.product_id = $1
-            """, product
-        ) { row in
-            guard let groupCode = codeByGroupID[row.storeInteger(1)] else { return }
-            let ref = OptionRef(groupCode: groupCode, optionCode: row.storeText(2))
-            refByOptionID[row.storeInteger(0)] = ref
-            stored.optionIDs[ref] = row.storeInteger(0)
-            stored.rows.optionGroups[groupCode]?.options[ref.optionCode] = OptionRow(position: row.storeInt(3), names: [:])
-        }
-        try read(
-            """
-            SELECT t.option_id, t.language, t.name FROM store_option_translations t
-            JOIN store_options o ON o.id = t.option_id JOIN store_option_groups g ON g.id = o.option_group_id
-            WHERE g.product_id = $1
-            """, product
-        ) { row in
-            guard let ref = refByOptionID[row.storeInteger(0)] else { return }
-            stored.rows.optionGroups[ref.groupCode]?.options[ref.optionCode]?.names[row.storeText(1)] = row.storeText(2)
+        facetValueIDs.formUnion(usedFacetValues)
+        try eachProductRow(
+            store, "SELECT product_id, language, name, position, value FROM store_product_custom_fields WHERE product_id"
+        ) { product, row in
+            product.rows.customFields[CustomFieldKey(language: row.storeText(1), name: row.storeText(2))] = CustomFieldRow(
+                position: row.storeInt(3), value: row.storeText(4))
         }
     }
 
-    private func loadVariants(into stored: inout StoredProduct) throws {
-        let product: [SQLValue] = [.integer(stored.id)]
-        var skuByID: [Int64: String] = [:]
-        try read(
-            "SELECT id, sku, position, tax_category, track_inventory FROM store_variants WHERE product_id = $1", product
-        ) { row in
-            let sku = row.storeText(1)
-            skuByID[row.storeInteger(0)] = sku
-            stored.variantIDs[sku] = row.storeInteger(0)
-            stored.rows.variants[sku] = VariantRows(
-                position: row.storeInt(2), taxCategory: row.storeText(3), trackInventory: row.int64(4).map { $0 != 0 })
+    /// Option groups by product, then their translations and options by group id, then the options'
+    /// translations by option id: each query by its table's own key.
+    mutating func readOptionGroups(_ store: ProductStore) throws {
+        let productIndex = self.productIndex
+        var groups: [Int64: (product: Int, code: String)] = [:]
+        try eachProductRow(store, "SELECT product_id, id, code, position FROM store_option_groups WHERE product_id") {
+            product, row in
+            let code = row.storeText(2)
+            groups[row.storeInteger(1)] = (productIndex[product.id] ?? 0, code)
+            product.groupIDs[code] = row.storeInteger(1)
+            product.rows.optionGroups[code] = OptionGroupRow(position: row.storeInt(3), names: [:], options: [:])
         }
-        /// Runs a query whose first column is a variant id of this product and hands each row to `apply`.
-        func eachVariantRow(_ sql: String, _ apply: (inout VariantRows, any RowView) -> Void) throws {
-            try read(sql, product) { row in
-                guard let sku = skuByID[row.storeInteger(0)], var variant = stored.rows.variants[sku] else { return }
-                apply(&variant, row)
-                stored.rows.variants[sku] = variant
+        let groupIDs = Array(groups.keys)
+        try store.eachBatch(
+            of: groupIDs, "SELECT option_group_id, language, name FROM store_option_group_translations WHERE option_group_id"
+        ) { row in
+            guard let group = groups[row.storeInteger(0)] else { return }
+            products[group.product].rows.optionGroups[group.code]?.names[row.storeText(1)] = row.storeText(2)
+        }
+        try store.eachBatch(of: groupIDs, "SELECT option_group_id, id, code, position FROM store_options WHERE option_group_id") {
+            row in
+            guard let group = groups[row.storeInteger(0)] else { return }
+            let ref = OptionRef(groupCode: group.code, optionCode: row.storeText(2))
+            options[row.storeInteger(1)] = (group.product, ref)
+            products[group.product].optionIDs[ref] = row.storeInteger(1)
+            products[group.product].rows.optionGroups[group.code]?.options[ref.optionCode] = OptionRow(
+                position: row.storeInt(3), names: [:])
+        }
+        try store.eachBatch(of: Array(options.keys), "SELECT option_id, language, name FROM store_option_translations WHERE option_id") {
+            row in
+            guard let option = options[row.storeInteger(0)] else { return }
+            products[option.product].rows.optionGroups[option.ref.groupCode]?.options[option.ref.optionCode]?
+                .names[row.storeText(1)] = row.storeText(2)
+        }
+    }
+
+    /// Variants by product, then their rows by variant id. Reads the options first (`readOptionGroups`).
+    mutating func readVariants(_ store: ProductStore) throws {
+        let productIndex = self.productIndex
+        var variants: [(product: Int, sku: String, rows: VariantRows)] = []
+        var variantIndex: [Int64: Int] = [:]
+        try eachProductRow(
+            store, "SELECT product_id, id, sku, position, tax_category, track_inventory FROM store_variants WHERE product_id"
+        ) { product, row in
+            let (id, sku) = (row.storeInteger(1), row.storeText(2))
+            variantIndex[id] = variants.count
+            product.variantIDs[sku] = id
+            let rows = VariantRows(
+                position: row.storeInt(3), taxCategory: row.storeText(4), trackInventory: row.int64(5).map { $0 != 0 })
+            variants.append((productIndex[product.id] ?? 0, sku, rows))
+        }
+        let variantIDs = Array(variantIndex.keys)
+        /// Runs a query whose first column is a variant id and hands each row to `apply`.
+        func eachVariantRow(_ select: String, _ apply: (inout VariantRows, any RowView) -> Void) throws {
+            try store.eachBatch(of: variantIDs, select) { row in
+                guard let index = variantIndex[row.storeInteger(0)] else { return }
+                apply(&variants[index].rows, row)
             }
         }
         try eachVariantRow(
-            """
-            SELECT p.variant_id, p.currency, p.currency_exponent, p.amount_minor FROM store_prices p
-            JOIN store_variants v ON v.id = p.variant_id WHERE v.product_id = $1
-            """
+            "SELECT variant_id, currency, currency_exponent, amount_minor FROM store_prices WHERE variant_id"
         ) { variant, row in
             variant.prices[row.storeText(1)] = PriceRow(exponent: row.storeInt(2), amountMinor: row.storeInteger(3))
         }
         // The location is filtered here, not in SQL: given `location_id = $2`, SQLite scans every stock
-        // level of the location (its index) instead of the product's variants.
-        try read(
-            """
-            SELECT s.variant_id, s.on_hand, s.location_id FROM store_stock_levels s
-            JOIN store_variants v ON v.id = s.variant_id WHERE v.product_id = $1
-            """, product
-        ) { row in
-            guard row.storeInteger(2) == defaultLocationID, let sku = skuByID[row.storeInteger(0)] else { return }
-            stored.rows.variants[sku]?.stockOnHand = row.storeInteger(1)
+        // level of the location (its index) instead of looking the variants up.
+        let location = store.defaultLocationID
+        try eachVariantRow("SELECT variant_id, on_hand, location_id FROM store_stock_levels WHERE variant_id") { variant, row in
+            if row.storeInteger(2) == location { variant.stockOnHand = row.storeInteger(1) }
         }
         try eachVariantRow(
-            """
-            SELECT l.variant_id, l.position, a.source FROM store_variant_assets l
-            JOIN store_assets a ON a.id = l.asset_id JOIN store_variants v ON v.id = l.variant_id
-            WHERE v.product_id = $1
-            """
+            "SELECT l.variant_id, l.position, a.source FROM store_variant_assets l JOIN store_assets a ON a.id = l.asset_id WHERE l.variant_id"
         ) { variant, row in variant.assets[row.storeInt(1)] = row.storeText(2) }
+        var usedFacetValues: [Int64] = []
         try eachVariantRow(
             """
-            SELECT l.variant_id, l.position, f.code, fv.code FROM store_variant_facet_values l
+            SELECT l.variant_id, l.position, f.code, fv.code, fv.id FROM store_variant_facet_values l
             JOIN store_facet_values fv ON fv.id = l.facet_value_id JOIN store_facets f ON f.id = fv.facet_id
-            JOIN store_variants v ON v.id = l.variant_id WHERE v.product_id = $1
+            WHERE l.variant_id
             """
         ) { variant, row in
             variant.facetValues[row.storeInt(1)] = FacetValueRef(facetCode: row.storeText(2), valueCode: row.storeText(3))
+            usedFacetValues.append(row.storeInteger(4))
+        }
+        facetValueIDs.formUnion(usedFacetValues)
+        // A variant links options of its own product's groups, all read by `readOptionGroups`.
+        let optionRefs = options.mapValues(\.ref)
+        try eachVariantRow("SELECT variant_id, position, option_id FROM store_variant_options WHERE variant_id") { variant, row in
+            variant.options[row.storeInt(1)] = optionRefs[row.storeInteger(2)]
         }
         try eachVariantRow(
-            """
-            SELECT l.variant_id, l.position, g.code, o.code FROM store_variant_options l
-            JOIN store_options o ON o.id = l.option_id JOIN store_option_groups g ON g.id = o.option_group_id
-            JOIN store_variants v ON v.id = l.variant_id WHERE v.product_id = $1
-            """
-        ) { variant, row in
-            variant.options[row.storeInt(1)] = OptionRef(groupCode: row.storeText(2), optionCode: row.storeText(3))
-        }
-        try eachVariantRow(
-            """
-            SELECT c.variant_id, c.language, c.name, c.position, c.value FROM store_variant_custom_fields c
-            JOIN store_variants v ON v.id = c.variant_id WHERE v.product_id = $1
-            """
+            "SELECT variant_id, language, name, position, value FROM store_variant_custom_fields WHERE variant_id"
         ) { variant, row in
             variant.customFields[CustomFieldKey(language: row.storeText(1), name: row.storeText(2))] =
                 CustomFieldRow(position: row.storeInt(3), value: row.storeText(4))
         }
+        for variant in variants { products[variant.product].rows.variants[variant.sku] = variant.rows }
     }
 
-    /// The names of every facet value the product or its variants use.
-    private func loadFacetNames(into stored: inout StoredProduct) throws {
-        let used = """
-            SELECT facet_value_id FROM store_product_facet_values WHERE product_id = $1
-            UNION SELECT l.facet_value_id FROM store_variant_facet_values l
-            JOIN store_variants v ON v.id = l.variant_id WHERE v.product_id = $1
-            """
-        try read(
+    /// The names of every facet value the products or their variants use, given to each product that uses it.
+    mutating func readFacetNames(_ store: ProductStore) throws {
+        var names: [FacetValueRef: FacetNames] = [:]
+        let facetValues = Array(facetValueIDs)
+        try store.eachBatch(
+            of: facetValues,
             """
             SELECT f.code, fv.code, t.language, t.name FROM store_facet_values fv
             JOIN store_facets f ON f.id = fv.facet_id JOIN store_facet_translations t ON t.facet_id = f.id
-            WHERE fv.id IN (\(used))
-            """, [.integer(stored.id)]
+            WHERE fv.id
+            """
         ) { row in
             let ref = FacetValueRef(facetCode: row.storeText(0), valueCode: row.storeText(1))
-            stored.rows.facetNames[ref, default: FacetNames()].facet[row.storeText(2)] = row.storeText(3)
+            names[ref, default: FacetNames()].facet[row.storeText(2)] = row.storeText(3)
         }
-        try read(
+        try store.eachBatch(
+            of: facetValues,
             """
             SELECT f.code, fv.code, t.language, t.name FROM store_facet_values fv
             JOIN store_facets f ON f.id = fv.facet_id JOIN store_facet_value_translations t ON t.facet_value_id = fv.id
-            WHERE fv.id IN (\(used))
-            """, [.integer(stored.id)]
+            WHERE fv.id
+            """
         ) { row in
             let ref = FacetValueRef(facetCode: row.storeText(0), valueCode: row.storeText(1))
-            stored.rows.facetNames[ref, default: FacetNames()].value[row.storeText(2)] = row.storeText(3)
+            names[ref, default: FacetNames()].value[row.storeText(2)] = row.storeText(3)
+        }
+        for index in products.indices {
+            let rows = products[index].rows
+            let used = Set(rows.facetValues.values).union(rows.variants.values.flatMap { $0.facetValues.values })
+            products[index].rows.facetNames = names.filter { used.contains($0.key) }
         }
     }
 }

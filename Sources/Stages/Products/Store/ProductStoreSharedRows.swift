@@ -1,13 +1,17 @@
 import Pipelines
 
-/// Ids of rows several products share, so that a chunk looks each one up once. Facets and facet values
-/// are few; assets are usually one per product, so their dictionary is emptied when it grows large.
+/// Ids of rows several products share, so that a chunk looks each one up once, and the names of facets
+/// and facet values by id (every language stored), kept up to date by `syncFacetNames`, which writes them.
+/// Facets and facet values are few; assets are usually one per product, so their dictionary is emptied
+/// when it grows large.
 struct SharedRowIDs {
     static let maximumAssets = 10_000
 
     var facets: [String: Int64] = [:]
     var facetValues: [FacetValueRef: Int64] = [:]
     var assets: [String: Int64] = [:]
+    var facetNames: [Int64: [String: String]] = [:]
+    var facetValueNames: [Int64: [String: String]] = [:]
 
     mutating func remember(asset source: String, _ id: Int64) {
         if assets.count >= Self.maximumAssets { assets.removeAll(keepingCapacity: true) }

@@ -14,12 +14,20 @@ extension ProductStore {
         sharedIDs = SharedRowIDs()
         let desired = try ProductRows(desired: block)
         var owners = try lookUpOwners(skus: block.variants.map(\.sku), slugs: desired.slugKeys)
-        return try upsert(block, desired, owners: &owners, now: timestamp())
+        var stored: [Int64: StoredProduct] = [:]
+        return try upsert(block, desired, owners: &owners, stored: &stored, now: timestamp())
     }
 
     /// `upsert(block)` with the owners of the block's SKUs and slugs already looked up; brings `owners` up
     /// to date with what it wrote.
-    func upsert(_ block: ProductBlock, _ desired: ProductRows, owners: inout StoredOwners, now: String) throws -> UpsertResult {
+    ///
+    /// `stored` holds products read ahead (`loadProducts`) as they are in the database; a product missing
+    /// there is read when needed. Whatever the block changes is dropped from `stored`, so a later block
+    /// reads it again.
+    func upsert(
+        _ block: ProductBlock, _ desired: ProductRows, owners: inout StoredOwners, stored cache: inout [Int64: StoredProduct],
+        now: String
+    ) throws -> UpsertResult {
         rowsWritten = 0
         var result = UpsertResult()
 
@@ -37,9 +45,15 @@ extension ProductStore {
                     + "belongs to another stored product than its SKUs")
         }
 
+        func storedProduct(_ id: Int64) throws -> StoredProduct {
+            if let product = cache[id] { return product }
+            let product = try loadProduct(id, withFacetNames: false)
+            cache[id] = product
+            return product
+        }
         var stored: StoredProduct
         if let productID {
-            stored = try loadProduct(productID, withFacetNames: false)
+            stored = try storedProduct(productID)
         } else {
             let id = try insertReturningID(
                 "INSERT INTO store_products (created_at, updated_at) VALUES ($1, $2) RETURNING id", [.text(now), .text(now)])
@@ -56,7 +70,7 @@ extension ProductStore {
             var variantID = stored.variantIDs[sku]
             var moved = false
             if storedVariant == nil, let owner = ownerBySKU[sku] {
-                if otherProducts[owner] == nil { otherProducts[owner] = try loadProduct(owner, withFacetNames: false) }
+                if otherProducts[owner] == nil { otherProducts[owner] = try storedProduct(owner) }
                 storedVariant = otherProducts[owner]?.rows.variants[sku]
                 variantID = otherProducts[owner]?.variantIDs[sku]
                 moved = true
@@ -89,6 +103,10 @@ extension ProductStore {
             result.productsUnchanged = 1
         }
         result.rowsWritten = rowsWritten
+        if rowsWritten > 0 {
+            cache[stored.id] = nil
+            for id in otherProducts.keys { cache[id] = nil }
+        }
         return result
     }
 

@@ -46,25 +46,35 @@ extension ProductStore {
         let variant = SQLValue.integer(id)
         // Only the block's currencies: prices in other currencies stay as they are.
         let storedPrices = stored.prices.filter { desired.prices[$0.key] != nil }
+        // Prices and stock, the values edited most, are updated in place: one statement, not two.
         var changed = try sync(storedPrices, desired.prices) { currency, price, isStored in
+            guard let price else { return }  // Never: the stored prices are the desired currencies'.
+            let exponent = SQLValue.integer(Int64(price.exponent))
             if isStored {
-                try write("DELETE FROM store_prices WHERE variant_id = $1 AND currency = $2", [variant, .text(currency)])
-            }
-            if let price {
+                try write(
+                    "UPDATE store_prices SET currency_exponent = $1, amount_minor = $2 WHERE variant_id = $3 AND currency = $4",
+                    [exponent, .integer(price.amountMinor), variant, .text(currency)])
+            } else {
                 try write(
                     "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES ($1, $2, $3, $4)",
-                    [variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor)])
+                    [variant, .text(currency), exponent, .integer(price.amountMinor)])
             }
         }
         if stored.stockOnHand != desired.stockOnHand {
             let location = SQLValue.integer(defaultLocationID)
-            if stored.stockOnHand != nil {
+            switch (stored.stockOnHand, desired.stockOnHand) {
+            case (.some, .some(let onHand)):
+                try write(
+                    "UPDATE store_stock_levels SET on_hand = $1 WHERE variant_id = $2 AND location_id = $3",
+                    [.integer(onHand), variant, location])
+            case (.some, nil):
                 try write("DELETE FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2", [variant, location])
-            }
-            if let onHand = desired.stockOnHand {
+            case (nil, .some(let onHand)):
                 try write(
                     "INSERT INTO store_stock_levels (variant_id, location_id, on_hand) VALUES ($1, $2, $3)",
                     [variant, location, .integer(onHand)])
+            case (nil, nil):
+                break
             }
             changed = true
         }
@@ -123,14 +133,12 @@ extension ProductStore {
         for (ref, wanted) in names.sorted(by: { $0.key < $1.key }) {
             let facet = try facetID(ref.facetCode)
             let value = try facetValueID(ref)
-            var storedFacet: [String: String] = [:]
-            try read("SELECT language, name FROM store_facet_translations WHERE facet_id = $1", [.integer(facet)]) {
-                storedFacet[$0.storeText(0)] = $0.storeText(1)
-            }
-            var storedValue: [String: String] = [:]
-            try read(
-                "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", [.integer(value)]
-            ) { storedValue[$0.storeText(0)] = $0.storeText(1) }
+            let storedFacet = try sharedIDs.facetNames[facet] ?? namesByLanguage(
+                "SELECT language, name FROM store_facet_translations WHERE facet_id = $1", facet)
+            let storedValue = try sharedIDs.facetValueNames[value] ?? namesByLanguage(
+                "SELECT language, name FROM store_facet_value_translations WHERE facet_value_id = $1", value)
+            sharedIDs.facetNames[facet] = storedFacet.merging(wanted.facet) { _, new in new }
+            sharedIDs.facetValueNames[value] = storedValue.merging(wanted.value) { _, new in new }
             changed = try sync(storedFacet.filter { wanted.facet[$0.key] != nil }, wanted.facet) { language, name, isStored in
                 if isStored {
                     try write("DELETE FROM store_facet_translations WHERE facet_id = $1 AND language = $2", [.integer(facet), .text(language)])
@@ -155,5 +163,12 @@ extension ProductStore {
             } || changed
         }
         return changed
+    }
+
+    /// Names by language from a query of `language, name` rows for `id`.
+    private func namesByLanguage(_ sql: String, _ id: Int64) throws -> [String: String] {
+        var names: [String: String] = [:]
+        try read(sql, [.integer(id)]) { names[$0.storeText(0)] = $0.storeText(1) }
+        return names
     }
 }

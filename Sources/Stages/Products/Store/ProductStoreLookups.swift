@@ -1,0 +1,52 @@
+import Pipelines
+
+/// A value `eachBatch` looks rows up by: SKUs and slugs (text), row ids (bigint).
+protocol LookupKey {
+    var parameter: SQLValue { get }
+    /// The PostgreSQL array literal of `keys` and its element type, for one bound array parameter.
+    static func postgresArray(_ keys: [Self]) -> (literal: String, type: String)
+}
+
+extension String: LookupKey {
+    var parameter: SQLValue { .text(self) }
+    static func postgresArray(_ keys: [String]) -> (literal: String, type: String) {
+        (ProductStore.textArrayLiteral(keys), "text")
+    }
+}
+
+extension Int64: LookupKey {
+    var parameter: SQLValue { .integer(self) }
+    static func postgresArray(_ keys: [Int64]) -> (literal: String, type: String) {
+        ("{" + keys.map(String.init).joined(separator: ",") + "}", "bigint")
+    }
+}
+
+extension ProductStore {
+    /// Runs `select` completed to match any of the values: PostgreSQL `= ANY($1::text[])` (or `bigint[]`)
+    /// with one array parameter, SQLite `IN ($1, …, $500)` with `lookupBatch` values a query (`= $1` for
+    /// a single value, as when exporting product by product).
+    func eachBatch<Key: LookupKey>(of values: [Key], _ select: String, _ row: (any RowView) throws -> Void) throws {
+        guard !values.isEmpty else { return }
+        if connection.dialect == .postgres {
+            let array = Key.postgresArray(values)
+            try read("\(select) = ANY($1::\(array.type)[])", [.text(array.literal)], row)
+            return
+        }
+        if values.count == 1 {
+            try read("\(select) = $1", [values[0].parameter], row)
+            return
+        }
+        // Always `lookupBatch` placeholders (the last batch padded with NULLs, which match nothing): one
+        // statement, prepared once and cached by the connection.
+        let sql = "\(select) IN (\(Self.lookupPlaceholders))"
+        var start = 0
+        while start < values.count {
+            let batch = values[start..<min(start + Self.lookupBatch, values.count)]
+            let padding = [SQLValue](repeating: .null, count: Self.lookupBatch - batch.count)
+            try read(sql, batch.map(\.parameter) + padding, row)
+            start += batch.count
+        }
+    }
+
+    private static let lookupPlaceholders = (1...lookupBatch).map { "$\($0)" }.joined(separator: ", ")
+}
