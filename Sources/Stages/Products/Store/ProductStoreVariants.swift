@@ -127,7 +127,8 @@ extension ProductStore {
         return changed
     }
 
-    /// Sets the facets' and facet values' names the block gives; names in other languages stay.
+    /// Sets the facets' and facet values' names the block gives; names in other languages stay. The stored
+    /// names are read once per `upsert` call and kept in `sharedIDs`.
     func syncFacetNames(_ names: [FacetValueRef: FacetNames]) throws -> Bool {
         var changed = false
         for (ref, wanted) in names.sorted(by: { $0.key < $1.key }) {
