@@ -5,8 +5,7 @@ extension ProductStore {
 
     /// Streams every stored product as a block, ordered by product id, variants by position.
     ///
-    /// Memory holds one page of product ids and one product at a time. Each product costs about 17
-    /// small indexed queries, so exporting is per-product work, not one scan per table.
+    /// Memory holds one page of products (`exportPageSize`), read with about 17 queries a page.
     ///
     /// `currency` picks the price each variant is exported with; without it a variant with several prices
     /// uses the alphabetically first currency. Throws `PipelineError.data` for a variant without a price
@@ -22,8 +21,10 @@ extension ProductStore {
             ) { row in
                 if let id = row.int64(0) { page.append(id) }
             }
+            let stored = try loadProducts(page, withFacetNames: true)
             for id in page {
-                try body(try Self.block(from: try loadProduct(id, withFacetNames: true), currency: currency))
+                guard let product = stored[id] else { continue }
+                try body(try Self.block(from: product, currency: currency))
             }
             guard let last = page.last, page.count == Self.exportPageSize else { return }
             lastID = last
