@@ -3,10 +3,11 @@ import Pipelines
 /// `products.import`: reads a Vendure product CSV (or product JSONL) and upserts it into the product
 /// store by SKU, in chunks each committed with its checkpoint.
 ///
-/// The file is parsed on a second thread (`ProductImportFeed`) while this one stores. That reading is
-/// also the whole-file check: nothing commits before it has passed, so past `max_rejects` nothing at all
-/// is written. `chunk_size` counts variant rows, and a chunk ends with the block that reaches it (a
-/// product is never split). With `chunk_size: 0` everything goes into one transaction.
+/// Three threads: `ProductImportCheck` checks the whole file, `ProductImportFeed` parses it into blocks
+/// and their rows, and the stage's own thread stores them. Nothing commits before the check has passed,
+/// so past `max_rejects` nothing at all is written. `chunk_size` counts variant rows, and a chunk ends
+/// with the block that reaches it (a product is never split). With `chunk_size: 0` everything goes into
+/// one transaction.
 public enum ProductsImport: StageKind {
     public struct Config: Sendable {
         var file = FilePath("")
@@ -86,17 +87,48 @@ public enum ProductsImport: StageKind {
                 "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
         }
         let rejectsPath = rejectsPath(config, in: context.workspace)
-        let source = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: saved == nil)
-        if let saved { try source.resume(at: saved.position) }
+        // A first run checks the whole file on one thread while another feeds the writer; a resumed
+        // run's check passed before its first commit.
+        let source = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
+        let check: ProductImportCheck?
+        do {
+            if let saved { try source.resume(at: saved.position) }
+            check = try saved == nil
+                ? ProductImportCheck(
+                    source: ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: true),
+                    config: config, rejectsPath: rejectsPath)
+                : nil
+        } catch {
+            source.close()
+            throw error
+        }
         let feed = ProductImportFeed(
-            source: source, config: config, rejectsPath: rejectsPath,
+            source: source, config: config,
             batchRows: checkpoints.isEnabled ? min(checkpoints.chunkSize, ProductImportFeed.batchRows) : ProductImportFeed.batchRows,
-            resuming: saved.map { ProductImportFeed.Resumption(position: $0.position, rejectedLines: $0.rejectedLines) })
-        defer { feed.close() }
-        var checkpoint = saved ?? Checkpoint(position: start, input: fingerprint)
-        // A first run commits nothing before the feed's whole-file check has passed; until then every
-        // batch goes into the first transaction. Without checkpoints that transaction is the only one.
-        var checked = saved != nil
+            skipping: check.map { .checkedBy($0) } ?? .lines(Set(saved?.rejectedLines ?? [])))
+        // The check first: a feed waiting for it to get past a line then stops waiting.
+        defer {
+            check?.close()
+            feed.close()
+        }
+        let checkpoint = saved ?? Checkpoint(position: start, input: fingerprint)
+        return try store.withStatementJournalsInMemory {
+            try storeBatches(
+                of: feed, checkedBy: check, into: store, from: checkpoint, config: config, context: context,
+                rejectsPath: rejectsPath)
+        }
+    }
+
+    /// Stores the feed's batches from `checkpoint` on. Until the check has passed every batch goes into
+    /// the first transaction; without checkpoints that transaction is the only one.
+    private static func storeBatches(
+        of feed: ProductImportFeed, checkedBy check: ProductImportCheck?, into store: ProductStore,
+        from start: Checkpoint, config: Config, context: StageContext, rejectsPath: String
+    ) throws -> StageOutcome {
+        let database = store.connection
+        let checkpoints = context.checkpoints
+        var checkpoint = start
+        var checked = check == nil
         var rowsInTransaction = 0
         try database.begin()
         do {
@@ -106,7 +138,7 @@ public enum ProductsImport: StageKind {
                 checkpoint.position = batch.position
                 checkpoint.finished = batch.reachedEnd
                 rowsInTransaction += batch.rows
-                if !checked, let verdict = try batch.reachedEnd ? feed.verdict() : feed.verdictIfDone() {
+                if !checked, let check, let verdict = try batch.reachedEnd ? check.verdict() : check.verdictIfDone() {
                     checkpoint.counts.merge(rejects: verdict.rejects)
                     checkpoint.rejectedLines = verdict.rejectedLines
                     checked = true
@@ -120,7 +152,7 @@ public enum ProductsImport: StageKind {
                 rowsInTransaction = 0
                 context.progress(
                     unit: "rows", count: checkpoint.counts.rowsRead, done: checkpoint.position.offset,
-                    total: fingerprint.size, finished: checkpoint.finished)
+                    total: checkpoint.input.size, finished: checkpoint.finished)
                 if checkpoint.finished { break }
                 try checkpoints.stopIfRequested()
                 try database.begin()

@@ -40,6 +40,17 @@ public final class ProductStore {
         defaultLocationID = locationID
     }
 
+    /// Runs `body` with SQLite's temporary files in memory: a multi-row INSERT into a table with foreign
+    /// keys keeps a statement journal, which SQLite otherwise writes to a temp file (gigabytes over a
+    /// large import). Each journal lives for one statement of at most `rowsPerInsert` rows, so memory stays
+    /// bounded. The setting is put back afterwards: later stages' large sorts should spill to disk.
+    public func withStatementJournalsInMemory<R>(_ body: () throws -> R) throws -> R {
+        guard connection.dialect == .sqlite else { return try body() }
+        try connection.executeScript("PRAGMA temp_store = MEMORY")
+        defer { try? connection.executeScript("PRAGMA temp_store = DEFAULT") }
+        return try body()
+    }
+
     // MARK: - Statement helpers
 
     /// Runs a write statement, counting the rows it changed.
