@@ -18,6 +18,8 @@ public final class ProductStore {
     /// Ids of shared rows (facets, facet values, assets) read or written by the current `upsert` call; emptied
     /// at the start of each call, since a rolled-back transaction takes its new rows with it.
     var sharedIDs = SharedRowIDs()
+    /// PostgreSQL: the identity sequence of each table new ids were reserved in.
+    var sequenceNames: [String: String] = [:]
 
     /// Opens the store on `connection`, first migrating its tables to the newest version this binary knows.
     /// Migrating opens its own transactions: create the store before `begin()`, not inside a transaction.
