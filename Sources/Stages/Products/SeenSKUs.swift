@@ -78,6 +78,12 @@ final class SeenSKUs {
         batchLines = [:]
     }
 
+    /// Records that `line` uses `sku`; the row's error, pointing at `column`, when an earlier line did.
+    func duplicate(_ sku: String, line: Int, column: Int) throws -> RowError? {
+        guard let first = try record(sku, line: line) else { return nil }
+        return RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(first) already uses it")
+    }
+
     /// Records that `line` uses `sku`. Returns nil when no earlier line did, else the first line that did
     /// (which stays the one recorded).
     func record(_ sku: String, line: Int) throws -> Int? {

@@ -230,9 +230,8 @@ public final class ProductCSVParser {
 
     /// Records the SKU of a good row; the row's error when an earlier row used it.
     private func duplicateSKU(_ sku: String, line: Int) throws -> RowError? {
-        guard let seenSKUs, let first = try seenSKUs.record(sku, line: line) else { return nil }
-        let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1
-        return RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(first) already uses it")
+        guard let seenSKUs else { return nil }
+        return try seenSKUs.duplicate(sku, line: line, column: (header.index(.sku, language: header.languages[0]) ?? 0) + 1)
     }
 
     /// Vendure's `populateOptionGroupValues`: each group's values are the distinct values its variants

@@ -77,10 +77,7 @@ public final class ProductJSONLReader {
         block.byteOffset = offset
         for index in block.variants.indices { block.variants[index].line = status.line }
         for variant in block.variants {
-            if let first = try seenSKUs?.record(variant.sku, line: status.line) {
-                return rejection(
-                    RowError(line: status.line, column: 1, reason: "duplicate SKU '\(variant.sku)': line \(first) already uses it"))
-            }
+            if let error = try seenSKUs?.duplicate(variant.sku, line: status.line, column: 1) { return rejection(error) }
         }
         return .product(block)
     }
