@@ -52,6 +52,8 @@ extension DatabaseConnection {
 public protocol BulkInserter: AnyObject {
     /// Inserts one row; the record holds one field per column (NULL fields become SQL NULL).
     func insert(_ record: RecordBuffer) throws
+    /// Inserts rows of typed values, one value per column a row, row after row.
+    func insert(rows values: ArraySlice<SQLValue>) throws
     /// Flushes and ends the bulk operation; returns the number of rows inserted.
     @discardableResult
     func finish() throws -> Int64

@@ -8,6 +8,7 @@ final class PostgresCopyInserter: BulkInserter {
     private let columnCount: Int
     private let output = CopyOutputBuffer(capacity: flushThreshold + 64 * 1024)
     private var rows: Int64 = 0
+    private let typedRow = RecordBuffer()
     private var inProgress = true
 
     static let flushThreshold = 256 * 1024
@@ -33,6 +34,30 @@ final class PostgresCopyInserter: BulkInserter {
         CopyText.encodeRow(record, into: output)
         rows += 1
         if output.count >= Self.flushThreshold { try flush() }
+    }
+
+    /// Each row as text through `insert(_:)`: COPY's text format carries every type.
+    func insert(rows values: ArraySlice<SQLValue>) throws {
+        guard values.count % columnCount == 0 else {
+            throw DatabaseError(
+                .misuse, "\(values.count) values do not make rows of \(columnCount) columns", statement: statement)
+        }
+        var start = values.startIndex
+        while start < values.endIndex {
+            typedRow.removeAll()
+            for value in values[start..<start + columnCount] {
+                switch value {
+                case .null: typedRow.appendNull()
+                case .integer(let number): typedRow.appendField(String(number))
+                case .text(let text): typedRow.appendField(text)
+                case .blob(let bytes):
+                    bytes.withUnsafeBytes { typedRow.appendBytes($0) }
+                    typedRow.endField()
+                }
+            }
+            try insert(typedRow)
+            start += columnCount
+        }
     }
 
     private func flush() throws {

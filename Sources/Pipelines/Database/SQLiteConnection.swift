@@ -105,22 +105,30 @@ public final class SQLiteConnection: DatabaseConnection {
     }
 
     private func withCachedStatement<R>(_ sql: String, _ body: (SQLiteStatement) throws -> R) throws -> R {
-        let database = try openDatabase(for: sql)
-        let statement = try statementCache.removeValue(forKey: sql) ?? SQLiteStatement(database: database, sql: sql)
-        defer {
-            statement.reset()
-            if self.database != nil {
-                if statementCache.count >= Self.statementCacheLimit {
-                    for cached in statementCache.values { cached.finalize() }
-                    statementCache.removeAll()
-                }
-                statementCache[sql]?.finalize()
-                statementCache[sql] = statement
-            } else {
-                statement.finalize()
-            }
-        }
+        let statement = try checkOutStatement(sql)
+        defer { checkIn(statement) }
         return try body(statement)
+    }
+
+    /// The prepared statement for `sql`, taken out of the cache (or prepared); hand it back with `checkIn`.
+    func checkOutStatement(_ sql: String) throws -> SQLiteStatement {
+        let database = try openDatabase(for: sql)
+        return try statementCache.removeValue(forKey: sql) ?? SQLiteStatement(database: database, sql: sql)
+    }
+
+    /// Resets `statement` and keeps it for the next use of its SQL (finalizes it once the connection is closed).
+    func checkIn(_ statement: SQLiteStatement) {
+        statement.reset()
+        guard database != nil else {
+            statement.finalize()
+            return
+        }
+        if statementCache.count >= Self.statementCacheLimit {
+            for cached in statementCache.values { cached.finalize() }
+            statementCache.removeAll()
+        }
+        statementCache[statement.sql]?.finalize()
+        statementCache[statement.sql] = statement
     }
 
     public func begin() throws { try execute("BEGIN IMMEDIATE", []) }
@@ -139,75 +147,11 @@ public final class SQLiteConnection: DatabaseConnection {
 
     public func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {
         let quotedColumns = columns.map(SQLName.quote).joined(separator: ",")
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ",")
-        let sql = "INSERT INTO \(table.quoted) (\(quotedColumns)) VALUES (\(placeholders))"
-        let database = try openDatabase(for: sql)
+        let insert = "INSERT INTO \(table.quoted) (\(quotedColumns)) VALUES "
+        let database = try openDatabase(for: insert)
         guard sqlite3_get_autocommit(database) == 0 else {
-            throw DatabaseError(.misuse, "bulk insert needs an open transaction (call begin() first)", statement: sql)
+            throw DatabaseError(.misuse, "bulk insert needs an open transaction (call begin() first)", statement: insert)
         }
-        return SQLiteBulkInserter(
-            connection: self, statement: try SQLiteStatement(database: database, sql: sql), columnCount: columns.count)
-    }
-}
-
-/// Inserts rows with one prepared INSERT, binding the record's bytes in place.
-final class SQLiteBulkInserter: BulkInserter {
-    // Keeps the database open while the inserter lives.
-    private let connection: SQLiteConnection
-    private let statement: SQLiteStatement
-    private let columnCount: Int
-    private var inserted: Int64 = 0
-
-    init(connection: SQLiteConnection, statement: SQLiteStatement, columnCount: Int) {
-        self.connection = connection
-        self.statement = statement
-        self.columnCount = columnCount
-    }
-
-    func insert(_ record: RecordBuffer) throws {
-        guard let handle = statement.handle else {
-            throw DatabaseError(.misuse, "bulk insert already finished", statement: statement.sql)
-        }
-        guard record.count == columnCount else {
-            throw DatabaseError(
-                .misuse, "row \(inserted + 1) has \(record.count) fields for \(columnCount) columns",
-                statement: statement.sql)
-        }
-        for index in 0..<columnCount {
-            let parameter = Int32(index + 1)
-            let status: Int32
-            if let field = record.field(index) {
-                // SQLITE_STATIC: the step below reads the bytes before the record changes.
-                status = sqlite3_bind_text(
-                    handle, parameter, (field.baseAddress ?? SQLiteStatement.emptyBytes).assumingMemoryBound(to: CChar.self),
-                    Int32(field.count), csqlite_static())
-            } else {
-                status = sqlite3_bind_null(handle, parameter)
-            }
-            guard status == SQLITE_OK else { throw rowError(status) }
-        }
-        let status = sqlite3_step(handle)
-        guard status == SQLITE_DONE else {
-            let error = rowError(status)
-            sqlite3_reset(handle)
-            throw error
-        }
-        sqlite3_reset(handle)
-        inserted += 1
-    }
-
-    private func rowError(_ status: Int32) -> DatabaseError {
-        let database = sqlite3_db_handle(statement.handle)
-        var error =
-            database.map { SQLiteConnection.error($0, status, statement: statement.sql) }
-            ?? DatabaseError(.other, String(cString: sqlite3_errstr(status)), resultCode: status, statement: statement.sql)
-        error.message = "row \(inserted + 1): \(error.message)"
-        return error
-    }
-
-    @discardableResult
-    func finish() throws -> Int64 {
-        statement.finalize()
-        return inserted
+        return try SQLiteBulkInserter(connection: self, insert: insert, columnCount: columns.count)
     }
 }

@@ -135,6 +135,7 @@ public enum ProductsImport: StageKind {
             while let batch = try feed.next() {
                 checkpoint.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
                 if !batch.products.isEmpty { checkpoint.counts.add(try store.upsert(chunk: batch.products)) }
+                feed.recycle(batch.products)
                 checkpoint.position = batch.position
                 checkpoint.finished = batch.reachedEnd
                 rowsInTransaction += batch.rows

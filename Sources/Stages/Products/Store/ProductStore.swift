@@ -44,7 +44,7 @@ public final class ProductStore {
 
     /// Runs `body` with SQLite's temporary files in memory: a multi-row INSERT into a table with foreign
     /// keys keeps a statement journal, which SQLite otherwise writes to a temp file (gigabytes over a
-    /// large import). Each journal lives for one statement of at most `rowsPerInsert` rows, so memory stays
+    /// large import). Each journal lives for one statement of at most `SQLiteBulkInserter.rowsPerStatement` rows, so memory stays
     /// bounded. The setting is put back afterwards: later stages' large sorts should spill to disk.
     public func withStatementJournalsInMemory<R>(_ body: () throws -> R) throws -> R {
         guard connection.dialect == .sqlite else { return try body() }

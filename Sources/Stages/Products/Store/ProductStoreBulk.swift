@@ -63,18 +63,19 @@ struct ReservedIDs {
 }
 
 extension ProductStore {
-    /// Inserts blocks none of whose SKUs and slugs are stored: ids reserved up front, then every table's
-    /// rows with one bulk insert. Returns the result and the new products' ids in block order.
-    func insertNewProducts(
-        _ entries: [(block: ProductBlock, rows: ProductRows)], now: String
-    ) throws -> (UpsertResult, [Int64]) {
+    /// Inserts products none of whose SKUs and slugs are stored: ids reserved up front, then every table's
+    /// rows with one bulk insert. Returns the result and the new products' ids in order.
+    func insertNewProducts(_ products: ArraySlice<DesiredProduct>, now: String) throws -> (UpsertResult, [Int64]) {
         rowsWritten = 0
-        let groupCount = entries.reduce(0) { $0 + $1.rows.optionGroups.count }
-        let optionCount = entries.reduce(0) { total, entry in
-            total + entry.rows.optionGroups.values.reduce(0) { $0 + $1.options.count }
+        var groupCount = 0
+        var optionCount = 0
+        var variantCount = 0
+        for index in products.indices {
+            groupCount += products[index].rows.optionGroups.count
+            for group in products[index].rows.optionGroups.values { optionCount += group.options.count }
+            variantCount += products[index].rows.variants.count
         }
-        let variantCount = entries.reduce(0) { $0 + $1.rows.variants.count }
-        var productIDs = ReservedIDs(try reserveIDs("store_products", count: entries.count))
+        var productIDs = ReservedIDs(try reserveIDs("store_products", count: products.count))
         var groupIDs = ReservedIDs(try reserveIDs("store_option_groups", count: groupCount))
         var optionIDs = ReservedIDs(try reserveIDs("store_options", count: optionCount))
         var variantIDs = ReservedIDs(try reserveIDs("store_variants", count: variantCount))
@@ -82,21 +83,22 @@ extension ProductStore {
         var tables = NewProductRows()
         var facetNames: [FacetValueRef: FacetNames] = [:]
         var ids: [Int64] = []
-        for (block, rows) in entries {
+        for index in products.indices {
             let product = try productIDs.take()
             ids.append(product)
             let optionIDsByRef = try addProductRows(
-                rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
+                products[index].rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
             // Later blocks' names win, as when the blocks are stored one by one.
-            for (ref, names) in rows.facetNames {
+            for (ref, names) in products[index].rows.facetNames {
                 facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
                 facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
             }
             // The block lists the variants in position order, and each SKU once (`ProductRows` checked).
-            for variant in block.variants {
-                guard let variantRows = rows.variants[variant.sku] else { continue }
+            for variant in products[index].block.variants.indices {
+                let sku = products[index].block.variants[variant].sku
+                guard let variantRows = products[index].rows.variants[sku] else { continue }
                 try addVariantRows(
-                    variantRows, sku: variant.sku, id: try variantIDs.take(), product: product, now: now,
+                    variantRows, sku: sku, id: try variantIDs.take(), product: product, now: now,
                     options: optionIDsByRef, into: &tables)
             }
         }
@@ -104,7 +106,7 @@ extension ProductStore {
         for table in tables.inOrder { try bulkWrite(table) }
 
         var result = UpsertResult()
-        result.productsCreated = entries.count
+        result.productsCreated = products.count
         result.variantsCreated = variantCount
         result.rowsWritten = rowsWritten
         result.productID = ids.last
@@ -214,56 +216,13 @@ extension ProductStore {
         return ids
     }
 
-    /// Rows per multi-row INSERT on SQLite: a statement's own cost (about 1.5 µs) is larger than a short row's.
-    static let rowsPerInsert = 64
-
-    /// Writes the rows: PostgreSQL `COPY` through `bulkInsert`; SQLite multi-row INSERTs of `rowsPerInsert`
-    /// rows (the rest one row each), each statement prepared once and kept in the connection's cache.
-    /// A multi-row INSERT into a table with foreign keys makes SQLite keep a statement journal; see
+    /// Writes the rows through `bulkInsert`: multi-row INSERTs on SQLite, `COPY` on PostgreSQL. A multi-row
+    /// INSERT into a table with foreign keys makes SQLite keep a statement journal; see
     /// `withStatementJournalsInMemory`.
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
-        let width = rows.columns.count
-        switch connection.dialect {
-        case .sqlite:
-            let insert = "INSERT INTO \(rows.table) (\(rows.columns.joined(separator: ", "))) VALUES "
-            func placeholders(_ count: Int) -> String {
-                (0..<count).map { row in
-                    "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
-                }.joined(separator: ", ")
-            }
-            var values: [SQLValue] = []
-            var start = 0
-            for (rowsAtOnce, sql) in [(Self.rowsPerInsert, insert + placeholders(Self.rowsPerInsert)), (1, insert + placeholders(1))] {
-                let count = rowsAtOnce * width
-                values.reserveCapacity(count)
-                while rows.fields.count - start >= count {
-                    values.removeAll(keepingCapacity: true)
-                    values.append(contentsOf: rows.fields[start..<start + count])
-                    rowsWritten += try connection.execute(sql, values)
-                    start += count
-                }
-            }
-        case .postgres:
-            let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
-            let record = RecordBuffer()
-            var start = 0
-            while start < rows.fields.count {
-                record.removeAll()
-                for field in rows.fields[start..<start + width] {
-                    switch field {
-                    case .null: record.appendNull()
-                    case .integer(let number): record.appendField(String(number))
-                    case .text(let text): record.appendField(text)
-                    case .blob(let bytes):
-                        bytes.withUnsafeBytes { record.appendBytes($0) }
-                        record.endField()
-                    }
-                }
-                try inserter.insert(record)
-                start += width
-            }
-            rowsWritten += try inserter.finish()
-        }
+        let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
+        try inserter.insert(rows: rows.fields[...])
+        rowsWritten += try inserter.finish()
     }
 }

@@ -40,45 +40,45 @@ extension ProductStore {
     }
 
     /// `upsert(chunk:)` with each block's rows already worked out (by the thread that read the blocks).
+    /// Products are read in place, never copied: a copy retains every string and array inside it.
     func upsert(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
         let now = timestamp()
-        let blocks = products.map(\.block)
-        let desired = products.map(\.rows)
         var owners = try lookUpOwners(
-            skus: blocks.flatMap { $0.variants.map(\.sku) }, slugs: desired.flatMap(\.slugKeys))
+            skus: products.flatMap { $0.block.variants.map(\.sku) }, slugs: products.flatMap { $0.rows.slugKeys })
         var stored = try loadProducts(owners.productIDs, withFacetNames: false)
         var result = UpsertResult()
-        var pending: [(block: ProductBlock, rows: ProductRows)] = []
+        // New products waiting for one bulk insert: always a run of consecutive products.
+        var pending = 0..<0
         var pendingSKUs = Set<String>()
         var pendingSlugs = Set<SlugKey>()
 
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let (inserted, ids) = try insertNewProducts(pending, now: now)
+            let (inserted, ids) = try insertNewProducts(products[pending], now: now)
             result += inserted
-            for (entry, id) in zip(pending, ids) {
-                for sku in entry.rows.variants.keys { owners.bySKU[sku] = id }
-                for key in entry.rows.slugKeys { owners.bySlug[key] = id }
+            for (index, id) in zip(pending, ids) {
+                for sku in products[index].rows.variants.keys { owners.bySKU[sku] = id }
+                for key in products[index].rows.slugKeys { owners.bySlug[key] = id }
             }
-            pending = []
-            pendingSKUs = []
-            pendingSlugs = []
+            pending = 0..<0
+            pendingSKUs.removeAll(keepingCapacity: true)
+            pendingSlugs.removeAll(keepingCapacity: true)
         }
 
-        for (block, rows) in zip(blocks, desired) {
-            let skus = block.variants.map(\.sku)
-            let slugs = rows.slugKeys
+        for index in products.indices {
+            let slugs = products[index].rows.slugKeys
             let isNew =
-                skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
+                products[index].block.variants.allSatisfy { owners.bySKU[$0.sku] == nil && !pendingSKUs.contains($0.sku) }
                 && slugs.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }
             if isNew {
-                pending.append((block, rows))
-                pendingSKUs.formUnion(skus)
+                pending = (pending.isEmpty ? index : pending.lowerBound)..<index + 1
+                for variant in products[index].block.variants { pendingSKUs.insert(variant.sku) }
                 pendingSlugs.formUnion(slugs)
             } else {
                 try flush()
-                result += try upsert(block, rows, owners: &owners, stored: &stored, now: now)
+                result += try upsert(
+                    products[index].block, products[index].rows, owners: &owners, stored: &stored, now: now)
             }
         }
         try flush()
