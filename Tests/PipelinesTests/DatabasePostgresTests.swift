@@ -46,6 +46,23 @@ import Testing
         }
     }
 
+    @Test func bulkInsertOfTypedRowsCopiesEveryType() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TEMP TABLE typed (id bigint, v text, b bytea)")
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "typed"), columns: ["id", "v", "b"])
+            let values: [SQLValue] = Self.trickyValues.enumerated().flatMap { id, value -> [SQLValue] in
+                [.integer(Int64(id) - 1), value.map(SQLValue.text) ?? .null, .null]
+            }
+            try inserter.insert(rows: values[...])
+            #expect(try inserter.finish() == Int64(Self.trickyValues.count))
+            try db.commit()
+            let queried = try Support.query(db, "SELECT id, v FROM typed ORDER BY id")
+            #expect(queried.values.map { $0[0] } == (0..<Self.trickyValues.count).map { "\($0 - 1)" })
+            #expect(queried.values.map { $0[1] } == Self.trickyValues)
+        }
+    }
+
     @Test func csvExportPassesTheServersRowsThroughExceptWithBooleans() throws {
         try withDatabase { db throws in
             var lines: [String] = []

@@ -101,6 +101,60 @@ import Testing
         }
     }
 
+    @Test func bulkInsertOfTypedRowsKeepsTypesAcrossMultiRowStatements() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT, data BLOB)")
+            // 64-row statements and single rows after them; text of every length, empty, non-ASCII and NULL.
+            let count = 2 * 64 + 5
+            var values: [SQLValue] = []
+            for id in 1...count {
+                values += [
+                    .integer(Int64(id)), .text(String(repeating: "é", count: id % 7) + "\(id)"),
+                    id.isMultiple(of: 3) ? .null : .text(id.isMultiple(of: 2) ? "" : "odd"), .blob([UInt8(id % 256)]),
+                ]
+            }
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["id", "name", "note", "data"])
+            try inserter.insert(rows: values[...])
+            #expect(try inserter.finish() == Int64(count))
+            try db.commit()
+
+            var read: [SQLValue] = []
+            try db.query("SELECT id, name, note, data FROM t ORDER BY id", [], columns: { _ in }) { row in
+                #expect(row.kind(0) == .integer)
+                read += [
+                    .integer(row.int64(0) ?? -1), .text(row.string(1) ?? "?"),
+                    row.kind(2) == .null ? .null : .text(row.string(2) ?? "?"),
+                    .blob(row.withBytes(3) { Array($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }),
+                ]
+            }
+            #expect(read == values)
+        }
+    }
+
+    @Test func bulkInsertOfTypedRowsNamesTheRowsOfAFailingStatement() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["id"])
+            let ids = (1...64).map { SQLValue.integer($0) } + [.integer(70), .integer(70)]
+            let error = Support.databaseError { try inserter.insert(rows: ids[...]) }
+            #expect(error?.code == .constraint)
+            #expect(error?.message.hasPrefix("row 66: ") == true)
+            let duplicates = (1...64).map { SQLValue.integer($0) }
+            let first = Support.databaseError { try inserter.insert(rows: duplicates[...]) }
+            #expect(first?.message.hasPrefix("rows 66 to 129: ") == true)
+            try db.rollback()
+
+            try db.executeScript("CREATE TABLE pairs (a INTEGER, b INTEGER)")
+            try db.begin()
+            let pairs = try db.bulkInsert(into: SQLName(validating: "pairs"), columns: ["a", "b"])
+            let odd = Support.databaseError { try pairs.insert(rows: [.integer(1), .integer(2), .integer(3)][...]) }
+            #expect(odd?.code == .misuse)
+            try db.rollback()
+        }
+    }
+
     @Test func bulkInsertNeedsATransaction() throws {
         try withDatabase { db throws in
             try db.executeScript("CREATE TABLE t (a TEXT)")
