@@ -93,9 +93,8 @@ extension ProductStore {
                 facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
                 facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
             }
-            // The block lists the variants in position order, and each SKU once (`ProductRows` checked).
-            for variant in products[index].block.variants.indices {
-                let sku = products[index].block.variants[variant].sku
+            // The SKUs in position order, each once (`ProductRows` checked).
+            for sku in products[index].skus {
                 guard let variantRows = products[index].rows.variants[sku] else { continue }
                 try addVariantRows(
                     variantRows, sku: sku, id: try variantIDs.take(), product: product, now: now,

@@ -6,14 +6,20 @@ struct SlugKey: Hashable {
     var slug: String
 }
 
-/// A block with the rows it asks the store for.
+/// A block with the rows it asks the store for, and the keys the writer looks it up by, worked out by
+/// the thread that reads the file.
 struct DesiredProduct: Sendable {
     var block: ProductBlock
     var rows: ProductRows
+    /// In position order.
+    let skus: [String]
+    let slugKeys: [SlugKey]
 
     init(_ block: ProductBlock) throws {
         self.block = block
         rows = try ProductRows(desired: block)
+        skus = block.variants.map(\.sku)
+        slugKeys = rows.slugKeys
     }
 }
 
@@ -44,8 +50,13 @@ extension ProductStore {
     func upsert(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
         let now = timestamp()
-        var owners = try lookUpOwners(
-            skus: products.flatMap { $0.block.variants.map(\.sku) }, slugs: products.flatMap { $0.rows.slugKeys })
+        var skus: [String] = []
+        var slugs: [SlugKey] = []
+        for index in products.indices {
+            skus += products[index].skus
+            slugs += products[index].slugKeys
+        }
+        var owners = try lookUpOwners(skus: skus, slugs: slugs)
         var stored = try loadProducts(owners.productIDs, withFacetNames: false)
         var result = UpsertResult()
         // New products waiting for one bulk insert: always a run of consecutive products.
@@ -58,8 +69,8 @@ extension ProductStore {
             let (inserted, ids) = try insertNewProducts(products[pending], now: now)
             result += inserted
             for (index, id) in zip(pending, ids) {
-                for sku in products[index].rows.variants.keys { owners.bySKU[sku] = id }
-                for key in products[index].rows.slugKeys { owners.bySlug[key] = id }
+                for sku in products[index].skus { owners.bySKU[sku] = id }
+                for key in products[index].slugKeys { owners.bySlug[key] = id }
             }
             pending = 0..<0
             pendingSKUs.removeAll(keepingCapacity: true)
@@ -67,14 +78,13 @@ extension ProductStore {
         }
 
         for index in products.indices {
-            let slugs = products[index].rows.slugKeys
             let isNew =
-                products[index].block.variants.allSatisfy { owners.bySKU[$0.sku] == nil && !pendingSKUs.contains($0.sku) }
-                && slugs.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }
+                products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
+                && products[index].slugKeys.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }
             if isNew {
                 pending = (pending.isEmpty ? index : pending.lowerBound)..<index + 1
-                for variant in products[index].block.variants { pendingSKUs.insert(variant.sku) }
-                pendingSlugs.formUnion(slugs)
+                pendingSKUs.formUnion(products[index].skus)
+                pendingSlugs.formUnion(products[index].slugKeys)
             } else {
                 try flush()
                 result += try upsert(
