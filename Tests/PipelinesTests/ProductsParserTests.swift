@@ -25,6 +25,10 @@ import Testing
         #expect(differences == [], "\(file)")
     }
 
+    @Test func columnOrdinalsFollowTheColumnOrder() {
+        #expect(ProductColumn.allCases.map(\.ordinal) == Array(ProductColumn.allCases.indices))
+    }
+
     @Test func invalidOptionValuesRejectEachLine() throws {
         let parsed = try parseProductFile(ProductsReference.path("parser-fixtures/invalid-option-values.csv"))
         #expect(parsed.products.isEmpty)

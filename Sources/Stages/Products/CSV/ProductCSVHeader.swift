@@ -14,6 +14,26 @@ public enum ProductColumn: String, CaseIterable, Sendable {
     /// The columns a file must have (Vendure accepts files without `stockOnHand` and `trackInventory`).
     public static let required: [ProductColumn] = allCases.filter { $0 != .stockOnHand && $0 != .trackInventory }
 
+    /// The column's place in `allCases`.
+    public var ordinal: Int {
+        switch self {
+        case .name: 0
+        case .slug: 1
+        case .description: 2
+        case .assets: 3
+        case .facets: 4
+        case .optionGroups: 5
+        case .optionValues: 6
+        case .sku: 7
+        case .price: 8
+        case .taxCategory: 9
+        case .stockOnHand: 10
+        case .trackInventory: 11
+        case .variantAssets: 12
+        case .variantFacets: 13
+        }
+    }
+
     /// The columns that belong to the product (filled on its first row only); the others are per variant.
     var isProductColumn: Bool {
         switch self {
@@ -49,11 +69,18 @@ struct ProductCSVHeader {
     private(set) var productCustomFields: [CustomFieldColumns] = []
     private(set) var variantCustomFields: [CustomFieldColumns] = []
 
+    /// `index(column, language:)` by language (in `languages` order) and column ordinal: every cell of
+    /// every row is found through it, so it is worked out once.
+    private var indexTable: [[Int?]] = []
+    /// Every `optionValues` column (one per language when translated), in column order.
+    private(set) var optionValueColumns: [Int] = []
+
     var columnCount: Int { names.count }
 
     /// The column holding `column` for `language`: its translated column, else the untranslated one.
     func index(_ column: ProductColumn, language: String) -> Int? {
-        translated[column]?[language] ?? untranslated[column]
+        guard let position = languages.firstIndex(of: language) else { return untranslated[column] }
+        return indexTable[position][column.ordinal]
     }
 
     /// The column whose non-empty value starts a new product: `name`, else `name:<main language>`, else
@@ -62,11 +89,6 @@ struct ProductCSVHeader {
         untranslated[.name] ?? translated[.name]?[mainLanguage] ?? languages.lazy.compactMap { translated[.name]?[$0] }.first
     }
 
-    /// Every `optionValues` column (one per language when translated), in column order.
-    var optionValueColumns: [Int] {
-        ([untranslated[.optionValues]].compactMap { $0 } + (translated[.optionValues].map { Array($0.values) } ?? []))
-            .sorted()
-    }
 
     /// Reads the header; throws the problems Vendure rejects a whole file for, with its messages.
     init(names rawNames: [String], mainLanguage: String) throws(HeaderProblem) {
@@ -106,6 +128,12 @@ struct ProductCSVHeader {
         self.languages = languages.isEmpty ? [mainLanguage] : languages
         try checkTranslations(usedLanguages: languages)
         try checkRequiredColumns()
+        indexTable = self.languages.map { language in
+            ProductColumn.allCases.map { translated[$0]?[language] ?? untranslated[$0] }
+        }
+        optionValueColumns =
+            ([untranslated[.optionValues]].compactMap { $0 } + (translated[.optionValues].map { Array($0.values) } ?? []))
+            .sorted()
     }
 
     private mutating func addCustomField(owner: CustomFieldOwner, name: String, language: String?, index: Int) {
@@ -188,7 +216,8 @@ extension String {
     func trimmingPadding() -> String {
         // Most cells have no padding: a Character " " or "\t" is that one byte, so ends without one are kept.
         let isPaddingByte: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        guard let firstByte = utf8.first, let lastByte = utf8.last else { return self }
+        let ends = utf8.withContiguousStorageIfAvailable { ($0.first, $0.last) } ?? (utf8.first, utf8.last)
+        guard let firstByte = ends.0, let lastByte = ends.1 else { return self }
         if !isPaddingByte(firstByte) && !isPaddingByte(lastByte) { return self }
         let isPadding: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isPadding($0) }), let last = lastIndex(where: { !isPadding($0) }) else {

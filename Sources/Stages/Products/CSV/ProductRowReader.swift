@@ -131,6 +131,11 @@ struct ProductRowReader {
     /// Vendure's `parseStringArray`: split on `|`, trim, drop empty entries.
     static func list(_ text: String) -> [String] {
         guard !text.isEmpty else { return [] }
+        // Most cells hold one entry.
+        if !text.utf8.contains(UInt8(ascii: "|")) {
+            let entry = text.trimmingPadding()
+            return entry.isEmpty ? [] : [entry]
+        }
         return text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingPadding() }.filter { !$0.isEmpty }
     }
 }
