@@ -48,6 +48,18 @@ struct NewProductRows {
     }
 }
 
+/// Calls `body` with the entries of `dictionary` in key order; the usual dictionary of one entry is
+/// neither sorted nor copied.
+func forEachInKeyOrder<Key: Comparable, Value>(
+    _ dictionary: [Key: Value], _ body: (Key, Value) throws -> Void
+) rethrows {
+    if dictionary.count <= 1 {
+        for (key, value) in dictionary { try body(key, value) }
+    } else {
+        for (key, value) in dictionary.sorted(by: { $0.key < $1.key }) { try body(key, value) }
+    }
+}
+
 /// Hands out ids reserved for one table, in order.
 struct ReservedIDs {
     private var ids: [Int64]
@@ -83,22 +95,25 @@ extension ProductStore {
         var tables = NewProductRows()
         var facetNames: [FacetValueRef: FacetNames] = [:]
         var ids: [Int64] = []
-        for index in products.indices {
-            let product = try productIDs.take()
-            ids.append(product)
-            let optionIDsByRef = try addProductRows(
-                products[index].rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
-            // Later blocks' names win, as when the blocks are stored one by one.
-            for (ref, names) in products[index].rows.facetNames {
-                facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
-                facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
-            }
-            // The SKUs in position order, each once (`ProductRows` checked).
-            for sku in products[index].skus {
-                guard let variantRows = products[index].rows.variants[sku] else { continue }
-                try addVariantRows(
-                    variantRows, sku: sku, id: try variantIDs.take(), product: product, now: now,
-                    options: optionIDsByRef, into: &tables)
+        // Through the buffer, products are read in place: the slice's subscript would copy each one.
+        try products.withUnsafeBufferPointer { products in
+            for desired in products {
+                let product = try productIDs.take()
+                ids.append(product)
+                let optionIDsByRef = try addProductRows(
+                    desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
+                // Later blocks' names win, as when the blocks are stored one by one.
+                for (ref, names) in desired.rows.facetNames where facetNames[ref] != names {
+                    facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
+                    facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
+                }
+                // The SKUs in position order, each once (`ProductRows` checked).
+                for sku in desired.skus {
+                    guard let variantRows = desired.rows.variants[sku] else { continue }
+                    try addVariantRows(
+                        variantRows, sku: sku, id: try variantIDs.take(), product: product, now: now,
+                        options: optionIDsByRef, into: &tables)
+                }
             }
         }
         _ = try syncFacetNames(facetNames)
@@ -120,18 +135,18 @@ extension ProductStore {
         let product = SQLValue.integer(id)
         let time = SQLValue.text(now)
         tables.products.add(product, time, time)
-        for (language, row) in rows.translations.sorted(by: { $0.key < $1.key }) {
+        forEachInKeyOrder(rows.translations) { language, row in
             tables.translations.add(
                 product, .text(language), .integer(Int64(row.position)), .text(row.name), .text(row.slug),
                 .text(row.description))
         }
-        for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
+        try forEachInKeyOrder(rows.assets) { position, source in
             tables.productAssets.add(product, .integer(Int64(position)), .integer(try assetID(source)))
         }
-        for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
+        try forEachInKeyOrder(rows.facetValues) { position, ref in
             tables.productFacetValues.add(product, .integer(Int64(position)), .integer(try facetValueID(ref)))
         }
-        for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
+        forEachInKeyOrder(rows.customFields) { key, row in
             tables.productCustomFields.add(
                 product, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
         }
@@ -139,14 +154,14 @@ extension ProductStore {
         for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
             let groupID = SQLValue.integer(try groupIDs.take())
             tables.groups.add(groupID, product, .integer(Int64(group.position)), .text(code))
-            for (language, name) in group.names.sorted(by: { $0.key < $1.key }) {
+            forEachInKeyOrder(group.names) { language, name in
                 tables.groupTranslations.add(groupID, .text(language), .text(name))
             }
-            for (optionCode, option) in group.options.sorted(by: { $0.key < $1.key }) {
+            try forEachInKeyOrder(group.options) { optionCode, option in
                 let optionID = try optionIDs.take()
                 optionIDsByRef[OptionRef(groupCode: code, optionCode: optionCode)] = optionID
                 tables.options.add(.integer(optionID), groupID, .integer(Int64(option.position)), .text(optionCode))
-                for (language, name) in option.names.sorted(by: { $0.key < $1.key }) {
+                forEachInKeyOrder(option.names) { language, name in
                     tables.optionTranslations.add(.integer(optionID), .text(language), .text(name))
                 }
             }
@@ -162,25 +177,25 @@ extension ProductStore {
         tables.variants.add(
             variant, .integer(product), .integer(Int64(rows.position)), .text(sku), .text(rows.taxCategory),
             rows.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null, .text(now), .text(now))
-        for (currency, price) in rows.prices.sorted(by: { $0.key < $1.key }) {
+        forEachInKeyOrder(rows.prices) { currency, price in
             tables.prices.add(variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor))
         }
         if let onHand = rows.stockOnHand {
             tables.stockLevels.add(variant, .integer(defaultLocationID), .integer(onHand))
         }
-        for (position, source) in rows.assets.sorted(by: { $0.key < $1.key }) {
+        try forEachInKeyOrder(rows.assets) { position, source in
             tables.variantAssets.add(variant, .integer(Int64(position)), .integer(try assetID(source)))
         }
-        for (position, ref) in rows.facetValues.sorted(by: { $0.key < $1.key }) {
+        try forEachInKeyOrder(rows.facetValues) { position, ref in
             tables.variantFacetValues.add(variant, .integer(Int64(position)), .integer(try facetValueID(ref)))
         }
-        for (position, ref) in rows.options.sorted(by: { $0.key < $1.key }) {
+        try forEachInKeyOrder(rows.options) { position, ref in
             guard let optionID = options[ref] else {
                 throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
             }
             tables.variantOptions.add(variant, .integer(Int64(position)), .integer(optionID))
         }
-        for (key, row) in rows.customFields.sorted(by: { $0.key < $1.key }) {
+        forEachInKeyOrder(rows.customFields) { key, row in
             tables.variantCustomFields.add(
                 variant, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
         }
