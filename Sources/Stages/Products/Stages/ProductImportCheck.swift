@@ -17,40 +17,31 @@ final class ProductImportCheck: @unchecked Sendable {
         var rejectedLines: [Int] = []
     }
 
-    private let condition = NSCondition()
-    /// Every block starting before this line has been checked.
+    private let worker = WorkerThread<Verdict>()
+    private var condition: NSCondition { worker.condition }
+    /// Under `condition`: every block starting before this line has been checked.
     private var checkedBefore = 0
-    /// First lines of the blocks rejected so far; kept only while within `max_rejects`.
+    /// Under `condition`: first lines of the blocks rejected so far; kept only while within `max_rejects`.
     private var rejected = Set<Int>()
-    private var outcome: Result<Verdict, any Error>?
-    private var cancelled = false
-    private let exited = DispatchSemaphore(value: 0)
 
     /// Starts checking `source` (a parser with the duplicate-SKU check on, at the file's first block).
     init(source: ProductSource, config: ProductsImport.Config, rejectsPath: String) {
-        let handoff = ThreadHandoff(source)
-        Thread { [self] in
-            let source = handoff.value
-            let result = Result { try check(source, config: config, rejectsPath: rejectsPath) }
-            source.close()
-            condition.withLock {
-                outcome = result
-                condition.broadcast()
-            }
-            exited.signal()
-        }.start()
+        worker.start { [self] in
+            defer { source.close() }
+            return try check(source, config: config, rejectsPath: rejectsPath)
+        }
     }
 
     /// The verdict once the whole file was checked, without waiting; throws a failed check.
     func verdictIfDone() throws -> Verdict? {
-        try condition.withLock { try outcome?.get() }
+        try condition.withLock { try worker.outcome?.get() }
     }
 
     /// Waits for the verdict; throws a failed check.
     func verdict() throws -> Verdict {
         try condition.withLock {
-            while outcome == nil { condition.wait() }
-            guard let outcome else { throw PipelineError(.internal, "the check ended without a verdict") }
+            while worker.outcome == nil { condition.wait() }
+            guard let outcome = worker.outcome else { throw PipelineError(.internal, "the check ended without a verdict") }
             return try outcome.get()
         }
     }
@@ -59,18 +50,14 @@ final class ProductImportCheck: @unchecked Sendable {
     /// check's failure: past `max_rejects` nothing is to be stored.
     func isRejected(line: Int) throws -> Bool {
         try condition.withLock {
-            while checkedBefore <= line && outcome == nil { condition.wait() }
-            if case .failure(let error) = outcome { throw error }
+            while checkedBefore <= line && worker.outcome == nil { condition.wait() }
+            if case .failure(let error) = worker.outcome { throw error }
             return rejected.contains(line)
         }
     }
 
     /// Stops the check and waits until its thread has exited.
-    func close() {
-        condition.withLock { cancelled = true }
-        exited.wait()
-        exited.signal()
-    }
+    func close() { worker.cancelAndWait() }
 
     private func check(_ source: ProductSource, config: ProductsImport.Config, rejectsPath: String) throws -> Verdict {
         let rejects = RejectsFile(path: rejectsPath)
@@ -97,7 +84,7 @@ final class ProductImportCheck: @unchecked Sendable {
                     let stop = condition.withLock {
                         checkedBefore = next
                         condition.broadcast()
-                        return cancelled
+                        return worker.isCancelled
                     }
                     if stop { throw PipelineError(.internal, "the whole-file check was stopped") }
                 }
@@ -116,12 +103,6 @@ final class ProductImportCheck: @unchecked Sendable {
         }
         return verdict
     }
-}
-
-/// A value given to a new thread and used only there from then on.
-struct ThreadHandoff<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 /// Why an item of the import file is rejected, if it is.

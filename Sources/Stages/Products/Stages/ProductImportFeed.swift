@@ -29,27 +29,21 @@ final class ProductImportFeed: @unchecked Sendable {
     /// Batches read ahead of the writer.
     static let queueLength = 2
 
-    private let condition = NSCondition()
+    private let worker = WorkerThread<Void>()
+    private var condition: NSCondition { worker.condition }
+    /// Batches read ahead of the writer; under `condition`, like `stored`.
     private var queue: [Batch] = []
-    private var outcome: Result<Void, any Error>?
-    private var cancelled = false
     /// Batches the writer has stored, freed by the reading thread: freeing many small objects is work
     /// the writer's thread, the import's bottleneck, need not do.
     private var stored: [[DesiredProduct]] = []
-    private let exited = DispatchSemaphore(value: 0)
 
     /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned) on a new thread.
     init(source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: Skipping) {
         let reader = Reader(source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping)
-        Thread { [self] in
-            let result = Result { try reader.read(into: self) }
-            reader.source.close()
-            condition.withLock {
-                outcome = result
-                condition.broadcast()
-            }
-            exited.signal()
-        }.start()
+        worker.start { [self] in
+            defer { reader.source.close() }
+            try reader.read(into: self)
+        }
     }
 
     /// Opens the file (a CSV's header is checked here).
@@ -66,7 +60,7 @@ final class ProductImportFeed: @unchecked Sendable {
     func next() throws -> Batch? {
         try condition.withLock {
             while queue.isEmpty {
-                switch outcome {
+                switch worker.outcome {
                 case .failure(let error): throw error
                 case .success: return nil
                 case nil: condition.wait()
@@ -83,22 +77,15 @@ final class ProductImportFeed: @unchecked Sendable {
     }
 
     /// Stops the reading thread and waits until it has exited.
-    func close() {
-        condition.withLock {
-            cancelled = true
-            condition.broadcast()
-        }
-        exited.wait()
-        exited.signal()
-    }
+    func close() { worker.cancelAndWait() }
 
     /// Called by the reading thread: waits for room in the queue; false once the writer has gone.
     fileprivate func push(_ batch: Batch) -> Bool {
         var freed: [[DesiredProduct]] = []
         defer { freed.removeAll() }
         return condition.withLock {
-            while queue.count >= Self.queueLength && !cancelled { condition.wait() }
-            guard !cancelled else { return false }
+            while queue.count >= Self.queueLength && !worker.isCancelled { condition.wait() }
+            guard !worker.isCancelled else { return false }
             queue.append(batch)
             swap(&freed, &stored)
             condition.broadcast()

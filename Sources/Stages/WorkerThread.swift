@@ -1,0 +1,45 @@
+import Foundation
+
+/// A background thread whose outcome, and the cancel flag its work checks, live under `condition`; the
+/// owner keeps the state it shares with the thread under the same condition.
+final class WorkerThread<Value>: @unchecked Sendable {
+    let condition = NSCondition()
+    /// Under `condition`: the work's result once it has ended.
+    private(set) var outcome: Result<Value, any Error>?
+    /// Under `condition`: set by `cancelAndWait`; the work checks it and stops early.
+    private(set) var isCancelled = false
+    private var started = false
+    private let exited = DispatchSemaphore(value: 0)
+
+    /// Runs `work` on a new thread; call once.
+    func start(_ work: @escaping () throws -> Value) {
+        let handoff = ThreadHandoff(work)
+        condition.withLock { started = true }
+        Thread { [self] in
+            let result = Result { try handoff.value() }
+            condition.withLock {
+                outcome = result
+                condition.broadcast()
+            }
+            exited.signal()
+        }.start()
+    }
+
+    /// Marks the work cancelled, wakes every waiter and waits until the thread has exited.
+    func cancelAndWait() {
+        let wasStarted = condition.withLock {
+            isCancelled = true
+            condition.broadcast()
+            return started
+        }
+        guard wasStarted else { return }
+        exited.wait()
+        exited.signal()
+    }
+}
+
+/// Hands a value that is not `Sendable` to the one thread that uses it from then on.
+struct ThreadHandoff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
