@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 
 /// A background thread whose outcome, and the cancel flag its work checks, live under `condition`; the
 /// owner keeps the state it shares with the thread under the same condition.
@@ -23,6 +24,20 @@ final class WorkerThread<Value>: @unchecked Sendable {
             }
             exited.signal()
         }.start()
+    }
+
+    /// The work's result, waiting for it to end; throws what it threw.
+    func result() throws -> Value {
+        try condition.withLock {
+            while outcome == nil { condition.wait() }
+            guard let outcome else { throw PipelineError(.internal, "a background thread ended without a result") }
+            return try outcome.get()
+        }
+    }
+
+    /// The work's result if it has ended, without waiting; throws what it threw.
+    func resultIfDone() throws -> Value? {
+        try condition.withLock { try outcome?.get() }
     }
 
     /// Marks the work cancelled, wakes every waiter and waits until the thread has exited.

@@ -1,18 +1,11 @@
 import Foundation
 import Pipelines
-import Synchronization
 
 /// Reads the whole input once, on its own thread, while the first chunk loads: every bad row goes to the
 /// rejects file, and the loader commits nothing until this check has passed. Past `max_rejects` the
 /// import fails and the table is left exactly as it was.
 final class ImportValidation: Sendable {
-    enum Verdict: Sendable {
-        case passed(rejected: Int64)
-        case failed(PipelineError)
-    }
-
-    private let verdict = Mutex<Verdict?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = WorkerThread<Void>()
 
     private init() {}
 
@@ -22,36 +15,26 @@ final class ImportValidation: Sendable {
         describe: @escaping @Sendable (Int64, RowError) -> PipelineError
     ) -> ImportValidation {
         let validation = ImportValidation()
-        Thread {
-            let result: Verdict
+        validation.worker.start {
             do {
-                result = try check(file: file, format: format, maxRejects: maxRejects, rejectsPath: rejectsPath, describe: describe)
+                try check(file: file, format: format, maxRejects: maxRejects, rejectsPath: rejectsPath, describe: describe)
             } catch {
-                result = .failed(PipelineError.wrapping(error))
+                throw PipelineError.wrapping(error)
             }
-            validation.verdict.withLock { $0 = result }
-            validation.finished.signal()
-        }.start()
+        }
         return validation
     }
 
     /// True once the check has finished, whatever its verdict.
-    var isFinished: Bool { verdict.withLock { $0 != nil } }
+    var isFinished: Bool { worker.condition.withLock { worker.outcome != nil } }
 
     /// Waits for the check; throws its failure.
-    func requirePassed() throws {
-        finished.wait()
-        finished.signal()
-        switch verdict.withLock({ $0 }) {
-        case .failed(let error): throw error
-        case .passed, nil: return
-        }
-    }
+    func requirePassed() throws { try worker.result() }
 
     private static func check(
         file: FilePath, format: DataFormat, maxRejects: Int, rejectsPath: String,
         describe: (Int64, RowError) -> PipelineError
-    ) throws -> Verdict {
+    ) throws {
         let source = try RecordSource.open(file, format: format)
         defer { source.close() }
         let expected = try source.columns().count
@@ -68,7 +51,6 @@ final class ImportValidation: Sendable {
             try rejects.add(problem)
         }
         try rejects.finish()
-        if rejected > Int64(maxRejects), let last { return .failed(describe(rejected, last)) }
-        return .passed(rejected: rejected)
+        if rejected > Int64(maxRejects), let last { throw describe(rejected, last) }
     }
 }

@@ -33,18 +33,10 @@ final class ProductImportCheck: @unchecked Sendable {
     }
 
     /// The verdict once the whole file was checked, without waiting; throws a failed check.
-    func verdictIfDone() throws -> Verdict? {
-        try condition.withLock { try worker.outcome?.get() }
-    }
+    func verdictIfDone() throws -> Verdict? { try worker.resultIfDone() }
 
     /// Waits for the verdict; throws a failed check.
-    func verdict() throws -> Verdict {
-        try condition.withLock {
-            while worker.outcome == nil { condition.wait() }
-            guard let outcome = worker.outcome else { throw PipelineError(.internal, "the check ended without a verdict") }
-            return try outcome.get()
-        }
-    }
+    func verdict() throws -> Verdict { try worker.result() }
 
     /// Whether the block starting at `line` was rejected, once the check has got past it. Throws the
     /// check's failure: past `max_rejects` nothing is to be stored.
