@@ -12,8 +12,6 @@ final class SQLiteBulkInserter: BulkInserter {
     private let columnCount: Int
     private var single: SQLiteStatement?
     private var multiple: SQLiteStatement?
-    /// The text of the row values being bound, copied here once so that SQLite reads it in place.
-    private var textBytes: [UInt8] = []
     private var inserted: Int64 = 0
 
     /// `insert` is `INSERT INTO table (columns) VALUES ` without the values.
@@ -88,37 +86,7 @@ final class SQLiteBulkInserter: BulkInserter {
 
     private func bindAndStep(_ statement: SQLiteStatement, _ values: ArraySlice<SQLValue>, rows: Int) throws {
         guard let handle = statement.handle else { throw finishedError() }
-        textBytes.removeAll(keepingCapacity: true)
-        for case .text(let text) in values { textBytes.append(contentsOf: text.utf8) }
-        // SQLITE_STATIC into `textBytes`: every parameter is bound again before the next step.
-        let status = textBytes.withUnsafeBytes { bytes in
-            let base = bytes.baseAddress ?? SQLiteStatement.emptyBytes
-            var offset = 0
-            for (index, value) in zip(Int32(1)..., values) {
-                let status: Int32
-                switch value {
-                case .null:
-                    status = sqlite3_bind_null(handle, index)
-                case .integer(let number):
-                    status = sqlite3_bind_int64(handle, index, number)
-                case .text(let text):
-                    let count = text.utf8.count
-                    status = sqlite3_bind_text64(
-                        handle, index, (base + offset).assumingMemoryBound(to: CChar.self), sqlite3_uint64(count),
-                        csqlite_static(), UInt8(SQLITE_UTF8))
-                    offset += count
-                case .blob(let blob):
-                    status = blob.withUnsafeBytes {
-                        sqlite3_bind_blob64(
-                            handle, index, $0.baseAddress ?? SQLiteStatement.emptyBytes, sqlite3_uint64($0.count),
-                            csqlite_transient())
-                    }
-                }
-                guard status == SQLITE_OK else { return status }
-            }
-            return SQLITE_OK
-        }
-        guard status == SQLITE_OK else { throw rowError(status, handle, rows: rows) }
+        try statement.bind(values)
         try step(handle, rows: rows)
     }
 

@@ -5,6 +5,7 @@ final class SQLiteStatement {
     private(set) var handle: OpaquePointer?
     let sql: String
     private let database: OpaquePointer
+    private var boundText: [UInt8] = []
 
     init(database: OpaquePointer, sql: String) throws {
         self.database = database
@@ -47,32 +48,44 @@ final class SQLiteStatement {
         return true
     }
 
-    func bind(_ parameters: [SQLValue]) throws {
+    /// Binds `parameters` in order. Their text is copied once into `boundText`, which SQLite reads in
+    /// place (SQLITE_STATIC): it stays unchanged until the next `bind`, and `reset` clears the bindings.
+    func bind(_ parameters: some Collection<SQLValue>) throws {
         guard let handle else { throw DatabaseError(.misuse, "statement is finalized", statement: sql) }
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard parameters.count == expected else {
             throw DatabaseError(
                 .misuse, "statement takes \(expected) parameters, got \(parameters.count)", statement: sql)
         }
-        for (offset, value) in parameters.enumerated() {
-            let index = Int32(offset + 1)
-            let status: Int32
-            switch value {
-            case .null:
-                status = sqlite3_bind_null(handle, index)
-            case .integer(let number):
-                status = sqlite3_bind_int64(handle, index, number)
-            case .text(let text):
-                status = sqlite3_bind_text64(
-                    handle, index, text, sqlite3_uint64(text.utf8.count), csqlite_transient(), UInt8(SQLITE_UTF8))
-            case .blob(let bytes):
-                status = bytes.withUnsafeBytes {
-                    sqlite3_bind_blob64(
-                        handle, index, $0.baseAddress ?? Self.emptyBytes, sqlite3_uint64($0.count), csqlite_transient())
+        boundText.removeAll(keepingCapacity: true)
+        for case .text(let text) in parameters { boundText.append(contentsOf: text.utf8) }
+        let status = boundText.withUnsafeBytes { bytes in
+            let base = bytes.baseAddress ?? Self.emptyBytes
+            var offset = 0
+            for (index, value) in zip(Int32(1)..., parameters) {
+                let status: Int32
+                switch value {
+                case .null:
+                    status = sqlite3_bind_null(handle, index)
+                case .integer(let number):
+                    status = sqlite3_bind_int64(handle, index, number)
+                case .text(let text):
+                    let count = text.utf8.count
+                    status = sqlite3_bind_text64(
+                        handle, index, (base + offset).assumingMemoryBound(to: CChar.self), sqlite3_uint64(count),
+                        csqlite_static(), UInt8(SQLITE_UTF8))
+                    offset += count
+                case .blob(let bytes):
+                    status = bytes.withUnsafeBytes {
+                        sqlite3_bind_blob64(
+                            handle, index, $0.baseAddress ?? Self.emptyBytes, sqlite3_uint64($0.count), csqlite_transient())
+                    }
                 }
+                guard status == SQLITE_OK else { return status }
             }
-            guard status == SQLITE_OK else { throw SQLiteConnection.error(database, status, statement: sql) }
+            return SQLITE_OK
         }
+        guard status == SQLITE_OK else { throw SQLiteConnection.error(database, status, statement: sql) }
     }
 
     /// A non-null pointer for empty values: a null pointer would bind SQL NULL instead of an empty value.
