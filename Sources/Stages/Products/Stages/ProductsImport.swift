@@ -73,26 +73,29 @@ public enum ProductsImport: StageKind {
         let format = ProductFormat.resolve(config.format, for: config.file)
         let checkpoints = context.checkpoints
         let fingerprint = try InputFingerprint(of: config.file.path)
-        // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
-        let probe = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
-        let start = probe.position
-        probe.close()
-        let database = try context.database()
-        let store = try ProductStore(connection: database, logger: context.logger)
-        let saved = try checkpoints.resume(Checkpoint.self, from: database)
-        if let saved {
-            try saved.input.requireSame(as: fingerprint, path: config.file.path)
-            if saved.finished { return saved.counts.outcome }
-            context.logger.info(
-                "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
-        }
         let rejectsPath = rejectsPath(config, in: context.workspace)
-        // A first run checks the whole file on one thread while another feeds the writer; a resumed
-        // run's check passed before its first commit.
+        // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
         let source = try ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: false)
+        let start = source.position
+        let store: ProductStore
+        let saved: Checkpoint?
         let check: ProductImportCheck?
         do {
-            if let saved { try source.resume(at: saved.position) }
+            let database = try context.database()
+            store = try ProductStore(connection: database, logger: context.logger)
+            saved = try checkpoints.resume(Checkpoint.self, from: database)
+            if let saved {
+                try saved.input.requireSame(as: fingerprint, path: config.file.path)
+                if saved.finished {
+                    source.close()
+                    return saved.counts.outcome
+                }
+                context.logger.info(
+                    "import.resumed", "resuming at line \(saved.position.line) after \(saved.counts.rowsRead) rows")
+                try source.resume(at: saved.position)
+            }
+            // A first run checks the whole file on one thread while another feeds the writer; a resumed
+            // run's check passed before its first commit.
             check = try saved == nil
                 ? ProductImportCheck(
                     source: ProductImportFeed.open(config, format: format, currency: currency, rejectsDuplicateSKUs: true),
