@@ -133,42 +133,42 @@ enum JSONValue: Equatable {
         private mutating func string() throws(JSONShapeError) -> String {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw JSONShapeError("expected a string") }
             index += 1
-            var scalars = String.UnicodeScalarView()
-            var run: [UInt8] = []
-            func flushRun() {
-                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
-                run.removeAll()
+            // Most strings have no escapes: their bytes are the string's UTF-8.
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+                index += 1
             }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+            }
+            var utf8 = Array(bytes[start..<index])
             while index < bytes.count {
                 let byte = bytes[index]
                 index += 1
-                if byte == UInt8(ascii: "\"") {
-                    flushRun()
-                    return String(scalars)
-                }
+                if byte == UInt8(ascii: "\"") { return String(decoding: utf8, as: UTF8.self) }
                 guard byte == UInt8(ascii: "\\") else {
-                    run.append(byte)
+                    utf8.append(byte)
                     continue
                 }
                 guard index < bytes.count else { break }
                 let letter = bytes[index]
                 index += 1
                 switch letter {
-                case UInt8(ascii: "n"): run.append(0x0A)
-                case UInt8(ascii: "r"): run.append(0x0D)
-                case UInt8(ascii: "t"): run.append(0x09)
-                case UInt8(ascii: "b"): run.append(0x08)
-                case UInt8(ascii: "f"): run.append(0x0C)
+                case UInt8(ascii: "n"): utf8.append(0x0A)
+                case UInt8(ascii: "r"): utf8.append(0x0D)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0C)
                 case UInt8(ascii: "u"):
-                    flushRun()
                     var code = try hexQuad()
                     if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\") {
                         index += 2
                         code = 0x10000 + ((code - 0xD800) << 10) + (try hexQuad() - 0xDC00)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw JSONShapeError("invalid \\u escape") }
-                    scalars.append(scalar)
-                default: run.append(letter)
+                    utf8.append(contentsOf: String(scalar).utf8)
+                default: utf8.append(letter)
                 }
             }
             throw JSONShapeError("string not closed")

@@ -1,0 +1,21 @@
+import Testing
+
+@testable import Stages
+
+@Suite struct ProductsJSONValueTests {
+    @Test func stringsDecodeEscapesAndPlainUTF8() throws {
+        let text = #"{"plain":"Tee é 👕","escaped":"q\"b\\s\/\n\t\u00e9\ud83d\ude00 end","empty":""}"#
+        let value = try JSONValue.parse(text)
+        #expect(
+            value
+                == .object([
+                    ("plain", .string("Tee é 👕")), ("escaped", .string("q\"b\\s/\n\té😀 end")), ("empty", .string("")),
+                ]))
+    }
+
+    @Test func brokenStringsAreShapeErrors() {
+        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"open":"no end}"#) }
+        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"bad":"\udc00"}"#) }
+        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"cut":"\u00"}"#) }
+    }
+}
