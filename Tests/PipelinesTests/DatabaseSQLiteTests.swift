@@ -155,6 +155,17 @@ import Testing
         }
     }
 
+    @Test func int64ReadsIntegersDirectlyAndTextByInt64sRules() throws {
+        try withDatabase { db throws in
+            var read: [[Int64?]] = []
+            try db.query(
+                "SELECT 9223372036854775807, -9223372036854775808, '42', '+7', '-0', ' 1', '1.5', '9223372036854775808', NULL, 2.0, ''",
+                [], columns: { _ in }
+            ) { row in read.append((0..<row.columnCount).map { row.int64($0) }) }
+            #expect(read == [[Int64.max, Int64.min, 42, 7, 0, nil, nil, nil, nil, nil, nil]])
+        }
+    }
+
     @Test func bulkInsertNeedsATransaction() throws {
         try withDatabase { db throws in
             try db.executeScript("CREATE TABLE t (a TEXT)")

@@ -96,6 +96,8 @@ public protocol RowView {
     /// The value's text form as UTF-8 bytes (integers and decimals in decimal notation, booleans as
     /// `true`/`false`, binary as the raw bytes); nil for NULL. Valid only during the call.
     func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R
+    /// The value as a whole number; nil for NULL and for text that is not one (`Int64(_:)`'s rules).
+    func int64(_ column: Int) -> Int64?
 }
 
 extension RowView {
@@ -104,6 +106,26 @@ extension RowView {
     }
 
     public func int64(_ column: Int) -> Int64? {
-        string(column).flatMap { Int64($0) }
+        withBytes(column) { bytes in bytes.flatMap { Int64(decimal: $0) } }
+    }
+}
+
+extension Int64 {
+    /// `Int64(_: String)` on ASCII bytes, without making a string: an optional sign and decimal digits.
+    init?(decimal bytes: UnsafeRawBufferPointer) {
+        var digits = bytes[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflowA, !overflowB else { return nil }
+            value = next
+        }
+        self = value
     }
 }

@@ -127,6 +127,14 @@ struct SQLiteRow: RowView {
         }
     }
 
+    func int64(_ column: Int) -> Int64? {
+        switch sqlite3_column_type(statement, Int32(column)) {
+        case SQLITE_NULL: nil
+        case SQLITE_INTEGER: sqlite3_column_int64(statement, Int32(column))
+        default: withBytes(column) { bytes in bytes.flatMap { Int64(decimal: $0) } }
+        }
+    }
+
     func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
         let index = Int32(column)
         switch sqlite3_column_type(statement, index) {
