@@ -29,7 +29,11 @@ enum JSONValue: Equatable {
     }
 
     static func parse(_ text: String) throws(JSONShapeError) -> JSONValue {
-        var parser = Parser(bytes: Array(text.utf8))
+        try parse(utf8: Array(text.utf8))
+    }
+
+    static func parse(utf8 bytes: [UInt8]) throws(JSONShapeError) -> JSONValue {
+        var parser = Parser(bytes: bytes)
         let value = try parser.value()
         parser.skipWhitespace()
         guard parser.index == parser.bytes.count else { throw JSONShapeError("unexpected text after a JSON value") }

@@ -58,16 +58,17 @@ public final class ProductJSONLReader {
     public func next() throws -> ProductReadItem? {
         let offset = reader.input.position
         guard let status = try reader.next(into: record) else { return nil }
-        let fields = (0..<record.count).map { record.string($0) }
         func rejection(_ error: RowError) -> ProductReadItem {
-            .rejected(ProductRejection(line: status.line, byteOffset: offset, rows: [RejectedRow(fields: fields, error: error)]))
+            let fields = (0..<record.count).map { record.string($0) }
+            return .rejected(
+                ProductRejection(line: status.line, byteOffset: offset, rows: [RejectedRow(fields: fields, error: error)]))
         }
         if let error = status.error { return rejection(error) }
         var block: ProductBlock
         do {
             var members: [(String, JSONValue)] = []
-            for (key, text) in zip(Self.keys, fields) {
-                members.append((key, try text.map(JSONValue.parse) ?? .array([])))
+            for (key, index) in zip(Self.keys, 0..<record.count) {
+                members.append((key, try record.field(index).map { try JSONValue.parse(utf8: Array($0)) } ?? .array([])))
             }
             block = try ProductJSONShape.decode(.object(members))
         } catch {
