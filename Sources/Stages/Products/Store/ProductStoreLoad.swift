@@ -51,20 +51,21 @@ private struct ProductsLoad {
 
     var byID: [Int64: StoredProduct] { Dictionary(uniqueKeysWithValues: products.map { ($0.id, $0) }) }
 
-    /// Runs a query whose first column is a product id and hands each row to `apply`.
+    /// Runs a query whose first column is a product id and hands each row to `apply`, with the product
+    /// and its place in `products`.
     mutating func eachProductRow(
-        _ store: ProductStore, _ select: String, _ apply: (inout StoredProduct, any RowView) -> Void
+        _ store: ProductStore, _ select: String, _ apply: (inout StoredProduct, _ index: Int, any RowView) -> Void
     ) throws {
         try store.eachBatch(of: ids, select) { row in
             guard let index = productIndex[row.storeInteger(0)] else { return }
-            apply(&products[index], row)
+            apply(&products[index], index, row)
         }
     }
 
     mutating func readProductRows(_ store: ProductStore) throws {
         try eachProductRow(
             store, "SELECT product_id, language, position, name, slug, description FROM store_product_translations WHERE product_id"
-        ) { product, row in
+        ) { product, _, row in
             product.rows.translations[row.storeText(1)] = TranslationRow(
                 position: row.storeInt(2), name: row.storeText(3), slug: row.storeText(4), description: row.storeText(5))
         }
@@ -74,7 +75,7 @@ private struct ProductsLoad {
             SELECT l.product_id, l.position, a.source FROM store_product_assets l JOIN store_assets a ON a.id = l.asset_id
             WHERE l.product_id
             """
-        ) { product, row in product.rows.assets[row.storeInt(1)] = row.storeText(2) }
+        ) { product, _, row in product.rows.assets[row.storeInt(1)] = row.storeText(2) }
         var usedFacetValues: [Int64] = []
         try eachProductRow(
             store,
@@ -83,14 +84,14 @@ private struct ProductsLoad {
             JOIN store_facet_values v ON v.id = l.facet_value_id JOIN store_facets f ON f.id = v.facet_id
             WHERE l.product_id
             """
-        ) { product, row in
+        ) { product, _, row in
             product.rows.facetValues[row.storeInt(1)] = FacetValueRef(facetCode: row.storeText(2), valueCode: row.storeText(3))
             usedFacetValues.append(row.storeInteger(4))
         }
         facetValueIDs.formUnion(usedFacetValues)
         try eachProductRow(
             store, "SELECT product_id, language, name, position, value FROM store_product_custom_fields WHERE product_id"
-        ) { product, row in
+        ) { product, _, row in
             product.rows.customFields[CustomFieldKey(language: row.storeText(1), name: row.storeText(2))] = CustomFieldRow(
                 position: row.storeInt(3), value: row.storeText(4))
         }
@@ -99,12 +100,11 @@ private struct ProductsLoad {
     /// Option groups by product, then their translations and options by group id, then the options'
     /// translations by option id: each query by its table's own key.
     mutating func readOptionGroups(_ store: ProductStore) throws {
-        let productIndex = self.productIndex
         var groups: [Int64: (product: Int, code: String)] = [:]
         try eachProductRow(store, "SELECT product_id, id, code, position FROM store_option_groups WHERE product_id") {
-            product, row in
+            product, index, row in
             let code = row.storeText(2)
-            groups[row.storeInteger(1)] = (productIndex[product.id] ?? 0, code)
+            groups[row.storeInteger(1)] = (index, code)
             product.groupIDs[code] = row.storeInteger(1)
             product.rows.optionGroups[code] = OptionGroupRow(position: row.storeInt(3), names: [:], options: [:])
         }
@@ -134,18 +134,17 @@ private struct ProductsLoad {
 
     /// Variants by product, then their rows by variant id. Reads the options first (`readOptionGroups`).
     mutating func readVariants(_ store: ProductStore) throws {
-        let productIndex = self.productIndex
         var variants: [(product: Int, sku: String, rows: VariantRows)] = []
         var variantIndex: [Int64: Int] = [:]
         try eachProductRow(
             store, "SELECT product_id, id, sku, position, tax_category, track_inventory FROM store_variants WHERE product_id"
-        ) { product, row in
+        ) { product, index, row in
             let (id, sku) = (row.storeInteger(1), row.storeText(2))
             variantIndex[id] = variants.count
             product.variantIDs[sku] = id
             let rows = VariantRows(
                 position: row.storeInt(3), taxCategory: row.storeText(4), trackInventory: row.int64(5).map { $0 != 0 })
-            variants.append((productIndex[product.id] ?? 0, sku, rows))
+            variants.append((index, sku, rows))
         }
         let variantIDs = Array(variantIndex.keys)
         /// Runs a query whose first column is a variant id and hands each row to `apply`.
