@@ -198,27 +198,22 @@ private struct ProductsLoad {
     mutating func readFacetNames(_ store: ProductStore) throws {
         var names: [FacetValueRef: FacetNames] = [:]
         let facetValues = Array(facetValueIDs)
-        try store.eachBatch(
-            of: facetValues,
-            """
-            SELECT f.code, fv.code, t.language, t.name FROM store_facet_values fv
-            JOIN store_facets f ON f.id = fv.facet_id JOIN store_facet_translations t ON t.facet_id = f.id
-            WHERE fv.id
-            """
-        ) { row in
-            let ref = FacetValueRef(facetCode: row.storeText(0), valueCode: row.storeText(1))
-            names[ref, default: FacetNames()].facet[row.storeText(2)] = row.storeText(3)
-        }
-        try store.eachBatch(
-            of: facetValues,
-            """
-            SELECT f.code, fv.code, t.language, t.name FROM store_facet_values fv
-            JOIN store_facets f ON f.id = fv.facet_id JOIN store_facet_value_translations t ON t.facet_value_id = fv.id
-            WHERE fv.id
-            """
-        ) { row in
-            let ref = FacetValueRef(facetCode: row.storeText(0), valueCode: row.storeText(1))
-            names[ref, default: FacetNames()].value[row.storeText(2)] = row.storeText(3)
+        let translations: [(join: String, names: WritableKeyPath<FacetNames, [String: String]>)] = [
+            ("store_facet_translations t ON t.facet_id = f.id", \.facet),
+            ("store_facet_value_translations t ON t.facet_value_id = fv.id", \.value),
+        ]
+        for translation in translations {
+            try store.eachBatch(
+                of: facetValues,
+                """
+                SELECT f.code, fv.code, t.language, t.name FROM store_facet_values fv
+                JOIN store_facets f ON f.id = fv.facet_id JOIN \(translation.join)
+                WHERE fv.id
+                """
+            ) { row in
+                let ref = FacetValueRef(facetCode: row.storeText(0), valueCode: row.storeText(1))
+                names[ref, default: FacetNames()][keyPath: translation.names][row.storeText(2)] = row.storeText(3)
+            }
         }
         for index in products.indices {
             let rows = products[index].rows
