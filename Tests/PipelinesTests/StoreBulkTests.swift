@@ -93,6 +93,27 @@ import Testing
         ]
     }
 
+    /// Stores `blocks` in both stores, then upserts `next` one by one and as one chunk and compares everything.
+    func expectSameOutcome(
+        _ single: ProductStore, _ bulk: ProductStore, _ clock: SteppingClock, stored blocks: [ProductBlock],
+        then next: [ProductBlock]
+    ) throws -> UpsertResult {
+        _ = try oneByOne(single, blocks)
+        _ = try chunk(bulk, blocks)
+        clock.advance()
+        let expected = try oneByOne(single, next)
+        let result = try chunk(bulk, next)
+        #expect(counts(result) == counts(expected))
+        #expect(result.rowsWritten == expected.rowsWritten)
+        #expect(try contents(bulk) == contents(single))
+        var exportedSingle: [ProductBlock] = []
+        var exportedBulk: [ProductBlock] = []
+        try single.products(currency: nil) { exportedSingle.append($0) }
+        try bulk.products(currency: nil) { exportedBulk.append($0) }
+        #expect(exportedBulk == exportedSingle)
+        return result
+    }
+
     @Test(arguments: StoreProductTests.dialects) func newProductsThenTheSameChunkAgain(dialect: SQLDialect) throws {
         try withStores(dialect) { single, bulk, clock throws in
             let blocks = (1...12).map { Self.product($0) }
@@ -114,10 +135,6 @@ import Testing
 
     @Test(arguments: StoreProductTests.dialects) func mixedChunkMatchesOneByOne(dialect: SQLDialect) throws {
         try withStores(dialect) { single, bulk, clock throws in
-            let first = (1...4).map { Self.product($0) }
-            _ = try oneByOne(single, first)
-            _ = try chunk(bulk, first)
-            clock.advance()
             var changed = Self.product(2, sizes: ["S", "M", "XL"])
             changed.variants[0].price = Money(minorUnits: 1, currency: .usd)
             let blocks = [
@@ -125,17 +142,10 @@ import Testing
                 // New SKUs, but the slug of product 6 earlier in the same chunk: stored into product 6.
                 Self.product(7, slug: "shirt-6"), Self.product(8),
             ]
-            let expected = try oneByOne(single, blocks)
-            let result = try chunk(bulk, blocks)
-            #expect(counts(result) == counts(expected))
+            let result = try expectSameOutcome(
+                single, bulk, clock, stored: (1...4).map { Self.product($0) }, then: blocks)
             #expect(result.productsCreated == 3)
             #expect(result.variantsDeleted == 4)
-            #expect(try contents(bulk) == contents(single))
-            var exportedSingle: [ProductBlock] = []
-            var exportedBulk: [ProductBlock] = []
-            try single.products(currency: nil) { exportedSingle.append($0) }
-            try bulk.products(currency: nil) { exportedBulk.append($0) }
-            #expect(exportedBulk == exportedSingle)
         }
     }
 

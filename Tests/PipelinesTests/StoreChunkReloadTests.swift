@@ -7,27 +7,6 @@ import Testing
 /// Chunks of blocks that are already stored: `upsert(chunk:)` reads their products ahead, set-based, and
 /// must still store exactly what `upsert` block by block does.
 extension StoreBulkTests {
-    /// Stores `blocks` in both stores, then upserts `next` one by one and as one chunk and compares everything.
-    func expectSameOutcome(
-        _ single: ProductStore, _ bulk: ProductStore, _ clock: SteppingClock, stored blocks: [ProductBlock],
-        then next: [ProductBlock]
-    ) throws -> UpsertResult {
-        _ = try oneByOne(single, blocks)
-        _ = try chunk(bulk, blocks)
-        clock.advance()
-        let expected = try oneByOne(single, next)
-        let result = try chunk(bulk, next)
-        #expect(counts(result) == counts(expected))
-        #expect(result.rowsWritten == expected.rowsWritten)
-        #expect(try contents(bulk) == contents(single))
-        var exportedSingle: [ProductBlock] = []
-        var exportedBulk: [ProductBlock] = []
-        try single.products(currency: nil) { exportedSingle.append($0) }
-        try bulk.products(currency: nil) { exportedBulk.append($0) }
-        #expect(exportedBulk == exportedSingle)
-        return result
-    }
-
     @Test(arguments: StoreProductTests.dialects) func blocksOfOneChunkTouchingTheSameProduct(dialect: SQLDialect) throws {
         try withStores(dialect) { single, bulk, clock throws in
             var cheaper = Self.product(1)
