@@ -2,65 +2,76 @@ import Foundation
 import Pipelines
 import Testing
 
-/// Duplicate SKUs far down a file of many chunks: the feed thread reads and checks the file beside the
-/// writer, and its verdict decides what commits.
+/// Duplicate SKUs far down a file of many chunks: the check thread reads the whole file beside the
+/// feed and the writer, and its verdict decides what commits.
 @Suite struct ProductsDuplicateSKUTests {
     typealias Backend = ProductsTestStore.Backend
 
     static let products = 2000
     static let chunkSize = 300
 
+    /// Inserts `row` into the CSV `name` so that it becomes line `line`.
+    static func insert(_ row: String, atLine line: Int, into name: String, in scratch: Scratch) throws {
+        var lines = try scratch.read(name).split(separator: "\n").map(String.init)
+        lines.insert(row, at: line - 1)
+        try scratch.write(name, lines.joined(separator: "\n") + "\n")
+    }
+
     /// The generated catalogue with a one-variant product "Dup" after product `after`, whose SKU is the
     /// one of product 7's third variant (line 25). Returns the line of the duplicate.
     @discardableResult
     static func writeCatalogue(in scratch: Scratch, duplicateAfter after: Int = 1899) throws -> Int {
-        let path = scratch.file("catalogue.csv")
-        try ProductsRun.generate(products: products, variantsEach: 3, to: path)
-        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines[24].contains(",SKU-7-2,"))
+        try ProductsRun.generate(products: products, variantsEach: 3, to: scratch.file("catalogue.csv"))
+        #expect(try scratch.read("catalogue.csv").split(separator: "\n")[24].contains(",SKU-7-2,"))
         let line = 2 + (after + 1) * 3
-        lines.insert("Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,", at: line - 1)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try insert("Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,", atLine: line, into: "catalogue.csv", in: scratch)
         return line
+    }
+
+    /// Imports the catalogue of `writeCatalogue` into a new store with `max_rejects`; `check` gets the
+    /// run, the store, the scratch folder and the line of the duplicate.
+    static func importCatalogue(
+        _ backend: Backend, maxRejects: Int, chunkSize: Int,
+        check: (PipelineProcess.Result, ProductsTestStore, Scratch, Int) throws -> Void
+    ) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        let line = try writeCatalogue(in: scratch)
+        let result = try ProductsRun.importFile(
+            scratch.file("catalogue.csv"), into: store, scratch: scratch, with: "max_rejects: \(maxRejects)",
+            chunkSize: chunkSize)
+        try check(result, store, scratch, line)
     }
 
     @Test(arguments: Backend.allCases, [chunkSize, 0])
     func pastMaxRejectsADuplicateFarDownLeavesTheStoreEmpty(backend: Backend, chunkSize: Int) throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let store = try ProductsTestStore(backend, in: scratch)
-        defer { store.drop() }
-        let line = try Self.writeCatalogue(in: scratch)
-        let result = try ProductsRun.importFile(
-            scratch.file("catalogue.csv"), into: store, scratch: scratch, with: "max_rejects: 0", chunkSize: chunkSize)
-        #expect(result.status == 65, "\(result.stderr)")
-        #expect(result.stderr.contains("1 rejected rows, more than max_rejects 0"), "\(result.stderr)")
-        #expect(try scratch.read("rejects.csv") == "line,column,reason\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it\n")
-        #expect(try store.count("store_products") == 0)
-        #expect(try store.count("store_variants") == 0)
+        try Self.importCatalogue(backend, maxRejects: 0, chunkSize: chunkSize) { result, store, scratch, line throws in
+            #expect(result.status == 65, "\(result.stderr)")
+            #expect(result.stderr.contains("1 rejected rows, more than max_rejects 0"), "\(result.stderr)")
+            #expect(try scratch.read("rejects.csv") == "line,column,reason\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it\n")
+            #expect(try store.count("store_products") == 0)
+            #expect(try store.count("store_variants") == 0)
+        }
     }
 
     @Test(arguments: Backend.allCases, [chunkSize, 0])
     func withinMaxRejectsOnlyTheDuplicateProductIsSkipped(backend: Backend, chunkSize: Int) throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let store = try ProductsTestStore(backend, in: scratch)
-        defer { store.drop() }
-        let line = try Self.writeCatalogue(in: scratch)
-        let result = try ProductsRun.importFile(
-            scratch.file("catalogue.csv"), into: store, scratch: scratch, with: "max_rejects: 1", chunkSize: chunkSize)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(
-            ProductsRun.summary(result)
-                == "products: 2000 created, 0 updated, 0 unchanged, 1 rejected; variants: 6000 created, 0 updated, "
-                + "0 unchanged, 0 deleted; rows: 6001 read, 1 rejected", "\(result.stderr)")
-        #expect(try scratch.read("rejects.csv") == "line,column,reason\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it\n")
-        #expect(try store.count("store_products") == 2000)
-        #expect(try store.count("store_variants") == 6000)
-        #expect(try store.rows(
-            "SELECT t.name FROM store_product_translations t JOIN store_variants v ON v.product_id = t.product_id WHERE v.sku = 'SKU-7-2'")
-            == [["Product 7"]])
-        #expect(try store.rows("SELECT count(*) FROM store_product_translations WHERE name = 'Dup'") == [["0"]])
+        try Self.importCatalogue(backend, maxRejects: 1, chunkSize: chunkSize) { result, store, scratch, line throws in
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(
+                ProductsRun.summary(result)
+                    == "products: 2000 created, 0 updated, 0 unchanged, 1 rejected; variants: 6000 created, 0 updated, "
+                    + "0 unchanged, 0 deleted; rows: 6001 read, 1 rejected", "\(result.stderr)")
+            #expect(try scratch.read("rejects.csv") == "line,column,reason\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it\n")
+            #expect(try store.count("store_products") == 2000)
+            #expect(try store.count("store_variants") == 6000)
+            #expect(try store.rows(
+                "SELECT t.name FROM store_product_translations t JOIN store_variants v ON v.product_id = t.product_id WHERE v.sku = 'SKU-7-2'")
+                == [["Product 7"]])
+            #expect(try store.rows("SELECT count(*) FROM store_product_translations WHERE name = 'Dup'") == [["0"]])
+        }
     }
 
     /// A duplicate in the first chunk, skipped while the check still runs, and one far down.
@@ -69,9 +80,7 @@ import Testing
         defer { scratch.remove() }
         let store = try ProductsTestStore(.sqlite, in: scratch)
         let late = try Self.writeCatalogue(in: scratch)
-        var lines = try scratch.read("catalogue.csv").split(separator: "\n").map(String.init)
-        lines.insert("Early,early,,,,,,SKU-3-0,1.00,standard,1,,,", at: 2 + 10 * 3 - 1)
-        try scratch.write("catalogue.csv", lines.joined(separator: "\n") + "\n")
+        try Self.insert("Early,early,,,,,,SKU-3-0,1.00,standard,1,,,", atLine: 2 + 10 * 3, into: "catalogue.csv", in: scratch)
         let result = try ProductsRun.importFile(
             scratch.file("catalogue.csv"), into: store, scratch: scratch, with: "max_rejects: 2", chunkSize: Self.chunkSize)
         #expect(result.status == 0, "\(result.stderr)")
@@ -93,9 +102,7 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         try ProductsRun.generate(products: 20_000, variantsEach: 3, to: scratch.file("catalogue.csv"))
-        var lines = try scratch.read("catalogue.csv").split(separator: "\n").map(String.init)
-        lines.insert("Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,", at: 2 + 19_000 * 3 - 1)
-        try scratch.write("catalogue.csv", lines.joined(separator: "\n") + "\n")
+        try Self.insert("Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,", atLine: 2 + 19_000 * 3, into: "catalogue.csv", in: scratch)
         try scratch.write(
             "import.yaml",
             """
