@@ -59,6 +59,14 @@ public protocol BulkInserter: AnyObject {
     func finish() throws -> Int64
 }
 
+extension DatabaseError {
+    /// The misuse error of `BulkInserter.insert(rows:)` given values that do not make whole rows.
+    static func requireWholeRows(_ count: Int, columns: Int, statement: String) throws {
+        guard count % columns != 0 else { return }
+        throw DatabaseError(.misuse, "\(count) values do not make rows of \(columns) columns", statement: statement)
+    }
+}
+
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
 }

@@ -38,10 +38,7 @@ final class PostgresCopyInserter: BulkInserter {
 
     /// Each row as text through `insert(_:)`: COPY's text format carries every type.
     func insert(rows values: ArraySlice<SQLValue>) throws {
-        guard values.count % columnCount == 0 else {
-            throw DatabaseError(
-                .misuse, "\(values.count) values do not make rows of \(columnCount) columns", statement: statement)
-        }
+        try DatabaseError.requireWholeRows(values.count, columns: columnCount, statement: statement)
         var start = values.startIndex
         while start < values.endIndex {
             typedRow.removeAll()

@@ -63,10 +63,7 @@ final class SQLiteBulkInserter: BulkInserter {
 
     func insert(rows values: ArraySlice<SQLValue>) throws {
         guard let single else { throw finishedError() }
-        guard values.count % columnCount == 0 else {
-            throw DatabaseError(
-                .misuse, "\(values.count) values do not make rows of \(columnCount) columns", statement: insert)
-        }
+        try DatabaseError.requireWholeRows(values.count, columns: columnCount, statement: insert)
         let wide = Self.rowsPerStatement * columnCount
         var start = values.startIndex
         if values.endIndex - start >= wide {
