@@ -4,6 +4,8 @@ import Pipelines
 struct Invocation {
     enum Command: String, CaseIterable {
         case run, plan, runs, validate, stages, db
+        /// A family's own subcommand: `pipeline FAMILY VERB ...` (the family name is in `family`).
+        case family
     }
 
     enum LogFormat: String {
@@ -11,6 +13,8 @@ struct Invocation {
     }
 
     var command: Command?
+    /// For `.family`: the family's name; its verb is the first of `files`.
+    var family: String?
     var files: [String] = []
     var params: [(name: String, value: String)] = []
     var dryRun = false
@@ -30,7 +34,8 @@ struct UsageError: Error {
 }
 
 enum ArgumentParser {
-    static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
+    /// `families` are the names that may stand where a command does (`pipeline FAMILY VERB`).
+    static func parse(_ arguments: [String], families: [String] = []) throws(UsageError) -> Invocation {
         var invocation = Invocation()
         var rest = arguments[...]
         while let argument = rest.popFirst() {
@@ -73,8 +78,14 @@ enum ArgumentParser {
                     throw UsageError(message: "unknown option '\(option)'")
                 }
                 if invocation.command == nil {
-                    guard let command = Invocation.Command(rawValue: argument) else {
-                        let hint = Suggestion.hint(for: argument, among: Invocation.Command.allCases.map(\.rawValue))
+                    if families.contains(argument) {
+                        invocation.command = .family
+                        invocation.family = argument
+                        continue
+                    }
+                    let builtins = Invocation.Command.allCases.filter { $0 != .family }.map(\.rawValue)
+                    guard let command = Invocation.Command(rawValue: argument), command != .family else {
+                        let hint = Suggestion.hint(for: argument, among: builtins + families)
                         throw UsageError(message: "unknown command '\(argument)'\(hint)")
                     }
                     invocation.command = command
@@ -111,6 +122,10 @@ enum ArgumentParser {
             guard !invocation.files.isEmpty else { throw UsageError(message: "validate needs at least one file") }
         case .stages:
             guard invocation.files.count <= 1 else { throw UsageError(message: "stages takes at most one stage kind") }
+        case .family:
+            guard !invocation.files.isEmpty else {
+                throw UsageError(message: "\(invocation.family ?? "this family") needs a subcommand")
+            }
         }
         if command != .run {
             if invocation.dryRun { throw UsageError(message: "--dry-run only applies to run") }
@@ -123,6 +138,8 @@ enum ArgumentParser {
         if invocation.state != nil, ![.run, .plan, .runs].contains(command) {
             throw UsageError(message: "--state only applies to run, plan and runs")
         }
-        if invocation.database != nil, command != .db { throw UsageError(message: "--database only applies to db migrate") }
+        if invocation.database != nil, command != .db, command != .family {
+            throw UsageError(message: "--database only applies to db migrate and family commands")
+        }
     }
 }

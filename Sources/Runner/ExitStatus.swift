@@ -38,3 +38,12 @@ enum ExitStatus: Int32 {
     }
 }
 extension ExitStatus: Error {}
+
+extension ExitStatus {
+    /// Prints `pipeline: ERROR` and returns its exit status: how every command reports a failure.
+    static func reporting(_ error: any Error) -> ExitStatus {
+        let failure = PipelineError.wrapping(error)
+        Console.writeError("pipeline: \(failure)\n")
+        return ExitStatus(failure)
+    }
+}

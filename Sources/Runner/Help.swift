@@ -1,7 +1,20 @@
+import Pipelines
+
 enum Help {
     static let version = "pipeline 0.1.0"
 
-    static let general = """
+    /// The general help with each family's own commands.
+    static func general(families: [StageFamily]) -> String {
+        let commands = families.flatMap { family in family.commands.map { (family.name, $0) } }
+        guard !commands.isEmpty else { return generalText }
+        var text = generalText + "Family commands:\n"
+        for (family, command) in commands {
+            text += "  pipeline \(family) \(command.verb) \(command.usage)\n      \(command.summary)\n"
+        }
+        return text + "\n"
+    }
+
+    static let generalText = """
         pipeline — resumable batch pipelines for commerce back offices
 
         Usage:
@@ -20,7 +33,7 @@ enum Help {
           runs       list recorded runs, or show one with its stages, counts, timings and error
           validate   check pipeline files and print every error
           stages     list stage kinds, or the parameters of one kind
-          db         db migrate: create or upgrade the store schema
+          db         db migrate: create or upgrade the tables of every stage family
 
         Run `pipeline COMMAND --help` for a command's options.
         Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal error,
@@ -29,8 +42,17 @@ enum Help {
 
         """
 
-    static func text(for command: Invocation.Command) -> String {
+    private static func familyText(_ family: StageFamily?) -> String {
+        guard let family else { return generalText }
+        let lines = family.commands.map { "  pipeline \(family.name) \($0.verb) \($0.usage)\n      \($0.summary)\n" }
+        return "Usage:\n" + lines.joined()
+            + "\n--database defaults to $DATABASE_URL, else sqlite:var/store.db in the current folder.\n"
+    }
+
+    static func text(for command: Invocation.Command, family: StageFamily? = nil) -> String {
         switch command {
+        case .family:
+            familyText(family)
         case .run:
             """
             Usage: pipeline run FILE [options]
@@ -88,15 +110,16 @@ enum Help {
             """
             Usage: pipeline db migrate [--database URL]
 
-            Creates or upgrades the store schema (products, variants, prices, stock, assets, facets,
-            options, custom fields) in URL, else $DATABASE_URL, else sqlite:var/store.db.
+            Creates or upgrades the tables every stage family keeps (see `pipeline stages KIND`) in URL,
+            else $DATABASE_URL, else sqlite:var/store.db. Stages also do it before they run.
 
             """
         case .stages:
             """
             Usage: pipeline stages [KIND]
 
-            Lists the stage kinds; with KIND, its parameters, types, defaults and docs.
+            Lists the stage kinds by family; with KIND, its parameters (types in words, defaults and
+            docs), the settings it takes, its counters, outputs and events.
 
             """
         }

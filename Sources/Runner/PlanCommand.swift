@@ -13,8 +13,7 @@ struct PlanCommand {
         let engine = PipelineEngine(pipeline: pipeline, logger: Logger(handler: LogOutput.handler(for: invocation)))
         do {
             let status = try engine.resumeStatus()
-            var text = PlanText.render(
-                pipeline: pipeline, plan: engine.plan(), status: status.stages.mapValues(\.rawValue))
+            var text = PlanText.render(pipeline: pipeline, plan: engine.plan(), status: status)
             text += "identity: \(status.identity) (\(status.identity.short))\n"
             switch status.next {
             case .start: text += "next run: starts afresh\n"
@@ -24,9 +23,7 @@ struct PlanCommand {
             Console.writeOutput(text)
             return .success
         } catch {
-            let failure = PipelineError.wrapping(error)
-            Console.writeError("pipeline: \(failure)\n")
-            return ExitStatus(failure)
+            return ExitStatus.reporting(error)
         }
     }
 }

@@ -68,9 +68,7 @@ enum PipelineFile {
             Console.writeError(error.description + "\n")
             return .failure(ExitStatus(error.code))
         } catch {
-            let failure = PipelineError.wrapping(error)
-            Console.writeError("pipeline: \(failure)\n")
-            return .failure(ExitStatus(failure))
+            return .failure(ExitStatus.reporting(error))
         }
     }
 }
@@ -85,10 +83,12 @@ enum LogOutput {
     }
 }
 
-/// The `--dry-run` plan: stages in order, their resolved params, what each reads and writes.
+/// The `--dry-run` plan: stages in order, their resolved params, what each reads and writes, its counters
+/// and outputs; with the state store's status (`pipeline plan`), what complete stages recorded.
 enum PlanText {
-    static func render(pipeline: Pipeline, plan: [PlannedStage], status: [String: String] = [:]) -> String {
+    static func render(pipeline: Pipeline, plan: [PlannedStage], status: ResumeStatus? = nil) -> String {
         var lines = ["pipeline \(pipeline.name) (\(pipeline.file))", "database: \(pipeline.database)", "state: \(pipeline.state)"]
+        for (name, locator) in pipeline.databases.sorted(by: { $0.key < $1.key }) { lines.append("database \(name): \(locator)") }
         if let description = pipeline.description { lines.append("description: \(description)") }
         if !pipeline.params.isEmpty {
             lines.append("params: " + pipeline.params.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
@@ -97,14 +97,24 @@ enum PlanText {
             lines.append("")
             var heading = "\(number + 1). \(stage.id) (\(stage.kind))"
             if !stage.needs.isEmpty { heading += " needs \(stage.needs.joined(separator: ", "))" }
-            if let state = status[stage.id] { heading += " [\(state)]" }
+            if let state = status?.stages[stage.id] { heading += " [\(state.rawValue)]" }
             lines.append(heading)
             for parameter in stage.parameters { lines.append("     \(parameter.name): \(parameter.value)") }
             for read in stage.effects.reads { lines.append("   reads  \(read)") }
             for write in stage.effects.writes { lines.append("   writes \(write)") }
+            if let counts = status?.counts[stage.id], !counts.isEmpty {
+                lines.append("   counted " + RunsCommand.counts(counts))
+            } else if !stage.counters.isEmpty {
+                lines.append("   counts " + stage.counters.map { "\($0.name) (\($0.unit))" }.joined(separator: ", "))
+            }
+            let recorded = status?.outputs[stage.id] ?? StageOutputs()
+            for output in stage.outputs {
+                let value = recorded[output.name].map { " = " + RunsCommand.output($0) } ?? ""
+                lines.append("   output \(output.name) (\(output.type.rawValue))\(value)")
+            }
         }
         lines.append("")
-        if status.isEmpty { lines.append("dry run: nothing was read or written") }
+        if status == nil { lines.append("dry run: nothing was read or written") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

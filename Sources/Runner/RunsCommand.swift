@@ -7,7 +7,12 @@ struct RunsCommand {
 
     func execute() -> ExitStatus {
         do {
-            let (locator, pipelineName) = try stateLocation()
+            let locator: DatabaseLocator
+            let pipelineName: String?
+            switch try stateLocation() {
+            case .success(let found): (locator, pipelineName) = found
+            case .failure(let status): return status
+            }
             guard let store = try StateStore.openIfPresent(locator: locator, logger: Logger(handler: SilentLogHandler()))
             else {
                 Console.writeError("pipeline: no runs recorded yet (no state store at \(locator))\n")
@@ -26,9 +31,7 @@ struct RunsCommand {
             Console.writeOutput(Self.table(rows))
             return .success
         } catch {
-            let failure = PipelineError.wrapping(error)
-            Console.writeError("pipeline: \(failure)\n")
-            return ExitStatus(failure)
+            return ExitStatus.reporting(error)
         }
     }
 
@@ -50,32 +53,55 @@ struct RunsCommand {
             """
         if let resumed = run.resumedFrom { text += "resumed:   from run \(resumed)\n" }
         if let error = run.error { text += "error:     \(error)\n" }
-        var rows = [["STAGE", "KIND", "STATUS", "ATTEMPTS", "READ", "WRITTEN", "REJECTED", "SKIPPED", "DURATION"]]
+        var rows = [["STAGE", "KIND", "STATUS", "ATTEMPTS", "DURATION", "COUNTS"]]
         let stages = try store.stageRuns(runID: run.id)
         for stage in stages {
             rows.append([
-                stage.stageID, stage.kind, stage.status.rawValue, String(stage.attempts), String(stage.outcome.read),
-                String(stage.outcome.written), String(stage.outcome.rejected), String(stage.outcome.skipped),
-                stage.milliseconds.map { Self.duration(Double($0) / 1000) } ?? "-",
+                stage.stageID, stage.kind, stage.status.rawValue, String(stage.attempts),
+                stage.milliseconds.map { Self.duration(Double($0) / 1000) } ?? "-", Self.counts(stage.counts),
             ])
         }
         text += "\n" + Self.table(rows)
+        for stage in stages where !stage.outputs.isEmpty {
+            text += "\n\(stage.stageID) outputs:\n"
+            for (name, value) in stage.outputs.sorted { text += "  \(name): \(Self.output(value))\n" }
+        }
+        let events = try store.events(runID: run.id)
+        if !events.isEmpty {
+            text += "\nevents:\n"
+            for event in events { text += "  \(event.raisedAt) \(event.stageID) \(event.name) \(event.payload)\n" }
+        }
         for stage in stages { if let error = stage.error { text += "\n\(stage.stageID): \(error)\n" } }
         Console.writeOutput(text)
         return .success
     }
 
-    /// `--state`, else the state store of the pipeline file given, else `var/state.db` here.
-    private func stateLocation() throws -> (DatabaseLocator, String?) {
+    /// `read 10 rows, written 10 rows`; `-` when the stage counted nothing.
+    static func counts(_ counts: [RecordedCount]) -> String {
+        guard !counts.isEmpty else { return "-" }
+        return counts.map { count in
+            // `products_created 3`, but `read 10 rows`: the unit only where the name does not say it.
+            let singular = count.unit.hasSuffix("s") ? String(count.unit.dropLast()) : count.unit
+            let named = count.name.hasPrefix(singular) || count.unit.isEmpty
+            return named ? "\(count.name) \(count.value)" : "\(count.name) \(count.value) \(count.unit)"
+        }.joined(separator: ", ")
+    }
+
+    /// A path, a number, JSON, or a file with its digest and size.
+    static func output(_ value: RecordedOutput) -> String {
+        guard value.type == .file, let sha256 = value.sha256 else { return value.text }
+        return "\(value.text) (sha256 \(sha256), \(value.bytes ?? 0) bytes)"
+    }
+
+    /// `--state`, else the state store of the pipeline file given, else `var/state.db` here. A pipeline
+    /// file that cannot be loaded has had its errors printed; its exit status comes back as the failure.
+    private func stateLocation() throws -> Result<(DatabaseLocator, String?), ExitStatus> {
         let here = FileManager.default.currentDirectoryPath
-        if let state = invocation.state { return (try DatabaseLocator.parse(state, relativeTo: here), nil) }
+        if let state = invocation.state { return .success((try DatabaseLocator.parse(state, relativeTo: here), nil)) }
         if let file = invocation.files.first, file != "show" {
-            switch PipelineFile.load(invocation) {
-            case .success(let pipeline): return (pipeline.state, pipeline.name)
-            case .failure(let status): throw PipelineError(status == .noInput ? .noInput : .config, "cannot read \(file)")
-            }
+            return PipelineFile.load(invocation).map { ($0.state, $0.name) }
         }
-        return (try DatabaseLocator.parse("sqlite:var/state.db", relativeTo: here), nil)
+        return .success((try DatabaseLocator.parse("sqlite:var/state.db", relativeTo: here), nil))
     }
 
     static func time(_ date: Date) -> String { date.formatted(.iso8601) }

@@ -8,7 +8,8 @@ import Stages
 func main() -> Int32 {
     let invocation: Invocation
     do {
-        invocation = try ArgumentParser.parse(Array(CommandLine.arguments.dropFirst()))
+        invocation = try ArgumentParser.parse(
+            Array(CommandLine.arguments.dropFirst()), families: StageCatalog.families.map(\.name))
     } catch {
         Console.writeError("pipeline: \(error.message)\nRun `pipeline --help` for usage.\n")
         return ExitStatus.usage.rawValue
@@ -18,11 +19,11 @@ func main() -> Int32 {
         return ExitStatus.success.rawValue
     }
     guard let command = invocation.command else {
-        Console.writeOutput(Help.general)
+        Console.writeOutput(Help.general(families: StageCatalog.families))
         return invocation.help ? ExitStatus.success.rawValue : ExitStatus.usage.rawValue
     }
     if invocation.help {
-        Console.writeOutput(Help.text(for: command))
+        Console.writeOutput(Help.text(for: command, family: StageCatalog.families.first { $0.name == invocation.family }))
         return ExitStatus.success.rawValue
     }
     let status: ExitStatus =
@@ -33,6 +34,7 @@ func main() -> Int32 {
         case .db: DatabaseCommand(invocation: invocation).execute()
         case .validate: ValidateCommand(invocation: invocation).execute()
         case .stages: StagesCommand(invocation: invocation).execute()
+        case .family: FamilyCommandRunner(invocation: invocation).execute()
         }
     return status.rawValue
 }

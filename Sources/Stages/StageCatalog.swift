@@ -1,12 +1,9 @@
 import Pipelines
 
-/// Every stage kind the `pipeline` command knows.
+/// Every stage family the `pipeline` command knows.
 public enum StageCatalog {
-    public static let all: [StageDescriptor] = [
-        StageDescriptor(SQLRun.self),
-        StageDescriptor(TableImport.self),
-        StageDescriptor(TableExport.self),
-        StageDescriptor(ProductsImport.self),
-        StageDescriptor(ProductsExport.self),
-    ]
+    public static let families = [SQLFamily.family, TableFamily.family, ProductsFamily.family]
+
+    /// Every stage kind of every family.
+    public static var all: [StageDescriptor] { families.flatMap(\.kinds) }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Broken pipeline files: every error of a file, each with its exact place, in one go.
-@Suite struct BrokenFileTests {
+@Suite(.timeLimit(.minutes(10))) struct BrokenFileTests {
     static let broken = """
         name: broken
         params:

@@ -2,7 +2,7 @@ import Foundation
 import Pipelines
 import Testing
 
-@Suite(.serialized) struct PostgresRunTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct PostgresRunTests {
     @Test func importAndExportMatchTheSQLiteRunByteForByte() throws {
         let url = try TestDatabase.postgresURL()
         let scratch = try Scratch()

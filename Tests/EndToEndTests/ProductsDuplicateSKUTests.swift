@@ -4,7 +4,7 @@ import Testing
 
 /// Duplicate SKUs far down a file of many chunks: the check thread reads the whole file beside the
 /// feed and the writer, and its verdict decides what commits.
-@Suite struct ProductsDuplicateSKUTests {
+@Suite(.timeLimit(.minutes(10))) struct ProductsDuplicateSKUTests {
     typealias Backend = ProductsTestStore.Backend
 
     static let products = 2000

@@ -4,7 +4,7 @@ import Testing
 
 /// `products.import` run as a user would, on SQLite and PostgreSQL: every reference CSV, re-imports,
 /// edited files, rejects and asset paths.
-@Suite struct ProductsImportTests {
+@Suite(.timeLimit(.minutes(10))) struct ProductsImportTests {
     typealias Backend = ProductsTestStore.Backend
 
     struct Fixture: Sendable, CustomStringConvertible {

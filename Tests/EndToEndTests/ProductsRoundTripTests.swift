@@ -3,7 +3,7 @@ import Pipelines
 import Testing
 
 /// Export → import round trips and kill -9 during an import, on SQLite and PostgreSQL.
-@Suite(.serialized) struct ProductsRoundTripTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ProductsRoundTripTests {
     typealias Backend = ProductsTestStore.Backend
 
     static let roundTripFiles = [

@@ -4,7 +4,7 @@ import Testing
 
 /// kill -9 at seeded random points, resume, and compare with an uninterrupted run: the same rows, the
 /// same bytes, no duplicates. On SQLite and on PostgreSQL.
-@Suite(.serialized) struct ResumeTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ResumeTests {
     static let rows = 40_000
     static let killPoints = 20
 

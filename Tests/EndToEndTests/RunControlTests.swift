@@ -3,7 +3,7 @@ import Pipelines
 import Testing
 
 /// Locks, signals, retries and run records, on the built binary.
-@Suite(.serialized) struct RunControlTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct RunControlTests {
     /// Enough rows, in chunks of 200, that a run lasts long enough to be caught in the middle on a busy
     /// machine.
     static let rows = 200_000

@@ -2,7 +2,7 @@ import Foundation
 import Pipelines
 import Testing
 
-@Suite struct SQLiteRunTests {
+@Suite(.timeLimit(.minutes(10))) struct SQLiteRunTests {
     @Test func demoPipelineRunsAndWritesItsOutputs() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -55,8 +55,9 @@ import Testing
 
     @Test func substitutesEveryScalarButNotKeys() throws {
         let document = try LanguageFixtures.parse("${day}: [\"${day}\", { k: '${HOME}' }]\n")
-        let (node, problems) = interpolator.substitute(document.root)
-        #expect(problems.isEmpty)
+        let substitution = interpolator.substitute(document.root)
+        let node = substitution.node
+        #expect(substitution.diagnostics.isEmpty)
         guard case .mapping(let pairs) = node.value else {
             Issue.record("expected a mapping")
             return
@@ -69,7 +70,7 @@ import Testing
 
     @Test func undefinedInsideANodePointsAtTheDollar() throws {
         let document = try LanguageFixtures.parse("a: x ${NOPE}\n")
-        let (_, problems) = interpolator.substitute(document.root)
+        let problems = interpolator.substitute(document.root).diagnostics
         #expect(problems.map(\.description) == ["t.yaml:1:6: undefined variable 'NOPE'"])
     }
 }

@@ -38,11 +38,11 @@ import Testing
         #expect(pipeline.stages[0].needs == [])
         #expect(pipeline.stages[1].description == "dump for ada")
         #expect(pipeline.stages[0].location.description == "pipelines/x.yaml:8:5")
-        let load = Dictionary(uniqueKeysWithValues: pipeline.stages[0].stage.resolvedParameters.map { ($0.name, $0.value) })
+        let load = Dictionary(uniqueKeysWithValues: pipeline.stages[0].resolvedParameters.map { ($0.name, $0.value) })
         #expect(load["message"] == "\"load 2024-01-31\"")
         #expect(load["file"] == "/srv/project/pipelines/fixtures/items.csv")
         #expect(load["loud"] == "true")
-        let dump = Dictionary(uniqueKeysWithValues: pipeline.stages[1].stage.resolvedParameters.map { ($0.name, $0.value) })
+        let dump = Dictionary(uniqueKeysWithValues: pipeline.stages[1].resolvedParameters.map { ($0.name, $0.value) })
         #expect(dump["message"] == "yes")
         #expect(dump["repeats"] == "3")
     }
@@ -304,7 +304,7 @@ import Testing
         let base = URL(fileURLWithPath: folder.path).standardizedFileURL.path
         #expect(pipeline.baseDirectory == base)
         #expect(pipeline.file == path)
-        let file = pipeline.stages[0].stage.resolvedParameters.first { $0.name == "file" }?.value
+        let file = pipeline.stages[0].resolvedParameters.first { $0.name == "file" }?.value
         #expect(file == (base as NSString).deletingLastPathComponent + "/out.txt")
         #expect(pipeline.database == .sqlite(path: base + "/var/store.db"))
     }

@@ -6,35 +6,35 @@ import Testing
 /// A stage kind for loader tests: one required string and a few optional values of other types.
 struct EchoKind: StageKind {
     struct Config: Sendable {
-        var message = ""
-        var loud = false
-        var repeats = 1
-        var file: FilePath? = nil
+        var message: String
+        var loud: Bool
+        var repeats: Int
+        var file: FilePath?
     }
 
     static let name = "echo"
     static let summary = "Says something"
-    static var parameters: ParameterSet<Config> {
-        ParameterSet(
-            defaults: Config(),
-            [
-                .required("message", \.message, doc: "what to say"),
-                .optional("loud", \.loud, doc: "shout"),
-                .optional("repeats", \.repeats, doc: "how often"),
-                .optional("file", \.file, doc: "where to write"),
-            ])
-    }
+    static let parameters = ParameterSet(
+        Parameter<String>.required("message", doc: "what to say"),
+        Parameter<Bool>.optional("loud", default: false, doc: "shout"),
+        Parameter<Int>.optional("repeats", default: 1, doc: "how often"),
+        Parameter<FilePath?>.optional("file", doc: "where to write")
+    ) { message, loud, repeats, file in Config(message: message, loud: loud, repeats: repeats, file: file) }
+    static let counters = [Counter("said", unit: "messages", doc: "messages said")]
+    static let execution = StageExecution.whole()
 
     static func effects(of config: Config, in workspace: Workspace) -> StageEffects { StageEffects() }
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome { StageOutcome() }
 }
 
-/// Shares EchoKind's parameters under a dotted name, for did-you-mean on kinds.
+/// Shares EchoKind's parameters under a dotted name, for did-you-mean on kinds; works in chunks.
 struct TableImportKind: StageKind {
     typealias Config = EchoKind.Config
     static let name = "table.import"
     static let summary = "Pretends to import"
     static var parameters: ParameterSet<Config> { EchoKind.parameters }
+    static let counters: [Counter] = []
+    static let execution = StageExecution.chunked(defaultSize: 1000)
     static func effects(of config: Config, in workspace: Workspace) -> StageEffects { StageEffects() }
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome { StageOutcome() }
 }

@@ -40,29 +40,15 @@ import Testing
         try withStoreDatabase(dialect) { singleDatabase throws in
             try withStoreDatabase(dialect) { bulkDatabase throws in
                 let clock = SteppingClock()
-                let single = try ProductStore(
-                    connection: singleDatabase.connection, logger: StoreTestDatabase.logger, clock: { clock.date })
-                let bulk = try ProductStore(
-                    connection: bulkDatabase.connection, logger: StoreTestDatabase.logger, clock: { clock.date })
+                let single = try openStore(singleDatabase.connection, clock: { clock.date })
+                let bulk = try openStore(bulkDatabase.connection, clock: { clock.date })
                 try body(single, bulk, clock)
             }
         }
     }
 
-    func inTransaction(_ store: ProductStore, _ body: () throws -> UpsertResult) throws -> UpsertResult {
-        try store.connection.begin()
-        do {
-            let result = try body()
-            try store.connection.commit()
-            return result
-        } catch {
-            try? store.connection.rollback()
-            throw error
-        }
-    }
-
     func oneByOne(_ store: ProductStore, _ blocks: [ProductBlock]) throws -> UpsertResult {
-        try inTransaction(store) {
+        try store.connection.inTransaction {
             var total = UpsertResult()
             for block in blocks { total += try store.upsert(block) }
             return total
@@ -70,7 +56,7 @@ import Testing
     }
 
     func chunk(_ store: ProductStore, _ blocks: [ProductBlock]) throws -> UpsertResult {
-        try inTransaction(store) { try store.upsert(chunk: blocks) }
+        try store.connection.inTransaction { try store.upsert(chunk: blocks) }
     }
 
     /// Every store table's rows, ids included, in a stable order.

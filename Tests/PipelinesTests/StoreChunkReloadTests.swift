@@ -54,7 +54,7 @@ extension StoreBulkTests {
     @Test(arguments: StoreProductTests.dialects) func unchangedChunkWritesNothingWithAFewStatements(dialect: SQLDialect) throws {
         try withStoreDatabase(dialect) { database throws in
             let connection = CountingConnection(database.connection)
-            let store = try ProductStore(connection: connection, logger: StoreTestDatabase.logger)
+            let store = try openStore(connection)
             // 600 variants: more than one SQLite batch of ids.
             let blocks = (1...200).map { Self.product($0) }
             #expect(try chunk(store, blocks).productsCreated == 200)

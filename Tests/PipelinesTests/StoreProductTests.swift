@@ -65,22 +65,13 @@ final class SteppingClock: @unchecked Sendable {
     func withStore(_ dialect: SQLDialect, _ body: (ProductStore, StoreTestDatabase, SteppingClock) throws -> Void) throws {
         try withStoreDatabase(dialect) { database throws in
             let clock = SteppingClock()
-            let store = try ProductStore(
-                connection: database.connection, logger: StoreTestDatabase.logger, clock: { clock.date })
+            let store = try openStore(database.connection, clock: { clock.date })
             try body(store, database, clock)
         }
     }
 
     func upsert(_ store: ProductStore, _ block: ProductBlock) throws -> UpsertResult {
-        try store.connection.begin()
-        do {
-            let result = try store.upsert(block)
-            try store.connection.commit()
-            return result
-        } catch {
-            try? store.connection.rollback()
-            throw error
-        }
+        try store.connection.inTransaction { try store.upsert(block) }
     }
 
     func exported(_ store: ProductStore, currency: String? = nil) throws -> [ProductBlock] {

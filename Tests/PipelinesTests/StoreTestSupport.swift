@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Pipelines
+@testable import Stages
 
 /// A database of its own per test: a fresh SQLite file, or a fresh schema on the test PostgreSQL server
 /// (`PIPELINE_TEST_POSTGRES_URL`, set by scripts/test; missing fails the test, it never skips).
@@ -77,6 +78,14 @@ func withStoreDatabase(_ dialect: SQLDialect, _ body: (StoreTestDatabase) throws
     let database = try StoreTestDatabase(dialect)
     defer { database.close() }
     try body(database)
+}
+
+/// The product store on `connection`, its tables migrated first as the engine does before a products stage.
+func openStore(
+    _ connection: any DatabaseConnection, clock: @escaping @Sendable () -> Date = Date.init
+) throws -> ProductStore {
+    try StoreSchema.schema.migrate(connection, logger: StoreTestDatabase.logger)
+    return try ProductStore(connection: connection, logger: StoreTestDatabase.logger, clock: clock)
 }
 
 func expectPipelineError(_ code: PipelineError.Code, containing text: String, _ body: () throws -> Void) {

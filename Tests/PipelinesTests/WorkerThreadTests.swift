@@ -1,10 +1,9 @@
 import Foundation
-import Pipelines
 import Testing
 
-@testable import Stages
+@testable import Pipelines
 
-@Suite struct WorkerThreadTests {
+@Suite(.timeLimit(.minutes(1))) struct WorkerThreadTests {
     @Test func resultWaitsForTheWork() throws {
         let worker = WorkerThread<Int>()
         let gate = DispatchSemaphore(value: 0)

@@ -7,7 +7,17 @@
 #endif
 
 /// Small wrappers over POSIX file calls shared by the input and output files.
-enum FileSupport {
+public enum FileSupport {
+    /// The size of the file at `path`.
+    public static func size(of path: String) throws -> Int64 {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == ENOENT { throw PipelineError(.noInput, "no such file: \(path)") }
+            throw ioError("read the size of", path)
+        }
+        return Int64(status.st_size)
+    }
+
     static func describe(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "error \(code)" }
         return String(cString: text)

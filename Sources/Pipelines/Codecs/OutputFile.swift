@@ -22,6 +22,8 @@ public class OutputFile {
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
     private var used = 0
+    /// The SHA-256 of every byte handed to the operating system, when asked for.
+    private var digest: SHA256Digest?
 
     /// Opens (creating parent folders) and truncates the file, or appends to it.
     public convenience init(path: String, append: Bool = false, bufferSize: Int = 1 << 20) throws {
@@ -69,6 +71,7 @@ public class OutputFile {
             if count >= capacity {
                 try ensureOpen()
                 try FileSupport.writeAll(descriptor, bytes, path: writtenPath)
+                digest?.update(bytes)
                 length += Int64(count)
                 return
             }
@@ -99,8 +102,27 @@ public class OutputFile {
     public final func flush() throws {
         guard used > 0 else { return }
         try ensureOpen()
-        try FileSupport.writeAll(descriptor, UnsafeRawBufferPointer(start: buffer, count: used), path: writtenPath)
+        let bytes = UnsafeRawBufferPointer(start: buffer, count: used)
+        try FileSupport.writeAll(descriptor, bytes, path: writtenPath)
+        digest?.update(bytes)
         used = 0
+    }
+
+    /// Starts a SHA-256 of the file's bytes: of those it already holds (read back from disk) and of
+    /// everything written from now on; `finishDigest()` gives it.
+    public final func startDigest() throws {
+        try flush()
+        try ensureOpen()
+        let digest = try SHA256Digest()
+        if length > 0 { try digest.update(fromFile: writtenPath, length: length) }
+        self.digest = digest
+    }
+
+    /// The SHA-256 started by `startDigest()`, after flushing; nil when none was started.
+    public final func finishDigest() throws -> String? {
+        try flush()
+        defer { digest = nil }
+        return try digest?.finish()
     }
 
     /// Flushes and asks the operating system to put the bytes on disk.

@@ -77,9 +77,6 @@ public final class RecordBuffer {
         endField()
     }
 
-    /// The bytes appended since the last `endField()`, e.g. to drop a field being built.
-    public var pendingFieldLength: Int { used - (count == 0 ? 0 : Self.offset(ends[count - 1])) }
-
     @inline(__always)
     private func appendEnd(_ end: Int) {
         if fieldCount == endsCapacity { growEnds() }

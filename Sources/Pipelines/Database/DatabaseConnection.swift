@@ -44,6 +44,33 @@ public protocol DatabaseConnection: AnyObject {
 }
 
 extension DatabaseConnection {
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. The one place
+    /// that pairs `begin` with `commit` and `rollback`; do not nest it.
+    public func inTransaction<R>(_ body: () throws -> R) throws -> R {
+        try begin()
+        let result: R
+        do {
+            result = try body()
+        } catch {
+            try? rollback()
+            throw error
+        }
+        do {
+            try commit()
+        } catch {
+            try? rollback()
+            throw error
+        }
+        return result
+    }
+
+    /// Runs `body` in a transaction that is always rolled back: a consistent snapshot to read from.
+    public func inReadTransaction<R>(_ body: () throws -> R) throws -> R {
+        try begin()
+        defer { try? rollback() }
+        return try body()
+    }
+
     public func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         false
     }

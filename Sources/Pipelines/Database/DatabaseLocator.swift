@@ -38,23 +38,6 @@ public enum DatabaseLocator: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// Hides the password of `scheme://user:password@host` and of a `password=` query parameter.
-    public static func redact(_ text: String) -> String {
-        var result = text
-        if let scheme = result.range(of: "://") {
-            let authorityEnd = result[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? result.endIndex
-            if let at = result[scheme.upperBound..<authorityEnd].lastIndex(of: "@"),
-                let colon = result[scheme.upperBound..<at].firstIndex(of: ":")
-            {
-                result.replaceSubrange(result.index(after: colon)..<at, with: "***")
-            }
-        }
-        if let query = result.firstIndex(of: "?") {
-            let head = result[...query]
-            let parameters = result[result.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false)
-                .map { $0.lowercased().hasPrefix("password=") ? "password=***" : String($0) }
-            result = head + parameters.joined(separator: "&")
-        }
-        return result
-    }
+    /// Hides the password of `scheme://user:password@host` and the values of secret query parameters.
+    public static func redact(_ text: String) -> String { SecretMask.url(text) }
 }

@@ -59,18 +59,12 @@ public struct MigrationRunner {
     // MARK: - Steps
 
     private func inMigrationTransaction<R>(family: String, _ body: () throws -> R) throws -> R {
-        try connection.begin()
-        do {
+        try connection.inTransaction {
             if connection.dialect == .postgres {
                 try connection.execute("SELECT pg_advisory_xact_lock($1::bigint)", [.integer(Self.lockKey(family: family))])
             }
             try createTableIfMissing()
-            let result = try body()
-            try connection.commit()
-            return result
-        } catch {
-            try? connection.rollback()
-            throw error
+            return try body()
         }
     }
 

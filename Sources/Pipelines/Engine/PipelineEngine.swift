@@ -19,27 +19,33 @@ public struct RunOptions: Sendable {
 public final class PipelineEngine {
     public let pipeline: Pipeline
     let logger: Logger
-    private var connection: (any DatabaseConnection)?
+    /// Open connections by database name (`StageServices.mainDatabase` for the pipeline's own).
+    private var connections: [String: any DatabaseConnection] = [:]
+    /// Schema families migrated on the pipeline's database by this process.
+    private var migratedSchemas: Set<String> = []
 
     public init(pipeline: Pipeline, logger: Logger) {
         self.pipeline = pipeline
         self.logger = logger
     }
 
-    deinit { connection?.close() }
+    deinit { resetDatabases() }
 
-    public var workspace: Workspace {
-        Workspace(
-            database: pipeline.database, baseDirectory: pipeline.baseDirectory,
-            workDirectory: (pipeline.baseDirectory as NSString).appendingPathComponent("var"))
-    }
+    public var workspace: Workspace { pipeline.workspace }
 
     /// What a run would do, without touching anything.
     public func plan() -> [PlannedStage] {
         pipeline.stages.map { stage in
-            PlannedStage(
-                id: stage.id, kind: stage.kind, needs: stage.needs, parameters: stage.stage.resolvedParameters,
-                effects: stage.stage.effects(in: workspace))
+            let effects: StageEffects
+            switch stage.binding {
+            case .ready(let bound): effects = bound.effects(in: workspace)
+            case .deferred:
+                let stages = Set(stage.references.map(\.stage)).sorted().joined(separator: ", ")
+                effects = StageEffects(reads: ["what the outputs of \(stages) name, once they are recorded"])
+            }
+            return PlannedStage(
+                id: stage.id, kind: stage.kind, needs: stage.needs, parameters: stage.resolvedParameters,
+                effects: effects, counters: stage.descriptor.counters, outputs: stage.descriptor.outputs)
         }
     }
 
@@ -83,18 +89,31 @@ public final class PipelineEngine {
         return PipelineError(.locked, "\(identity) is already running (\(who)); try again later")
     }
 
-    /// The run's database connection, opened on first use and shared by its stages.
-    func database() throws -> any DatabaseConnection {
-        if let connection { return connection }
-        let opened = try pipeline.database.connect(logger: logger)
-        connection = opened
-        return opened
+    /// A connection of the run, opened on first use and shared by its stages: the pipeline's own database
+    /// for `StageServices.mainDatabase` (with the schema of `kind`'s family migrated), else a database of
+    /// the file's `databases:`.
+    func database(named name: String, for kind: StageDescriptor) throws -> any DatabaseConnection {
+        let connection: any DatabaseConnection
+        if let open = connections[name] {
+            connection = open
+        } else {
+            let locator = name == StageServices.mainDatabase ? pipeline.database : pipeline.databases[name]
+            guard let locator else { throw PipelineError(.internal, "no database named '\(name)' in \(pipeline.file)") }
+            connection = try locator.connect(logger: logger)
+            connections[name] = connection
+        }
+        if name == StageServices.mainDatabase, let schema = kind.schema, !migratedSchemas.contains(schema.name) {
+            try schema.migrate(connection, logger: logger)
+            migratedSchemas.insert(schema.name)
+        }
+        return connection
     }
 
-    /// Drops the connection after a transient failure, so that a retry reconnects.
-    func resetDatabase() {
-        connection?.close()
-        connection = nil
+    /// Drops every connection after a transient failure, so that a retry reconnects.
+    func resetDatabases() {
+        for connection in connections.values { connection.close() }
+        connections = [:]
+        migratedSchemas = []
     }
 }
 
@@ -104,13 +123,16 @@ public struct PlannedStage: Sendable {
     public var needs: [String]
     public var parameters: [(name: String, value: String)]
     public var effects: StageEffects
+    public var counters: [Counter]
+    public var outputs: [OutputDeclaration]
 }
 
 public struct StageResult: Sendable {
     public var id: String
     public var kind: String
     public var status: StageRunStatus
-    public var outcome: StageOutcome
+    public var counts: [(counter: Counter, value: Int64)]
+    public var outputs: StageOutputs
     public var seconds: TimeInterval
 }
 
@@ -142,6 +164,9 @@ public struct ResumeStatus: Sendable {
     public var latest: RunRecord?
     public var next: NextRun
     public var stages: [String: StageProgress]
+    /// For complete stages: the counters of the run that completed them and the outputs they recorded.
+    public var counts: [String: [RecordedCount]] = [:]
+    public var outputs: [String: StageOutputs] = [:]
 }
 
 extension PipelineEngine {
@@ -153,15 +178,15 @@ extension PipelineEngine {
         else {
             return ResumeStatus(identity: identity, latest: nil, next: .start, stages: [:])
         }
-        if latest.status == .succeeded {
-            let stages = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.id, ResumeStatus.StageProgress.complete) })
-            return ResumeStatus(identity: identity, latest: latest, next: .complete(runID: latest.id), stages: stages)
-        }
-        var stages: [String: ResumeStatus.StageProgress] = [:]
+        let next: ResumeStatus.NextRun = latest.status == .succeeded ? .complete(runID: latest.id) : .resume(runID: latest.id)
+        var status = ResumeStatus(identity: identity, latest: latest, next: next, stages: [:])
         for stage in pipeline.stages {
             let state = try store.stageState(instance: latest.instance, stageID: stage.id)
-            stages[stage.id] = state.map { $0.complete ? .complete : .started } ?? .pending
+            status.stages[stage.id] = state.map { $0.complete ? .complete : .started } ?? .pending
+            guard let state, state.complete else { continue }
+            status.outputs[stage.id] = state.outputs
+            status.counts[stage.id] = try store.completedCounts(instance: latest.instance, stageID: stage.id)
         }
-        return ResumeStatus(identity: identity, latest: latest, next: .resume(runID: latest.id), stages: stages)
+        return status
     }
 }

@@ -1,12 +1,15 @@
 import Foundation
 
-/// One execution of a pipeline: its run record, its stages in order with retries, its run.json.
+/// One execution of a pipeline: its run record, its stages in order with retries, the outputs they hand
+/// on, its run.json.
 final class RunExecution {
     private let engine: PipelineEngine
     private let store: StateStore
     private let options: RunOptions
     private let record: RunRecord
     private var results: [StageResult] = []
+    /// The outputs of the stages completed in this logical run, by stage id.
+    private var outputs: [String: StageOutputs] = [:]
     private var logger: Logger { engine.logger }
     private var pipeline: Pipeline { engine.pipeline }
 
@@ -54,12 +57,14 @@ final class RunExecution {
         let started = Date()
         try store.startStage(runID: record.id, stageID: stage.id, kind: stage.kind, at: started)
         let state = try store.stageState(instance: record.instance, stageID: stage.id)
-        if state?.complete == true {
+        if let state, state.complete {
             stageLogger.info("stage.skipped", "\(stage.kind) already complete in this run; skipped")
+            outputs[stage.id] = state.outputs
             try store.recordStage(
-                runID: record.id, stageID: stage.id, status: .complete, attempts: 0, outcome: StageOutcome(),
-                milliseconds: 0, error: nil)
-            results.append(StageResult(id: stage.id, kind: stage.kind, status: .complete, outcome: StageOutcome(), seconds: 0))
+                runID: record.id, stageID: stage.id, status: .complete, attempts: 0, counts: StageCounts(),
+                declared: [], milliseconds: 0, error: nil)
+            results.append(
+                StageResult(id: stage.id, kind: stage.kind, status: .complete, counts: [], outputs: state.outputs, seconds: 0))
             return
         }
         if state == nil {
@@ -67,48 +72,107 @@ final class RunExecution {
         }
         stageLogger.info("stage.started", state == nil ? "\(stage.kind) started" : "\(stage.kind) resuming from its checkpoint")
         var attempt = 1
+        var reached = StageCounts()
         while true {
             do {
-                let outcome = try attemptStage(stage, logger: stageLogger)
+                let bound = try bind(stage)
+                let outcome = try attemptStage(stage, bound, logger: stageLogger, reached: &reached)
                 try finishStage(stage, outcome: outcome, attempts: attempt, started: started, logger: stageLogger)
                 return
             } catch {
                 var failure = PipelineError.wrapping(error)
-                if failure.isTransient, attempt <= stage.settings.retries.count, options.stop.signalNumber == nil {
+                if failure.isTransient, stage.descriptor.execution.retryable, attempt <= stage.settings.retries.count,
+                    options.stop.signalNumber == nil
+                {
                     let delay = stage.settings.retries.delay(beforeRetry: attempt)
                     stageLogger.warning(
                         "stage.retrying",
                         "attempt \(attempt) failed (\(failure.message)); retrying in \(Self.format(delay)) from the last checkpoint")
-                    engine.resetDatabase()
-                    Thread.sleep(forTimeInterval: Self.seconds(delay))
+                    engine.resetDatabases()
+                    Thread.sleep(forTimeInterval: delay.timeInterval)
                     attempt += 1
                     continue
                 }
                 failure.message = "stage '\(stage.id)' (\(stage.kind)): \(failure.message)"
                 let status: StageRunStatus = failure.code == .interrupted ? .interrupted : .failed
                 try? store.recordStage(
-                    runID: record.id, stageID: stage.id, status: status, attempts: attempt, outcome: StageOutcome(),
-                    milliseconds: Self.milliseconds(since: started), error: failure.description)
+                    runID: record.id, stageID: stage.id, status: status, attempts: attempt, counts: reached,
+                    declared: stage.descriptor.counters, milliseconds: Self.milliseconds(since: started),
+                    error: failure.description)
                 results.append(
-                    StageResult(id: stage.id, kind: stage.kind, status: status, outcome: StageOutcome(),
-                        seconds: Date().timeIntervalSince(started)))
+                    StageResult(
+                        id: stage.id, kind: stage.kind, status: status,
+                        counts: reached.ordered(by: stage.descriptor.counters).map { ($0.counter, $0.value) },
+                        outputs: StageOutputs(), seconds: Date().timeIntervalSince(started)))
                 throw failure
             }
         }
     }
 
-    private func attemptStage(_ stage: PipelineStage, logger stageLogger: Logger) throws -> StageOutcome {
+    /// The stage with its references to earlier outputs resolved; a value that does not fit is a
+    /// configuration error with its place.
+    private func bind(_ stage: PipelineStage) throws -> any BoundStage {
+        do {
+            return try stage.resolve(outputs: outputs)
+        } catch {
+            throw PipelineError(.config, error.description)
+        }
+    }
+
+    private func attemptStage(
+        _ stage: PipelineStage, _ bound: any BoundStage, logger stageLogger: Logger, reached: inout StageCounts
+    ) throws -> StageOutcome {
         let stored = try store.stageState(instance: record.instance, stageID: stage.id)
         let checkpoints = try Checkpoints(
-            chunkSize: stage.settings.chunkSize ?? StageSettings.defaultChunkSize, instance: record.instance,
-            stageID: stage.id, store: store, runID: record.id, stop: options.stop, storedCheckpoint: stored?.checkpoint)
+            chunkSize: stage.chunkSize, instance: record.instance, stageID: stage.id, store: store, runID: record.id,
+            stop: options.stop, storedCheckpoint: stored?.checkpoint)
+        let instance = record.instance
+        let runID = record.id
+        let services = StageServices(
+            connection: { [unowned engine] name in try engine.database(named: name, for: stage.descriptor) },
+            outputs: { [unowned self] id in self.outputs[id] },
+            raise: { [store] name, payload, key in
+                let id = try SHA256.hex(of: [instance, stage.id, name, key].joined(separator: "\n"))
+                try store.recordEvent(
+                    RecordedEvent(
+                        id: id, runID: runID, stageID: stage.id, name: name, payload: payload,
+                        raisedAt: StateTime.text(Date())),
+                    instance: instance)
+            })
         let context = StageContext(
             stageID: stage.id, logger: stageLogger, workspace: engine.workspace, checkpoints: checkpoints,
-            openDatabase: { [unowned engine] in try engine.database() })
-        let outcome = try stage.stage.run(in: context)
-        try store.saveStageState(instance: record.instance, stageID: stage.id, complete: true, checkpoint: nil)
-        if context.usedDatabase { try? checkpoints.forget(in: engine.database()) }
+            events: stage.descriptor.events, services: services)
+        defer { reached = context.reportedCounts }
+        let outcome = try bound.run(in: context)
+        context.report(outcome.counts)
+        let recorded = try Self.checked(outcome, of: stage)
+        try store.saveStageState(
+            instance: record.instance, stageID: stage.id, complete: true, checkpoint: nil, outputs: recorded)
+        outputs[stage.id] = recorded
+        for name in context.usedDatabases { try? checkpoints.forget(in: engine.database(named: name, for: stage.descriptor)) }
         return outcome
+    }
+
+    /// The outcome's outputs, after checking that counters and outputs are the ones the kind declares.
+    static func checked(_ outcome: StageOutcome, of stage: PipelineStage) throws -> StageOutputs {
+        let undeclared = outcome.counts.undeclared(among: stage.descriptor.counters)
+        guard undeclared.isEmpty else {
+            throw PipelineError(
+                .internal, "\(stage.kind) reported counters it does not declare: \(undeclared.joined(separator: ", "))")
+        }
+        var values: [String: RecordedOutput] = [:]
+        for output in outcome.outputs {
+            guard let declared = stage.descriptor.output(named: output.name), declared.type == output.value.type else {
+                throw PipelineError(
+                    .internal, "\(stage.kind) produced output '\(output.name)' of type \(output.value.type.rawValue), which it does not declare")
+            }
+            if output.value.type == .json, output.value.text.utf8.count > RecordedOutput.maximumJSONBytes {
+                throw PipelineError(
+                    .internal, "\(stage.kind) produced a JSON output '\(output.name)' over \(RecordedOutput.maximumJSONBytes) bytes")
+            }
+            values[output.name] = output.value
+        }
+        return StageOutputs(values)
     }
 
     private func finishStage(
@@ -116,16 +180,25 @@ final class RunExecution {
     ) throws {
         let seconds = Date().timeIntervalSince(started)
         try store.recordStage(
-            runID: record.id, stageID: stage.id, status: .succeeded, attempts: attempts, outcome: outcome,
-            milliseconds: Self.milliseconds(since: started), error: nil)
-        results.append(StageResult(id: stage.id, kind: stage.kind, status: .succeeded, outcome: outcome, seconds: seconds))
-        stageLogger.info("stage.finished", "\(stage.kind) finished in \(Self.format(seconds))", counts: outcome.counts)
+            runID: record.id, stageID: stage.id, status: .succeeded, attempts: attempts, counts: outcome.counts,
+            declared: stage.descriptor.counters, milliseconds: Self.milliseconds(since: started), error: nil)
+        let counts = outcome.counts.ordered(by: stage.descriptor.counters).map { ($0.counter, $0.value) }
+        results.append(
+            StageResult(
+                id: stage.id, kind: stage.kind, status: .succeeded, counts: counts,
+                outputs: outputs[stage.id] ?? StageOutputs(), seconds: seconds))
+        stageLogger.info(
+            "stage.finished", "\(stage.kind) finished in \(Self.format(seconds))",
+            counts: counts.map { ($0.0.name, $0.1) })
     }
 
     private func writeReport() {
         do {
-            try RunReport(run: try store.run(id: record.id) ?? record, stages: try store.stageRuns(runID: record.id))
-                .write(to: (engine.workspace.workDirectory as NSString).appendingPathComponent("runs"))
+            try RunReport(
+                run: try store.run(id: record.id) ?? record, stages: try store.stageRuns(runID: record.id),
+                events: try store.events(runID: record.id)
+            )
+            .write(to: (engine.workspace.workDirectory as NSString).appendingPathComponent("runs"))
         } catch {
             logger.warning("run.report-failed", "could not write run.json: \(error)")
         }
@@ -139,10 +212,6 @@ final class RunExecution {
 
     static func milliseconds(since start: Date) -> Int64 { Int64(Date().timeIntervalSince(start) * 1000) }
 
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     static func format(_ seconds: TimeInterval) -> String { String(format: "%.2fs", seconds) }
-    static func format(_ duration: Duration) -> String { format(seconds(duration)) }
+    static func format(_ duration: Duration) -> String { format(duration.timeInterval) }
 }

@@ -11,7 +11,27 @@ struct RunReport: Encodable {
         var finishedAt: String?
         var seconds: Double?
         var counts: [String: Int64]
+        var outputs: [String: RecordedOutput]
         var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, status, attempts, seconds, counts, outputs, error
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+        }
+    }
+
+    struct Event: Encodable {
+        var id: String
+        var stage: String
+        var name: String
+        var payload: JSONValue
+        var raisedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, stage, name, payload
+            case raisedAt = "raised_at"
+        }
     }
 
     var runID: String
@@ -28,8 +48,18 @@ struct RunReport: Encodable {
     var host: String
     var error: String?
     var stages: [Stage]
+    var events: [Event]
 
-    init(run: RunRecord, stages: [StageRunRecord]) {
+    /// Snake case by hand: a strategy would also rename the keys inside payloads and outputs.
+    enum CodingKeys: String, CodingKey {
+        case pipeline, file, identity, params, status, seconds, pid, host, error, stages, events
+        case runID = "run_id"
+        case resumedFrom = "resumed_from"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    init(run: RunRecord, stages: [StageRunRecord], events: [RecordedEvent]) {
         runID = run.id
         pipeline = run.pipeline
         file = run.file
@@ -48,14 +78,19 @@ struct RunReport: Encodable {
                 id: $0.stageID, kind: $0.kind, status: $0.status.rawValue, attempts: $0.attempts,
                 startedAt: StateTime.text($0.startedAt), finishedAt: $0.finishedAt.map(StateTime.text),
                 seconds: $0.milliseconds.map { Double($0) / 1000 },
-                counts: Dictionary(uniqueKeysWithValues: $0.outcome.counts), error: $0.error)
+                counts: Dictionary($0.counts.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+                outputs: $0.outputs.values, error: $0.error)
+        }
+        self.events = events.map {
+            Event(
+                id: $0.id, stage: $0.stageID, name: $0.name, payload: (try? JSONValue.parse($0.payload)) ?? .null,
+                raisedAt: $0.raisedAt)
         }
     }
 
     func write(to folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         let output = try AtomicOutputFile(path: (folder as NSString).appendingPathComponent("\(runID).json"))
         try output.write(Array(try encoder.encode(self)) + [0x0A])
         try output.commit()

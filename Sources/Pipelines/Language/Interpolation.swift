@@ -3,38 +3,73 @@ import Foundation
 /// Substitutes `${NAME}` and `${NAME:-default}` in scalar text: pipeline params first, then environment
 /// variables. `$$` is a literal `$`. As in the shell, `:-` also takes the default when the value is empty.
 /// Substituted text is never scanned again, so a value containing `${` stays as it is.
+///
+/// `${stages.ID.outputs.NAME}` is an earlier stage's output. Where the file is loaded the value is not
+/// known yet: with `stageOutputs: .deferred` the reference stays as written, is listed in the result
+/// and marks its scalar (`hasDeferredReference`); a run substitutes it with `.resolved`.
 public struct Interpolator: Sendable {
+    /// What `${stages.ID.outputs.NAME}` becomes.
+    public enum StageOutputs: Sendable {
+        /// Not allowed here (params, database URLs, settings).
+        case refused
+        /// Kept for the run, and listed.
+        case deferred
+        /// The outputs recorded so far, by stage id.
+        case resolved([String: Pipelines.StageOutputs])
+    }
+
+    public struct Substitution {
+        public var node: YAMLNode
+        public var diagnostics: [Diagnostic]
+        public var references: [StageOutputReference]
+    }
+
     public var params: [String: String]
     public var environment: [String: String]
+    public var stageOutputs: StageOutputs
 
-    public init(params: [String: String] = [:], environment: [String: String]) {
+    public init(params: [String: String] = [:], environment: [String: String], stageOutputs: StageOutputs = .refused) {
         self.params = params
         self.environment = environment
+        self.stageOutputs = stageOutputs
+    }
+
+    /// The same variables with another treatment of stage outputs.
+    public func with(stageOutputs: StageOutputs) -> Interpolator {
+        Interpolator(params: params, environment: environment, stageOutputs: stageOutputs)
     }
 
     /// Substitutes every scalar of the tree; mapping keys stay as written.
-    public func substitute(_ node: YAMLNode) -> (node: YAMLNode, diagnostics: [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
-        let result = substitute(node, into: &diagnostics)
-        return (result, diagnostics)
+    public func substitute(_ node: YAMLNode) -> Substitution {
+        var result = Substitution(node: node, diagnostics: [], references: [])
+        result.node = substitute(node, into: &result)
+        return result
     }
 
-    private func substitute(_ node: YAMLNode, into diagnostics: inout [Diagnostic]) -> YAMLNode {
-        var result = node
+    private func substitute(_ node: YAMLNode, into result: inout Substitution) -> YAMLNode {
+        var substituted = node
         switch node.value {
         case .scalar(let text, let style, let tag):
-            let (substituted, problems) = substitute(text, at: node.location, verbatimColumn: node.verbatimColumn)
-            diagnostics += problems
-            if substituted != text {
-                result.value = .scalar(text: substituted, style: style, tag: tag)
-                result.verbatimColumn = nil
+            let scalar = substituteScalar(text, at: node.location, verbatimColumn: node.verbatimColumn)
+            result.diagnostics += scalar.diagnostics
+            result.references += scalar.references
+            if scalar.text != text {
+                substituted.value = .scalar(text: scalar.text, style: style, tag: tag)
+                substituted.verbatimColumn = nil
             }
+            substituted.hasDeferredReference = !scalar.references.isEmpty && isDeferring
+            substituted.hasSubstitutionProblem = !scalar.diagnostics.isEmpty
         case .mapping(let pairs):
-            result.value = .mapping(pairs.map { ($0.key, substitute($0.value, into: &diagnostics)) })
+            substituted.value = .mapping(pairs.map { ($0.key, substitute($0.value, into: &result)) })
         case .sequence(let items):
-            result.value = .sequence(items.map { substitute($0, into: &diagnostics) })
+            substituted.value = .sequence(items.map { substitute($0, into: &result) })
         }
-        return result
+        return substituted
+    }
+
+    private var isDeferring: Bool {
+        if case .deferred = stageOutputs { return true }
+        return false
     }
 
     /// `verbatimColumn` is where the text starts in the file when it stands there unchanged; problems then
@@ -42,14 +77,22 @@ public struct Interpolator: Sendable {
     public func substitute(_ text: String, at location: SourceLocation, verbatimColumn: Int? = nil)
         -> (text: String, diagnostics: [Diagnostic])
     {
-        guard text.contains("$") else { return (text, []) }
+        let scalar = substituteScalar(text, at: location, verbatimColumn: verbatimColumn)
+        return (scalar.text, scalar.diagnostics)
+    }
+
+    private func substituteScalar(_ text: String, at location: SourceLocation, verbatimColumn: Int?)
+        -> (text: String, diagnostics: [Diagnostic], references: [StageOutputReference])
+    {
+        guard text.contains("$") else { return (text, [], []) }
         let characters = Array(text.unicodeScalars)
         var output = String.UnicodeScalarView()
         var diagnostics: [Diagnostic] = []
-        func problem(at offset: Int, _ message: String) {
+        var references: [StageOutputReference] = []
+        func place(at offset: Int) -> SourceLocation {
             var place = location
             if let verbatimColumn { place.column = verbatimColumn + offset }
-            diagnostics.append(Diagnostic(place, message))
+            return place
         }
 
         var index = 0
@@ -67,17 +110,53 @@ public struct Interpolator: Sendable {
                 continue
             }
             guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
-                problem(at: index, "unterminated '${' (missing '}')")
+                diagnostics.append(Diagnostic(place(at: index), "unterminated '${' (missing '}')"))
                 output.append(contentsOf: characters[index...])
                 break
             }
             let body = String(String.UnicodeScalarView(characters[(index + 2)..<close]))
-            if let value = resolve(body, report: { problem(at: index, $0) }) {
+            let here = place(at: index)
+            if body.hasPrefix(Self.stagesPrefix) {
+                if let (reference, value) = stageOutput(body, at: here, into: &diagnostics) {
+                    references.append(reference)
+                    output.append(contentsOf: (value ?? "${\(body)}").unicodeScalars)
+                }
+            } else if let value = resolve(body, report: { diagnostics.append(Diagnostic(here, $0)) }) {
                 output.append(contentsOf: value.unicodeScalars)
             }
             index = close + 1
         }
-        return (String(output), diagnostics)
+        return (String(output), diagnostics, references)
+    }
+
+    static let stagesPrefix = "stages."
+
+    /// A `stages.ID.outputs.NAME` reference and, when resolving, its value.
+    private func stageOutput(_ body: String, at location: SourceLocation, into diagnostics: inout [Diagnostic])
+        -> (StageOutputReference, String?)?
+    {
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[2] == "outputs", !parts[1].isEmpty, !parts[3].isEmpty else {
+            diagnostics.append(
+                Diagnostic(location, "invalid stage output reference '${\(body)}': write ${stages.STAGE_ID.outputs.NAME}"))
+            return nil
+        }
+        let stage = String(parts[1])
+        let name = String(parts[3])
+        let reference = StageOutputReference(stage: stage, outputs: [OutputRequirement(name, nil)], location: location)
+        switch stageOutputs {
+        case .refused:
+            diagnostics.append(Diagnostic(location, "'${\(body)}': stage outputs can only be used in a stage's with:"))
+            return nil
+        case .deferred:
+            return (reference, nil)
+        case .resolved(let recorded):
+            guard let value = recorded[stage]?[name] else {
+                diagnostics.append(Diagnostic(location, "stage '\(stage)' recorded no output '\(name)' for '${\(body)}'"))
+                return nil
+            }
+            return (reference, value.text)
+        }
     }
 
     /// The value of `NAME` or `NAME:-default`, or nil after reporting why there is none.

@@ -9,6 +9,8 @@ public struct Pipeline: Sendable {
     /// In declared order, with `--param` overrides applied and `${...}` substituted.
     public var params: [(name: String, value: String)]
     public var database: DatabaseLocator
+    /// The extra databases named under `databases:`.
+    public var databases: [String: DatabaseLocator]
     /// Where runs, stage runs and checkpoints are kept.
     public var state: DatabaseLocator
     /// Params that do not make a run a different run (declared with `identifying: false`).
@@ -18,8 +20,8 @@ public struct Pipeline: Sendable {
 
     public init(
         name: String, description: String?, file: String, baseDirectory: String,
-        params: [(name: String, value: String)], database: DatabaseLocator, state: DatabaseLocator,
-        nonIdentifyingParams: Set<String> = [], stages: [PipelineStage]
+        params: [(name: String, value: String)], database: DatabaseLocator, databases: [String: DatabaseLocator] = [:],
+        state: DatabaseLocator, nonIdentifyingParams: Set<String> = [], stages: [PipelineStage]
     ) {
         self.name = name
         self.description = description
@@ -27,12 +29,23 @@ public struct Pipeline: Sendable {
         self.baseDirectory = baseDirectory
         self.params = params
         self.database = database
+        self.databases = databases
         self.state = state
         self.nonIdentifyingParams = nonIdentifyingParams
         self.stages = stages
     }
 
     public func stage(id: String) -> PipelineStage? { stages.first { $0.id == id } }
+
+    public var workspace: Workspace {
+        Workspace(
+            database: database, databases: databases, baseDirectory: baseDirectory,
+            workDirectory: Self.workDirectory(of: baseDirectory))
+    }
+
+    static func workDirectory(of baseDirectory: String) -> String {
+        baseDirectory == "/" ? "/var" : baseDirectory + "/var"
+    }
 }
 
 /// One stage of a loaded pipeline.
@@ -46,11 +59,23 @@ public struct PipelineStage: Sendable {
     /// Where the stage's mapping starts in the file.
     public var location: SourceLocation
     public var settings: StageSettings
-    public var stage: any BoundStage
+    public var descriptor: StageDescriptor
+    public var binding: Binding
+    /// Each parameter's value for `--dry-run`; a deferred one shows its `${stages...}` reference.
+    public var resolvedParameters: [(name: String, value: String)]
+    /// The earlier stages whose outputs this one reads.
+    public var references: [StageOutputReference]
+
+    /// A stage is ready when the file says everything, or waits for earlier stages' outputs.
+    public enum Binding: Sendable {
+        case ready(any BoundStage)
+        case deferred(DeferredStage)
+    }
 
     public init(
         id: String, kind: String, description: String? = nil, needs: [String], location: SourceLocation,
-        settings: StageSettings = StageSettings(), stage: any BoundStage
+        settings: StageSettings = StageSettings(), descriptor: StageDescriptor, binding: Binding,
+        resolvedParameters: [(name: String, value: String)] = [], references: [StageOutputReference] = []
     ) {
         self.id = id
         self.kind = kind
@@ -58,6 +83,44 @@ public struct PipelineStage: Sendable {
         self.needs = needs
         self.location = location
         self.settings = settings
-        self.stage = stage
+        self.descriptor = descriptor
+        self.binding = binding
+        self.resolvedParameters = resolvedParameters
+        self.references = references
+    }
+
+    /// Rows (or other units) per committed chunk; 0 for no checkpoints.
+    public var chunkSize: Int { settings.chunkSize(for: descriptor.execution) }
+
+    /// The stage, ready to run: a deferred one is bound now with the outputs recorded so far.
+    public func resolve(outputs: [String: StageOutputs]) throws(DiagnosticList) -> any BoundStage {
+        switch binding {
+        case .ready(let stage): return stage
+        case .deferred(let deferred): return try deferred.resolve(outputs: outputs)
+        }
+    }
+}
+
+/// A stage whose parameters reference earlier stages' outputs: it keeps its `with:` as written and is
+/// bound, with every check, when those outputs are known.
+public struct DeferredStage: Sendable {
+    let descriptor: StageDescriptor
+    let with: YAMLNode?
+    let interpolator: Interpolator
+    let context: BindingContext
+
+    public func resolve(outputs: [String: StageOutputs]) throws(DiagnosticList) -> any BoundStage {
+        var diagnostics: [Diagnostic] = []
+        let node = with.map { written -> YAMLNode in
+            let substitution = interpolator.with(stageOutputs: .resolved(outputs)).substitute(written)
+            diagnostics += substitution.diagnostics
+            return substitution.node
+        }
+        guard diagnostics.isEmpty else { throw DiagnosticList(diagnostics, code: .config) }
+        let binding = descriptor.bind(node, context: context)
+        guard let stage = binding.stage else {
+            throw DiagnosticList(binding.diagnostics.isEmpty ? diagnostics : binding.diagnostics, code: .config)
+        }
+        return stage
     }
 }

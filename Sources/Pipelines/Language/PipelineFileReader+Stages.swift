@@ -3,20 +3,22 @@ struct StageDraft {
     var location: SourceLocation
     var id: String?
     var idLocation: SourceLocation
-    var kind: String?
+    var descriptor: StageDescriptor?
     var description: String?
     /// Nil when the stage does not say: it then needs the stage before it.
     var needs: [(id: String, location: SourceLocation)]?
     var settings = StageSettings()
-    var stage: (any BoundStage)?
+    var binding: PipelineStage.Binding?
+    var display: [(name: String, value: String)] = []
+    var references: [StageOutputReference] = []
 }
 
 extension PipelineFileReader {
     static let stageKeys = ["id", "uses", "description", "needs", "with"] + StageSettings.keys
 
-    mutating func readStages(_ entry: Entry?, missingAt location: SourceLocation, _ interpolator: Interpolator)
-        -> [PipelineStage]?
-    {
+    mutating func readStages(
+        _ entry: Entry?, missingAt location: SourceLocation, _ interpolator: Interpolator, workspace: Workspace
+    ) -> [PipelineStage]? {
         guard let entry else {
             report(location, "missing required key 'stages'")
             return nil
@@ -26,11 +28,11 @@ extension PipelineFileReader {
             report(entry.value.location, "'stages' must be a non-empty sequence of stages, found \(found)")
             return nil
         }
-        let drafts = items.compactMap { readStage($0, interpolator) }
+        let drafts = items.compactMap { readStage($0, interpolator, workspace: workspace) }
         return orderStages(drafts)
     }
 
-    private mutating func readStage(_ node: YAMLNode, _ interpolator: Interpolator) -> StageDraft? {
+    private mutating func readStage(_ node: YAMLNode, _ interpolator: Interpolator, workspace: Workspace) -> StageDraft? {
         guard case .mapping(let pairs) = node.value else {
             report(node.location, "each stage must be a mapping with 'id' and 'uses', found \(node.kindDescription)")
             return nil
@@ -43,33 +45,63 @@ extension PipelineFileReader {
             fields["id"], missing: ("missing required key 'id' in stage", node.location),
             allowedPunctuation: ["_", "-"], what: "stage id")
         let descriptor = readKind(fields["uses"], missing: ("missing required key 'uses'\(place)", node.location))
-        draft.kind = descriptor?.name
+        draft.descriptor = descriptor
         draft.description = fields["description"].flatMap { optionalText($0, interpolator) }
         if let needs = fields["needs"], !needs.value.isNull { draft.needs = readNeeds(needs) }
-        for key in StageSettings.keys {
-            guard let entry = fields[key] else { continue }
-            let (node, problems) = interpolator.substitute(entry.value)
-            diagnostics += problems
-            guard problems.isEmpty else { continue }
-            do {
-                try draft.settings.assign(key, node, context: ParameterContext(baseDirectory: baseDirectory))
-            } catch {
-                report(node.location, "'\(key)': \(error.message)")
-            }
+        let context = ParameterContext(baseDirectory: baseDirectory, databaseNames: workspace.databases.keys.sorted())
+        if let descriptor {
+            draft.settings = readSettings(fields, of: descriptor, interpolator, context: context)
         }
 
+        let deferring = interpolator.with(stageOutputs: .deferred)
         let with = fields["with"].map { entry in
-            let (node, problems) = interpolator.substitute(entry.value)
-            diagnostics += problems
-            return node
+            let substitution = deferring.substitute(entry.value)
+            diagnostics += substitution.diagnostics
+            draft.references += substitution.references
+            return substitution.node
         }
         if let descriptor {
-            let context = ParameterContext(baseDirectory: baseDirectory)
-            let (stage, problems) = descriptor.bind(with, context: context, stageLocation: node.location)
-            diagnostics += problems
-            draft.stage = stage
+            let bindingContext = BindingContext(
+                parameters: context, workspace: workspace, stageLocation: node.location,
+                usesLocation: fields["uses"]?.value.location ?? node.location)
+            let binding = descriptor.bind(with, context: bindingContext)
+            diagnostics += binding.diagnostics
+            draft.display = binding.display
+            draft.references += binding.stageReferences
+            if let stage = binding.stage {
+                draft.binding = .ready(stage)
+            } else if !binding.deferred.isEmpty, binding.diagnostics.isEmpty {
+                draft.binding = .deferred(
+                    DeferredStage(
+                        descriptor: descriptor, with: fields["with"]?.value, interpolator: interpolator,
+                        context: bindingContext))
+            }
         }
         return draft
+    }
+
+    /// `chunk_size` and `retries`, where the kind uses them.
+    private mutating func readSettings(
+        _ fields: [String: Entry], of descriptor: StageDescriptor, _ interpolator: Interpolator,
+        context: ParameterContext
+    ) -> StageSettings {
+        var settings = StageSettings()
+        for key in StageSettings.keys {
+            guard let entry = fields[key] else { continue }
+            if let problem = StageSettings.inapplicable(key, kind: descriptor.name, execution: descriptor.execution) {
+                report(entry.key.location, problem)
+                continue
+            }
+            let substitution = interpolator.substitute(entry.value)
+            diagnostics += substitution.diagnostics
+            guard substitution.diagnostics.isEmpty else { continue }
+            do {
+                try settings.assign(key, substitution.node, execution: descriptor.execution, context: context)
+            } catch {
+                report(error.location ?? substitution.node.location, "'\(key)': \(error.message)")
+            }
+        }
+        return settings
     }
 
     private mutating func readKind(_ entry: Entry?, missing: (String, SourceLocation)) -> StageDescriptor? {
@@ -106,7 +138,7 @@ extension PipelineFileReader {
         return needs
     }
 
-    /// Checks ids and needs, then puts the stages in run order; nil when anything is wrong.
+    /// Checks ids, needs and output references, then puts the stages in run order; nil when anything is wrong.
     private mutating func orderStages(_ drafts: [StageDraft]) -> [PipelineStage]? {
         var nodeOfID: [String: Int] = [:]
         var nodes: [StageDraft] = []
@@ -148,17 +180,68 @@ extension PipelineFileReader {
             let edge = edges[cycle[0]].first { $0.target == (cycle.count > 1 ? cycle[1] : cycle[0]) }
             report(edge?.location ?? nodes[cycle[0]].location, "dependency cycle: \(path)")
         }
+        if blocked.isEmpty { checkReferences(of: nodes, graph: graph, nodeOfID: nodeOfID) }
 
         guard diagnostics.isEmpty else { return nil }
         var stages: [PipelineStage] = []
         for index in order {
             let draft = nodes[index]
-            guard let id = draft.id, let kind = draft.kind, let stage = draft.stage else { return nil }
+            guard let id = draft.id, let descriptor = draft.descriptor, let binding = draft.binding else { return nil }
             stages.append(
                 PipelineStage(
-                    id: id, kind: kind, description: draft.description, needs: edges[index].map { ids[$0.target] },
-                    location: draft.location, settings: draft.settings, stage: stage))
+                    id: id, kind: descriptor.name, description: draft.description,
+                    needs: edges[index].map { ids[$0.target] }, location: draft.location, settings: draft.settings,
+                    descriptor: descriptor, binding: binding, resolvedParameters: draft.display,
+                    references: draft.references))
         }
         return stages
+    }
+
+    /// Each reference names a stage that exists, runs before the referring one (it is among its needs,
+    /// directly or through others) and declares the output, of the type wanted.
+    private mutating func checkReferences(of nodes: [StageDraft], graph: StageGraph, nodeOfID: [String: Int]) {
+        let ids = nodes.compactMap(\.id)
+        for (index, draft) in nodes.enumerated() where !draft.references.isEmpty {
+            let ancestors = graph.ancestors(of: index)
+            for reference in draft.references {
+                guard let target = nodeOfID[reference.stage] else {
+                    report(
+                        reference.location,
+                        "unknown stage '\(reference.stage)'" + Suggestion.hint(for: reference.stage, among: ids))
+                    continue
+                }
+                guard ancestors.contains(target) else {
+                    let problem =
+                        target == index
+                        ? "stage '\(reference.stage)' cannot use its own outputs"
+                        : "stage '\(reference.stage)' does not run before '\(draft.id ?? "?")'; add it to needs"
+                    report(reference.location, problem)
+                    continue
+                }
+                guard let descriptor = nodes[target].descriptor else { continue }
+                for wanted in reference.outputs {
+                    checkOutput(wanted, of: reference.stage, descriptor: descriptor, at: reference.location)
+                }
+            }
+        }
+    }
+
+    private mutating func checkOutput(
+        _ wanted: OutputRequirement, of stage: String, descriptor: StageDescriptor, at location: SourceLocation
+    ) {
+        guard let declared = descriptor.output(named: wanted.name) else {
+            let names = descriptor.outputs.map(\.name)
+            let declaredList = names.isEmpty ? "\(descriptor.name) declares no outputs" : "it declares: \(names.joined(separator: ", "))"
+            report(
+                location,
+                "stage '\(stage)' (\(descriptor.name)) has no output '\(wanted.name)'"
+                    + Suggestion.hint(for: wanted.name, among: names) + "; \(declaredList)")
+            return
+        }
+        if let type = wanted.type, declared.type != type, !(type == .path && declared.type == .file) {
+            report(
+                location,
+                "output '\(wanted.name)' of stage '\(stage)' is a \(declared.type.rawValue), not the \(type.rawValue) needed here")
+        }
     }
 }

@@ -8,7 +8,7 @@ struct PipelineFileReader {
         var value: YAMLNode
     }
 
-    static let topLevelKeys = ["name", "description", "params", "database", "state", "stages"]
+    static let topLevelKeys = ["name", "description", "params", "database", "databases", "state", "stages"]
     static let defaultDatabase = "sqlite:var/store.db"
 
     let file: String
@@ -46,12 +46,18 @@ struct PipelineFileReader {
             environment: environment)
         let description = fields["description"].flatMap { optionalText($0, interpolator) }
         let database = readDatabase(fields["database"], default: Self.defaultDatabase, interpolator)
+        let databases = readDatabases(fields["databases"], interpolator)
         let state = database.flatMap { readDatabase(fields["state"], default: Self.defaultState(for: $0), interpolator) }
-        let stages = readStages(fields["stages"], missingAt: root.location, interpolator)
+        // Stages are read against the workspace even when the database line is wrong, so that every problem shows.
+        let workspace = Workspace(
+            database: database ?? .sqlite(path: ParameterContext(baseDirectory: baseDirectory).resolve("var/store.db")),
+            databases: databases, baseDirectory: baseDirectory, workDirectory: Pipeline.workDirectory(of: baseDirectory))
+        let stages = readStages(fields["stages"], missingAt: root.location, interpolator, workspace: workspace)
         guard diagnostics.isEmpty, let name, let database, let state, let stages else { return nil }
         return Pipeline(
             name: name, description: description, file: file, baseDirectory: baseDirectory, params: params.values,
-            database: database, state: state, nonIdentifyingParams: params.nonIdentifying, stages: stages)
+            database: database, databases: databases, state: state, nonIdentifyingParams: params.nonIdentifying,
+            stages: stages)
     }
 
     // MARK: - Reading values
@@ -122,9 +128,9 @@ struct PipelineFileReader {
     /// Nil when the value is not a scalar or a reference in it cannot be resolved.
     mutating func interpolatedText(_ entry: Entry, _ interpolator: Interpolator) -> String? {
         guard text(entry) != nil else { return nil }
-        let (node, problems) = interpolator.substitute(entry.value)
-        diagnostics += problems
-        return problems.isEmpty ? node.scalarText : nil
+        let substitution = interpolator.substitute(entry.value)
+        diagnostics += substitution.diagnostics
+        return substitution.diagnostics.isEmpty ? substitution.node.scalarText : nil
     }
 
     // MARK: - Params and database
@@ -173,9 +179,9 @@ struct PipelineFileReader {
         let environmentOnly = Interpolator(environment: environment)
         let values = declared.map { name, node in
             if let value = overridden[name] { return (name, value) }
-            let (substituted, problems) = environmentOnly.substitute(node)
-            diagnostics += problems
-            return (name, substituted.scalarText ?? "")
+            let substitution = environmentOnly.substitute(node)
+            diagnostics += substitution.diagnostics
+            return (name, substitution.node.scalarText ?? "")
         }
         return (values, nonIdentifying)
     }
@@ -208,6 +214,35 @@ struct PipelineFileReader {
     static func defaultState(for database: DatabaseLocator) -> String {
         guard case .sqlite(let path) = database else { return "sqlite:var/state.db" }
         return "sqlite:" + ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("state.db")
+    }
+
+    /// `databases: { vendure: postgres://..., erp: ... }`: extra databases stages may name.
+    private mutating func readDatabases(_ entry: Entry?, _ interpolator: Interpolator) -> [String: DatabaseLocator] {
+        guard let entry, !entry.value.isNull else { return [:] }
+        guard case .mapping(let pairs) = entry.value.value else {
+            report(entry.value.location, "'databases' must be a mapping of names to database URLs, found \(entry.value.kindDescription)")
+            return [:]
+        }
+        var databases: [String: DatabaseLocator] = [:]
+        for (key, value) in pairs {
+            guard let name = key.scalarText else {
+                report(key.location, "database names must be scalars, found \(key.kindDescription)")
+                continue
+            }
+            guard databases[name] == nil else { continue }
+            guard !value.isNull else {
+                report(value.location, "database '\(name)' needs a URL: sqlite:PATH or postgres://user@host/name")
+                continue
+            }
+            guard Interpolator.isValidName(name) else {
+                report(key.location, "invalid database name '\(name)': use letters, digits and '_', not starting with a digit")
+                continue
+            }
+            if let locator = readDatabase(Entry(name: name, key: key, value: value), default: "", interpolator) {
+                databases[name] = locator
+            }
+        }
+        return databases
     }
 
     private mutating func readDatabase(_ entry: Entry?, default defaultText: String, _ interpolator: Interpolator)

@@ -30,6 +30,17 @@ struct StageGraph {
         return (order, edges.indices.filter { !placed.contains($0) })
     }
 
+    /// Every node `node` needs, directly or through others.
+    func ancestors(of node: Int) -> Set<Int> {
+        var seen: Set<Int> = []
+        var stack = edges[node].map(\.target)
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            stack += edges[next].map(\.target)
+        }
+        return seen
+    }
+
     /// One shortest cycle through each blocked node that lies on a cycle and is not yet part of a
     /// reported one; each cycle starts at its earliest node in the file.
     func cycles(among blocked: [Int]) -> [[Int]] {

@@ -16,6 +16,12 @@ public struct YAMLNode: Sendable {
     /// For a scalar whose text stands unchanged on one source line (no escapes, no folding), the column
     /// where that text starts; lets messages point inside the scalar, e.g. at a `${`.
     public var verbatimColumn: Int? = nil
+    /// Set by the loader on a scalar holding a `${stages.ID.outputs.NAME}` reference, which is resolved
+    /// only when the stage runs.
+    public var hasDeferredReference = false
+    /// Set by the loader on a scalar whose `${...}` could not be substituted: its problem is reported once,
+    /// and the value is not read as well.
+    public var hasSubstitutionProblem = false
 
     public init(_ value: Value, at location: SourceLocation) {
         self.value = value

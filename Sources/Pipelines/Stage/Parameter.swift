@@ -1,132 +1,129 @@
-/// One parameter of a stage kind, declared once: its name, type, whether it is required, its default
-/// (read from the stage's default config) and a one-line doc. The same declaration validates pipeline
-/// files, prints `pipeline stages` help and fills the typed config the stage receives.
-public struct Parameter<Config: Sendable>: Sendable {
+/// One parameter of a stage kind, declared once: its name, type, whether it is required, its default and
+/// a one-line doc. The same declaration validates pipeline files, prints `pipeline stages` help and
+/// fills the typed config the stage receives. A required parameter has no default at all: there is no
+/// stand-in value to forget about.
+///
+/// ```swift
+/// static let file = Parameter<FilePath>.required("file", doc: "the CSV file to read")
+/// static let maxRejects = Parameter<Int>.optional("max_rejects", default: 0, doc: "...").atLeast(0)
+/// ```
+public struct Parameter<Value: ParameterValue>: Sendable {
     public let name: String
-    public let typeName: String
     public let doc: String
-    public let isRequired: Bool
-    let assign: @Sendable (inout Config, YAMLNode, ParameterContext) throws(ParameterProblem) -> Void
-    let display: @Sendable (Config) -> String
+    /// Nil for a required parameter.
+    let defaultValue: Value?
+    let rules: [ParameterRule<Value>]
+    /// For a parameter that names another stage: the outputs that stage must declare.
+    let requiredOutputs: [OutputRequirement]
 
-    public static func required<T: ParameterValue>(
-        _ name: String, _ keyPath: WritableKeyPath<Config, T> & Sendable, doc: String
-    ) -> Parameter {
-        make(name, keyPath, doc: doc, isRequired: true)
+    public var isRequired: Bool { defaultValue == nil }
+
+    public static func required(_ name: String, doc: String) -> Parameter {
+        Parameter(name: name, doc: doc, defaultValue: nil, rules: [], requiredOutputs: [])
     }
 
-    /// Optional: when absent, the value in the stage's default config stands.
-    public static func optional<T: ParameterValue>(
-        _ name: String, _ keyPath: WritableKeyPath<Config, T> & Sendable, doc: String
-    ) -> Parameter {
-        make(name, keyPath, doc: doc, isRequired: false)
+    /// When absent, `default` stands.
+    public static func optional(_ name: String, default value: Value, doc: String) -> Parameter {
+        Parameter(name: name, doc: doc, defaultValue: value, rules: [], requiredOutputs: [])
     }
 
-    private static func make<T: ParameterValue>(
-        _ name: String, _ keyPath: WritableKeyPath<Config, T> & Sendable, doc: String, isRequired: Bool
-    ) -> Parameter {
+    /// An extra condition on the value, e.g. a range; `description` shows in help ("0 or more").
+    public func checked(_ description: String, _ problem: @escaping @Sendable (Value) -> String?) -> Parameter {
         Parameter(
-            name: name, typeName: T.typeName, doc: doc, isRequired: isRequired,
-            assign: { (config: inout Config, node: YAMLNode, context: ParameterContext) throws(ParameterProblem) in
-                config[keyPath: keyPath] = try T.decode(node, in: context)
-            },
-            display: { $0[keyPath: keyPath].parameterDisplay })
+            name: name, doc: doc, defaultValue: defaultValue,
+            rules: rules + [ParameterRule(description: description, problem: problem)], requiredOutputs: requiredOutputs)
+    }
+
+    /// Decodes and checks a value written in a pipeline file.
+    func decode(_ node: YAMLNode, in context: ParameterContext) throws(ParameterProblem) -> Value {
+        let value = try Value.decode(node, in: context)
+        for rule in rules {
+            if let message = rule.problem(value) { throw ParameterProblem(message) }
+        }
+        return value
+    }
+
+    var erased: AnyParameter {
+        AnyParameter(
+            name: name, doc: doc, typeName: Value.typeName, typeDescription: Value.typeDescription,
+            isRequired: isRequired, defaultDisplay: defaultValue?.parameterDisplay,
+            rules: rules.map(\.description), requiredOutputs: requiredOutputs)
     }
 }
 
-/// What `pipeline stages` prints for one parameter.
-public struct ParameterHelp: Sendable {
+extension Parameter {
+    /// Optional, absent by default.
+    public static func optional<Wrapped>(_ name: String, doc: String) -> Parameter where Value == Wrapped? {
+        Parameter(name: name, doc: doc, defaultValue: .some(nil), rules: [], requiredOutputs: [])
+    }
+}
+
+extension Parameter where Value: Comparable & Sendable {
+    /// The value must be at least `minimum`.
+    public func atLeast(_ minimum: Value) -> Parameter {
+        checked("\(minimum.parameterDisplay) or more") { value in
+            value < minimum ? "must be \(minimum.parameterDisplay) or more, found \(value.parameterDisplay)" : nil
+        }
+    }
+
+    /// The value must lie in `range`.
+    public func within(_ range: ClosedRange<Value>) -> Parameter {
+        checked("\(range.lowerBound.parameterDisplay) to \(range.upperBound.parameterDisplay)") { value in
+            range.contains(value)
+                ? nil
+                : "must be between \(range.lowerBound.parameterDisplay) and \(range.upperBound.parameterDisplay), found \(value.parameterDisplay)"
+        }
+    }
+}
+
+extension Parameter where Value == StageReference {
+    /// A parameter naming an earlier stage whose outputs this stage reads, e.g. `feed: fetch`. The loader
+    /// checks that the stage exists, runs before this one and declares `outputs`.
+    public static func stage(_ name: String, outputs: [OutputRequirement], doc: String) -> Parameter {
+        Parameter(name: name, doc: doc, defaultValue: nil, rules: [], requiredOutputs: outputs)
+    }
+}
+
+struct ParameterRule<Value>: Sendable {
+    var description: String
+    var problem: @Sendable (Value) -> String?
+}
+
+/// A parameter with its type erased, for help, lookups and reference checks.
+public struct AnyParameter: Sendable {
     public var name: String
-    public var typeName: String
-    public var isRequired: Bool
-    public var defaultValue: String?
     public var doc: String
+    public var typeName: String
+    public var typeDescription: String
+    public var isRequired: Bool
+    /// How the default shows; nil for a required parameter.
+    public var defaultDisplay: String?
+    /// Extra conditions in words, e.g. "0 or more".
+    public var rules: [String]
+    public var requiredOutputs: [OutputRequirement]
 }
 
 /// A cross-parameter problem found after binding, e.g. "give either table or query".
 public struct ConfigIssue: Sendable {
-    /// The parameter to point at; nil points at the stage's `with`.
-    public var parameter: String?
+    public enum Place: Sendable, Equatable {
+        /// The value of this parameter.
+        case parameter(String)
+        /// The stage's `with:` mapping.
+        case with
+        /// The stage's `uses:`: the kind itself does not fit, e.g. on this database.
+        case uses
+    }
+
+    public var place: Place
     public var message: String
 
     public init(_ message: String, parameter: String? = nil) {
-        self.parameter = parameter
+        self.place = parameter.map(Place.parameter) ?? .with
         self.message = message
     }
-}
 
-/// The parameters of one stage kind and the config they fill.
-public struct ParameterSet<Config: Sendable>: Sendable {
-    public let defaults: Config
-    public let parameters: [Parameter<Config>]
-
-    public init(defaults: Config, _ parameters: [Parameter<Config>]) {
-        self.defaults = defaults
-        self.parameters = parameters
-    }
-
-    public var help: [ParameterHelp] {
-        parameters.map {
-            ParameterHelp(
-                name: $0.name, typeName: $0.typeName, isRequired: $0.isRequired,
-                defaultValue: $0.isRequired ? nil : $0.display(defaults), doc: $0.doc)
-        }
-    }
-
-    /// The resolved value of every parameter, for `--dry-run`.
-    public func display(_ config: Config) -> [(name: String, value: String)] {
-        parameters.map { ($0.name, $0.display(config)) }
-    }
-
-    /// Reads a stage's `with:` mapping. All problems are returned, not just the first.
-    /// `with` is nil when the stage has none; `stageLocation` is where missing parameters are reported.
-    public func bind(
-        _ with: YAMLNode?, kind: String, context: ParameterContext, stageLocation: SourceLocation
-    ) -> (config: Config?, diagnostics: [Diagnostic]) {
-        var config = defaults
-        var diagnostics: [Diagnostic] = []
-        var seen: Set<String> = []
-        var entries: [(key: YAMLNode, value: YAMLNode)] = []
-        if let with, !with.isNull {
-            guard case .mapping(let pairs) = with.value else {
-                return (nil, [Diagnostic(with.location, "'with' must be a mapping, found \(with.kindDescription)")])
-            }
-            entries = pairs
-        }
-        let byName = Dictionary(parameters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (key, value) in entries {
-            guard let name = key.scalarText else {
-                diagnostics.append(Diagnostic(key.location, "parameter names must be scalars"))
-                continue
-            }
-            guard seen.insert(name).inserted else { continue }  // the loader reports duplicate keys
-            guard let parameter = byName[name] else {
-                diagnostics.append(
-                    Diagnostic(
-                        key.location,
-                        "unknown parameter '\(name)' for \(kind)" + Suggestion.hint(for: name, among: parameters.map(\.name))))
-                continue
-            }
-            do {
-                try parameter.assign(&config, value, context)
-            } catch {
-                diagnostics.append(Diagnostic(value.location, "parameter '\(name)': \(error.message)"))
-            }
-        }
-        let location = with?.location ?? stageLocation
-        for parameter in parameters where parameter.isRequired && !seen.contains(parameter.name) {
-            diagnostics.append(Diagnostic(location, "missing required parameter '\(parameter.name)' for \(kind)"))
-        }
-        return diagnostics.isEmpty ? (config, []) : (nil, diagnostics)
-    }
-
-    /// The location of a parameter's value in `with`, for issues found after binding.
-    public static func location(of parameter: String?, in with: YAMLNode?, default fallback: SourceLocation)
-        -> SourceLocation
-    {
-        guard let parameter, let with, case .mapping(let pairs) = with.value,
-            let pair = pairs.first(where: { $0.key.scalarText == parameter })
-        else { return with?.location ?? fallback }
-        return pair.value.location
+    public init(_ message: String, at place: Place) {
+        self.place = place
+        self.message = message
     }
 }

@@ -1,30 +1,68 @@
 import Foundation
 
-/// Everything a running stage may use: its logger, the pipeline's database, its checkpoints, the folders
-/// it may write in.
+/// Everything a running stage may use: its logger, its databases, its checkpoints, the outputs of earlier
+/// stages, the folders it may write in; and where it reports counts and raises events.
 public final class StageContext {
     public let stageID: String
     public let logger: Logger
     public let workspace: Workspace
     public let checkpoints: Checkpoints
-    private let openDatabase: () throws -> any DatabaseConnection
-    private(set) var usedDatabase = false
+    private let services: StageServices
+    private let events: [StageEvent]
+    /// The counts reached so far, recorded if the stage fails.
+    private(set) var reportedCounts = StageCounts()
+    private(set) var usedDatabases: Set<String> = []
 
     init(
-        stageID: String, logger: Logger, workspace: Workspace, checkpoints: Checkpoints,
-        openDatabase: @escaping () throws -> any DatabaseConnection
+        stageID: String, logger: Logger, workspace: Workspace, checkpoints: Checkpoints, events: [StageEvent],
+        services: StageServices
     ) {
         self.stageID = stageID
         self.logger = logger
         self.workspace = workspace
         self.checkpoints = checkpoints
-        self.openDatabase = openDatabase
+        self.events = events
+        self.services = services
     }
 
-    /// The pipeline's database connection, opened on first use and shared by the run's stages.
+    /// The pipeline's database connection (with the tables of the stage's family migrated), opened on
+    /// first use and shared by the run's stages.
     public func database() throws -> any DatabaseConnection {
-        usedDatabase = true
-        return try openDatabase()
+        try database(named: nil)
+    }
+
+    /// A database of the pipeline file's `databases:`, or the pipeline's own for nil. Connections come
+    /// from the engine, which drops them after a transient failure so that a retry reconnects.
+    public func database(named name: DatabaseName?) throws -> any DatabaseConnection {
+        let key = name?.name ?? StageServices.mainDatabase
+        usedDatabases.insert(key)
+        return try services.connection(key)
+    }
+
+    /// The outputs an earlier stage recorded (in this execution, or in the one a resume continues).
+    public func outputs(of stage: StageReference) throws -> StageOutputs {
+        guard let outputs = services.outputs(stage.id) else {
+            throw PipelineError(.internal, "stage '\(stage.id)' has no recorded outputs; it has not run before '\(stageID)'")
+        }
+        return outputs
+    }
+
+    /// Records the counts reached so far: a stage that fails later is recorded with them.
+    public func report(_ counts: StageCounts) { reportedCounts = counts }
+
+    /// Raises one of the kind's declared events with a small JSON payload, recorded with the stage run.
+    /// Raising the same event with the same `key` again in the same logical run (e.g. after a resume)
+    /// records it once.
+    public func raise(_ event: StageEvent, payload: JSONValue, key: String = "") throws {
+        guard events.contains(event) else {
+            throw PipelineError(.internal, "stage '\(stageID)' raised event '\(event.name)', which its kind does not declare")
+        }
+        let text = payload.serialized
+        guard text.utf8.count <= StageEvent.maximumPayloadBytes else {
+            throw PipelineError(
+                .internal, "event '\(event.name)' of stage '\(stageID)' has a payload of \(text.utf8.count) bytes, over the limit of \(StageEvent.maximumPayloadBytes)")
+        }
+        try services.raise(event.name, text, key)
     }
 
     /// Reports progress; the executable decides whether it becomes a bar, a log line or nothing.
@@ -32,4 +70,15 @@ public final class StageContext {
         logger.handler.progress(
             ProgressEvent(stage: stageID, unit: unit, count: count, done: done, total: total, finished: finished))
     }
+}
+
+/// What the engine lends a running stage.
+struct StageServices {
+    static let mainDatabase = ""
+
+    /// Opens (or returns the open) connection of a database by name; `mainDatabase` for the pipeline's own.
+    var connection: (String) throws -> any DatabaseConnection
+    var outputs: (String) -> StageOutputs?
+    /// Records an event: name, payload JSON, key.
+    var raise: (String, String, String) throws -> Void
 }

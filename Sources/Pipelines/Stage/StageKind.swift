@@ -1,4 +1,9 @@
-/// A kind of stage, e.g. `table.import`. Implementations live in the Stages module, one file each.
+/// A kind of stage, e.g. `table.import`. Implementations live in the Stages module, one file each, and
+/// reach the `pipeline` command through their family (`StageFamily`).
+///
+/// A kind declares once what it takes and gives: its parameters, the counters it reports, the outputs it
+/// hands to later stages and the events it raises. Those declarations drive validation, `pipeline stages`,
+/// the typed config, run records, logs and plans.
 public protocol StageKind: SendableMetatype {
     associatedtype Config: Sendable
 
@@ -7,30 +12,56 @@ public protocol StageKind: SendableMetatype {
     /// One line for `pipeline stages`.
     static var summary: String { get }
     static var parameters: ParameterSet<Config> { get }
+    static var counters: [Counter] { get }
+    static var outputs: [OutputDeclaration] { get }
+    static var events: [StageEvent] { get }
+    /// Whether the kind works in chunks and may be retried.
+    static var execution: StageExecution { get }
 
-    /// Problems that involve several parameters at once; checked at validation time.
-    static func check(_ config: Config) -> [ConfigIssue]
+    /// Problems that involve several parameters, or the workspace (a kind that needs PostgreSQL refuses
+    /// SQLite here); checked at validation time with the place of the parameter or of `uses:`.
+    static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue]
     /// What the stage reads and writes, for `--dry-run` and `pipeline plan`.
     static func effects(of config: Config, in workspace: Workspace) -> StageEffects
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome
 }
 
 extension StageKind {
-    public static func check(_ config: Config) -> [ConfigIssue] { [] }
+    public static var outputs: [OutputDeclaration] { [] }
+    public static var events: [StageEvent] { [] }
+    public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] { [] }
 }
 
-/// Where a pipeline runs: its database and folders.
+/// Where a pipeline runs: its databases and folders.
 public struct Workspace: Sendable {
+    /// The pipeline's own database (`database:`), where the store lives.
     public var database: DatabaseLocator
+    /// The extra databases the file names under `databases:`.
+    public var databases: [String: DatabaseLocator]
     /// The pipeline file's folder.
     public var baseDirectory: String
-    /// Where run by-products (rejects files, run state) go: `var/` beside the pipeline file.
+    /// Where run by-products (rejects files, run records) go: `var/` beside the pipeline file.
     public var workDirectory: String
 
-    public init(database: DatabaseLocator, baseDirectory: String, workDirectory: String) {
+    public init(
+        database: DatabaseLocator, databases: [String: DatabaseLocator] = [:], baseDirectory: String,
+        workDirectory: String
+    ) {
         self.database = database
+        self.databases = databases
         self.baseDirectory = baseDirectory
         self.workDirectory = workDirectory
+    }
+
+    /// The named database, or the pipeline's own when `name` is nil.
+    public func locator(for name: DatabaseName?) -> DatabaseLocator {
+        name.flatMap { databases[$0.name] } ?? database
+    }
+
+    /// How a stage names the database it works on in messages: `the pipeline's database` or `database 'x'`.
+    public func describe(_ name: DatabaseName?) -> String {
+        guard let name else { return "the pipeline's database (\(database))" }
+        return "database '\(name.name)' (\(locator(for: name)))"
     }
 }
 
@@ -44,21 +75,13 @@ public struct StageEffects: Sendable {
     }
 }
 
-/// What a stage did, for logs and run records.
-public struct StageOutcome: Sendable, Equatable {
-    public var read: Int64
-    public var written: Int64
-    public var rejected: Int64
-    public var skipped: Int64
+/// What a stage did: its counters and the outputs it hands on.
+public struct StageOutcome: Sendable {
+    public var counts: StageCounts
+    public var outputs: [StageOutputValue]
 
-    public init(read: Int64 = 0, written: Int64 = 0, rejected: Int64 = 0, skipped: Int64 = 0) {
-        self.read = read
-        self.written = written
-        self.rejected = rejected
-        self.skipped = skipped
-    }
-
-    public var counts: [(String, Int64)] {
-        [("read", read), ("written", written), ("rejected", rejected), ("skipped", skipped)]
+    public init(counts: StageCounts = StageCounts(), outputs: [StageOutputValue] = []) {
+        self.counts = counts
+        self.outputs = outputs
     }
 }

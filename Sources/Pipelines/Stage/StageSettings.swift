@@ -1,13 +1,13 @@
-/// Settings every stage has, whatever its kind, written beside `uses:` in the pipeline file:
+/// Settings the engine reads beside `uses:`, for the kinds they apply to:
 ///
 /// ```yaml
 /// - id: load
 ///   uses: table.import
-///   chunk_size: 10000               # rows per committed chunk; 0 = one chunk, no checkpoints
-///   retries: { count: 3, backoff: 2s }
+///   chunk_size: 10000               # kinds that work in chunks; 0 = one chunk, no checkpoints
+///   retries: { count: 3, backoff: 2s }   # kinds that may be retried
 /// ```
 public struct StageSettings: Sendable, Equatable {
-    /// Nil: the stage kind's default.
+    /// Nil: the kind's default.
     public var chunkSize: Int?
     public var retries = RetryPolicy()
 
@@ -16,27 +16,54 @@ public struct StageSettings: Sendable, Equatable {
         self.retries = retries
     }
 
-    public static let keys = help.map(\.name)
+    public static let keys = ["chunk_size", "retries"]
 
-    /// What `pipeline stages` prints for the settings.
-    public static let help = [
-        ParameterHelp(
-            name: "chunk_size", typeName: "int", isRequired: false, defaultValue: String(defaultChunkSize),
-            doc: "rows per committed chunk and checkpoint; 0 = one chunk, no checkpoints"),
-        ParameterHelp(
-            name: "retries", typeName: RetryPolicy.typeName, isRequired: false,
-            defaultValue: RetryPolicy().parameterDisplay,
-            doc: "retry transient failures (lost connection, deadlock, busy database) from the last checkpoint"),
-    ]
+    /// Units per committed chunk for a kind with `execution`; 0 for a kind without chunks.
+    public func chunkSize(for execution: StageExecution) -> Int {
+        chunkSize ?? execution.defaultChunkSize ?? 0
+    }
 
-    /// The default number of rows per chunk for stages that work in rows.
-    public static let defaultChunkSize = 20_000
+    /// What `pipeline stages` prints for the settings a kind takes.
+    public static func help(for execution: StageExecution) -> [AnyParameter] {
+        var help: [AnyParameter] = []
+        if let size = execution.defaultChunkSize {
+            help.append(
+                AnyParameter(
+                    name: "chunk_size", doc: "\(execution.chunkUnit) per committed chunk and checkpoint; 0 = one chunk, no checkpoints",
+                    typeName: "int", typeDescription: "an integer", isRequired: false, defaultDisplay: String(size),
+                    rules: ["0 or more"], requiredOutputs: []))
+        }
+        if execution.retryable {
+            help.append(
+                AnyParameter(
+                    name: "retries",
+                    doc: "retry transient failures (lost connection, deadlock, busy database) from the last checkpoint",
+                    typeName: RetryPolicy.typeName, typeDescription: RetryPolicy.typeDescription, isRequired: false,
+                    defaultDisplay: RetryPolicy().parameterDisplay, rules: [], requiredOutputs: []))
+        }
+        return help
+    }
 
-    mutating func assign(_ key: String, _ node: YAMLNode, context: ParameterContext) throws(ParameterProblem) {
+    /// Why `key` does not apply to a kind with `execution`, if it does not.
+    static func inapplicable(_ key: String, kind: String, execution: StageExecution) -> String? {
+        switch key {
+        case "chunk_size" where !execution.isChunked:
+            "'chunk_size' does not apply to \(kind): it does its work whole, without chunks"
+        case "retries" where !execution.retryable:
+            "'retries' does not apply to \(kind): it cannot be retried safely"
+        default: nil
+        }
+    }
+
+    mutating func assign(_ key: String, _ node: YAMLNode, execution: StageExecution, context: ParameterContext)
+        throws(ParameterProblem)
+    {
         switch key {
         case "chunk_size":
             let size = try Int.decode(node, in: context)
-            guard size >= 0 else { throw ParameterProblem("expected 0 (no checkpoints) or a positive number of rows, found \(size)") }
+            guard size >= 0 else {
+                throw ParameterProblem("expected 0 (no checkpoints) or a positive number of \(execution.chunkUnit), found \(size)")
+            }
             chunkSize = size
         case "retries":
             retries = try RetryPolicy.decode(node, in: context)
@@ -50,8 +77,11 @@ public struct StageSettings: Sendable, Equatable {
 /// a serialization failure or deadlock, a busy database). Bad data is never retried.
 public struct RetryPolicy: ParameterValue, Equatable {
     public var count = 0
-    /// The wait before the first retry; each further retry waits twice as long, with jitter.
+    /// The wait before the first retry; each further retry waits twice as long, with jitter, up to `longestWait`.
     public var backoff = Duration.seconds(1)
+
+    public static let maximumCount = 100
+    public static let longestWait = Duration.seconds(3600)
 
     public init(count: Int = 0, backoff: Duration = .seconds(1)) {
         self.count = count
@@ -59,6 +89,9 @@ public struct RetryPolicy: ParameterValue, Equatable {
     }
 
     public static var typeName: String { "{count, backoff}" }
+    public static var typeDescription: String {
+        "{ count: N, backoff: DURATION }: up to N retries (0 to \(maximumCount)), the first after backoff (at most 1h)"
+    }
 
     public static func decode(_ node: YAMLNode, in context: ParameterContext) throws(ParameterProblem) -> RetryPolicy {
         guard case .mapping(let pairs) = node.value else {
@@ -69,11 +102,17 @@ public struct RetryPolicy: ParameterValue, Equatable {
             switch key.scalarText {
             case "count":
                 policy.count = try Int.decode(value, in: context)
-                guard (0...100).contains(policy.count) else { throw ParameterProblem("count must be between 0 and 100") }
+                guard (0...maximumCount).contains(policy.count) else {
+                    throw ParameterProblem("count must be between 0 and \(maximumCount), found \(policy.count)", at: value.location)
+                }
             case "backoff":
-                policy.backoff = try Duration.parse(value.scalar(expecting: "a duration").text)
+                policy.backoff = try Duration.decode(value, in: context)
+                guard policy.backoff <= longestWait else {
+                    throw ParameterProblem("backoff must be at most 1h, found \(policy.backoff.text)", at: value.location)
+                }
             default:
-                throw ParameterProblem("unknown key '\(key.scalarText ?? "?")' in retries (use count and backoff)")
+                throw ParameterProblem(
+                    "unknown key '\(key.scalarText ?? "?")' in retries (use count and backoff)", at: key.location)
             }
         }
         return policy
@@ -81,30 +120,11 @@ public struct RetryPolicy: ParameterValue, Equatable {
 
     public var parameterDisplay: String { "{count: \(count), backoff: \(backoff.text)}" }
 
-    /// The wait before retry number `attempt` (1-based): backoff × 2^(attempt-1), scaled by a random
-    /// factor between 0.5 and 1.5 so that many runs failing together do not retry in step.
+    /// The wait before retry number `attempt` (1-based): backoff × 2^(attempt-1), at most `longestWait`,
+    /// scaled by a random factor between 0.5 and 1.5 so that many runs failing together do not retry in step.
     public func delay(beforeRetry attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 16)
-        let base = backoff * (1 << exponent)
+        let base = min(backoff * (1 << exponent), Self.longestWait)
         return base * Double.random(in: 0.5...1.5)
-    }
-}
-
-extension Duration {
-    /// `250ms`, `2s`, `1m`, `1h`, or a plain number of seconds.
-    static func parse(_ text: String) throws(ParameterProblem) -> Duration {
-        let units: [(suffix: String, scale: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let amount = Int64(text.dropLast(suffix.count)), amount >= 0 {
-                return .milliseconds(amount * scale)
-            }
-        }
-        if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
-        throw ParameterProblem("expected a duration such as 500ms, 2s or 1m, found '\(text)'")
-    }
-
-    var text: String {
-        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 }

@@ -44,8 +44,24 @@ public struct StageRunRecord: Sendable {
     public var startedAt: Date
     public var finishedAt: Date?
     public var milliseconds: Int64?
-    public var outcome: StageOutcome
+    /// The stage's counters in the order its kind declares them.
+    public var counts: [RecordedCount]
+    /// The outputs recorded with the stage's completion in this logical run.
+    public var outputs: StageOutputs
     public var error: String?
+}
+
+/// One counter value of a stage run.
+public struct RecordedCount: Sendable, Equatable {
+    public var name: String
+    public var unit: String
+    public var value: Int64
+
+    public init(name: String, unit: String, value: Int64) {
+        self.name = name
+        self.unit = unit
+        self.value = value
+    }
 }
 
 /// Timestamps in the state store: ISO 8601 in UTC with milliseconds, so text order is time order.
@@ -58,4 +74,11 @@ enum StateTime {
         guard let text else { return nil }
         return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
+}
+
+/// Where a stage stands in one logical run (an instance).
+struct StageState: Sendable {
+    var complete: Bool
+    var checkpoint: String?
+    var outputs: StageOutputs
 }

@@ -1,5 +1,6 @@
-/// The state store's tables: runs, stage runs, and per-instance stage states with checkpoints.
-/// Versioned through `MigrationRunner` as the family `state`.
+/// The state store's tables: runs, stage runs with their counters, per-instance stage states with
+/// checkpoints and outputs, and the events stages raised. Versioned through `MigrationRunner` as the
+/// family `state`.
 enum StateSchema {
     static let family = "state"
 
@@ -48,6 +49,43 @@ enum StateSchema {
                 PRIMARY KEY (instance, stage_id)
             );
             """
-        }
+        },
+        Migration(version: 2, name: "open stage counters, stage outputs and events") { _ in
+            """
+            CREATE TABLE pipeline_stage_counters (
+                run_id TEXT NOT NULL,
+                stage_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                value BIGINT NOT NULL,
+                PRIMARY KEY (run_id, stage_id, name),
+                FOREIGN KEY (run_id, stage_id) REFERENCES pipeline_stage_runs (run_id, stage_id)
+            );
+            INSERT INTO pipeline_stage_counters (run_id, stage_id, position, name, unit, value)
+                SELECT run_id, stage_id, 1, 'read', 'rows', read_rows FROM pipeline_stage_runs WHERE read_rows <> 0;
+            INSERT INTO pipeline_stage_counters (run_id, stage_id, position, name, unit, value)
+                SELECT run_id, stage_id, 2, 'written', 'rows', written_rows FROM pipeline_stage_runs WHERE written_rows <> 0;
+            INSERT INTO pipeline_stage_counters (run_id, stage_id, position, name, unit, value)
+                SELECT run_id, stage_id, 3, 'rejected', 'rows', rejected_rows FROM pipeline_stage_runs WHERE rejected_rows <> 0;
+            INSERT INTO pipeline_stage_counters (run_id, stage_id, position, name, unit, value)
+                SELECT run_id, stage_id, 4, 'skipped', 'rows', skipped_rows FROM pipeline_stage_runs WHERE skipped_rows <> 0;
+            ALTER TABLE pipeline_stage_runs DROP COLUMN read_rows;
+            ALTER TABLE pipeline_stage_runs DROP COLUMN written_rows;
+            ALTER TABLE pipeline_stage_runs DROP COLUMN rejected_rows;
+            ALTER TABLE pipeline_stage_runs DROP COLUMN skipped_rows;
+            ALTER TABLE pipeline_stage_states ADD COLUMN outputs TEXT;
+            CREATE TABLE pipeline_stage_events (
+                id TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES pipeline_runs (id),
+                instance TEXT NOT NULL,
+                stage_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                raised_at TEXT NOT NULL
+            );
+            CREATE INDEX pipeline_stage_events_by_run ON pipeline_stage_events (run_id, raised_at);
+            """
+        },
     ]
 }

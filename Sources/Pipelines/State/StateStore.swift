@@ -96,79 +96,167 @@ public final class StateStore {
             """, [.text(runID), .text(stageID), .text(kind), .text(StateTime.text(time))])
     }
 
+    /// Records how a stage run ended, with its counters (in `declared` order), in one transaction.
     func recordStage(
-        runID: String, stageID: String, status: StageRunStatus, attempts: Int, outcome: StageOutcome,
-        milliseconds: Int64?, error: String?, at time: Date = Date()
+        runID: String, stageID: String, status: StageRunStatus, attempts: Int, counts: StageCounts,
+        declared: [Counter], milliseconds: Int64?, error: String?, at time: Date = Date()
     ) throws {
-        try connection.execute(
-            """
-            UPDATE pipeline_stage_runs SET status = $1, attempts = $2, finished_at = $3, milliseconds = $4,
-                read_rows = $5, written_rows = $6, rejected_rows = $7, skipped_rows = $8, error = $9
-            WHERE run_id = $10 AND stage_id = $11
-            """,
-            [
-                .text(status.rawValue), .integer(Int64(attempts)), .text(StateTime.text(time)),
-                milliseconds.map(SQLValue.integer) ?? .null, .integer(outcome.read), .integer(outcome.written),
-                .integer(outcome.rejected), .integer(outcome.skipped), error.map(SQLValue.text) ?? .null,
-                .text(runID), .text(stageID),
-            ])
+        try connection.inTransaction {
+            try connection.execute(
+                """
+                UPDATE pipeline_stage_runs SET status = $1, attempts = $2, finished_at = $3, milliseconds = $4, error = $5
+                WHERE run_id = $6 AND stage_id = $7
+                """,
+                [
+                    .text(status.rawValue), .integer(Int64(attempts)), .text(StateTime.text(time)),
+                    milliseconds.map(SQLValue.integer) ?? .null, error.map(SQLValue.text) ?? .null, .text(runID),
+                    .text(stageID),
+                ])
+            try connection.execute(
+                "DELETE FROM pipeline_stage_counters WHERE run_id = $1 AND stage_id = $2", [.text(runID), .text(stageID)])
+            for (position, entry) in counts.ordered(by: declared).enumerated() {
+                try connection.execute(
+                    """
+                    INSERT INTO pipeline_stage_counters (run_id, stage_id, position, name, unit, value)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    """,
+                    [
+                        .text(runID), .text(stageID), .integer(Int64(position + 1)), .text(entry.counter.name),
+                        .text(entry.counter.unit), .integer(entry.value),
+                    ])
+            }
+        }
     }
 
     public func stageRuns(runID: String) throws -> [StageRunRecord] {
         var records: [StageRunRecord] = []
+        var instance = ""
         try connection.query(
             """
-            SELECT stage_id, kind, status, attempts, started_at, finished_at, milliseconds, read_rows, written_rows,
-                rejected_rows, skipped_rows, error
-            FROM pipeline_stage_runs WHERE run_id = $1 ORDER BY started_at, stage_id
+            SELECT s.stage_id, s.kind, s.status, s.attempts, s.started_at, s.finished_at, s.milliseconds, s.error,
+                r.instance
+            FROM pipeline_stage_runs s JOIN pipeline_runs r ON r.id = s.run_id
+            WHERE s.run_id = $1 ORDER BY s.started_at, s.stage_id
             """, [.text(runID)], columns: { _ in }
         ) { row in
+            instance = row.string(8) ?? ""
             records.append(
                 StageRunRecord(
                     runID: runID, stageID: row.string(0) ?? "", kind: row.string(1) ?? "",
                     status: StageRunStatus(rawValue: row.string(2) ?? "") ?? .failed, attempts: Int(row.int64(3) ?? 1),
                     startedAt: StateTime.date(row.string(4)) ?? Date.distantPast, finishedAt: StateTime.date(row.string(5)),
-                    milliseconds: row.int64(6),
-                    outcome: StageOutcome(
-                        read: row.int64(7) ?? 0, written: row.int64(8) ?? 0, rejected: row.int64(9) ?? 0,
-                        skipped: row.int64(10) ?? 0),
-                    error: row.string(11)))
+                    milliseconds: row.int64(6), counts: [], outputs: StageOutputs(), error: row.string(7)))
+        }
+        for index in records.indices {
+            records[index].counts = try counts(runID: runID, stageID: records[index].stageID)
+            records[index].outputs = try stageState(instance: instance, stageID: records[index].stageID)?.outputs ?? StageOutputs()
         }
         return records
     }
 
-    // MARK: - Stage states and checkpoints
-
-    /// Whether the stage finished in this logical run, and its last checkpoint.
-    func stageState(instance: String, stageID: String) throws -> (complete: Bool, checkpoint: String?)? {
-        var state: (Bool, String?)?
+    /// A stage run's counters in declaration order.
+    func counts(runID: String, stageID: String) throws -> [RecordedCount] {
+        var counts: [RecordedCount] = []
         try connection.query(
-            "SELECT status, checkpoint FROM pipeline_stage_states WHERE instance = $1 AND stage_id = $2",
+            "SELECT name, unit, value FROM pipeline_stage_counters WHERE run_id = $1 AND stage_id = $2 ORDER BY position",
+            [.text(runID), .text(stageID)], columns: { _ in }
+        ) { row in counts.append(RecordedCount(name: row.string(0) ?? "", unit: row.string(1) ?? "", value: row.int64(2) ?? 0)) }
+        return counts
+    }
+
+    /// The counters of the run that completed a stage of `instance`, for `plan`.
+    public func completedCounts(instance: String, stageID: String) throws -> [RecordedCount] {
+        var runID: String?
+        try connection.query(
+            """
+            SELECT s.run_id FROM pipeline_stage_runs s JOIN pipeline_runs r ON r.id = s.run_id
+            WHERE r.instance = $1 AND s.stage_id = $2 AND s.status = 'succeeded'
+            ORDER BY s.started_at DESC LIMIT 1
+            """, [.text(instance), .text(stageID)], columns: { _ in }
+        ) { runID = $0.string(0) }
+        guard let runID else { return [] }
+        return try counts(runID: runID, stageID: stageID)
+    }
+
+    // MARK: - Stage states, checkpoints and outputs
+
+    /// Whether the stage finished in this logical run, its last checkpoint, and the outputs it recorded.
+    func stageState(instance: String, stageID: String) throws -> StageState? {
+        var state: StageState?
+        try connection.query(
+            "SELECT status, checkpoint, outputs FROM pipeline_stage_states WHERE instance = $1 AND stage_id = $2",
             [.text(instance), .text(stageID)], columns: { _ in }
-        ) { row in state = (row.string(0) == "succeeded", row.string(1)) }
+        ) { row in
+            state = StageState(
+                complete: row.string(0) == "succeeded", checkpoint: row.string(1), outputs: Self.outputs(row.string(2)))
+        }
         return state
     }
 
-    func saveStageState(instance: String, stageID: String, complete: Bool, checkpoint: String?) throws {
+    /// Saves a stage's state; a complete stage's outputs are recorded in the same statement.
+    func saveStageState(
+        instance: String, stageID: String, complete: Bool, checkpoint: String?, outputs: StageOutputs = StageOutputs()
+    ) throws {
         try connection.execute(
             """
-            INSERT INTO pipeline_stage_states (instance, stage_id, status, checkpoint, updated_at)
-            VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO pipeline_stage_states (instance, stage_id, status, checkpoint, updated_at, outputs)
+            VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (instance, stage_id) DO UPDATE
-            SET status = excluded.status, checkpoint = excluded.checkpoint, updated_at = excluded.updated_at
+            SET status = excluded.status, checkpoint = excluded.checkpoint, updated_at = excluded.updated_at,
+                outputs = excluded.outputs
             """,
             [
                 .text(instance), .text(stageID), .text(complete ? "succeeded" : "running"),
                 checkpoint.map(SQLValue.text) ?? .null, .text(StateTime.text(Date())),
+                outputs.isEmpty ? .null : .text(Self.json(outputs.values)),
             ])
+    }
+
+    // MARK: - Events
+
+    /// Records an event once: a second event with the same id (raised again by a resumed run) is ignored.
+    func recordEvent(_ event: RecordedEvent, instance: String) throws {
+        try connection.execute(
+            """
+            INSERT INTO pipeline_stage_events (id, run_id, instance, stage_id, name, payload, raised_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING
+            """,
+            [
+                .text(event.id), .text(event.runID), .text(instance), .text(event.stageID), .text(event.name),
+                .text(event.payload), .text(event.raisedAt),
+            ])
+    }
+
+    /// The events recorded by a run, in the order they were raised.
+    public func events(runID: String) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        try connection.query(
+            """
+            SELECT id, stage_id, name, payload, raised_at FROM pipeline_stage_events WHERE run_id = $1
+            ORDER BY raised_at, id
+            """, [.text(runID)], columns: { _ in }
+        ) { row in
+            events.append(
+                RecordedEvent(
+                    id: row.string(0) ?? "", runID: runID, stageID: row.string(1) ?? "", name: row.string(2) ?? "",
+                    payload: row.string(3) ?? "null", raisedAt: row.string(4) ?? ""))
+        }
+        return events
     }
 
     // MARK: - JSON
 
-    static func json(_ params: [String: String]) -> String {
+    static func json<Value: Encodable>(_ value: Value) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(params)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func outputs(_ text: String?) -> StageOutputs {
+        guard let text, let decoded = try? JSONDecoder().decode([String: RecordedOutput].self, from: Data(text.utf8)) else {
+            return StageOutputs()
+        }
+        return StageOutputs(decoded)
     }
 
     static func params(_ text: String?) -> [String: String] {

@@ -1,4 +1,3 @@
-import CSQLite
 import Pipelines
 
 /// The SKUs an import has read so far, each with the line that first used it, for the duplicate-SKU
@@ -14,9 +13,9 @@ import Pipelines
 ///
 /// One thread at a time (the connection is opened without SQLite's mutex).
 final class SeenSKUs {
-    private var database: OpaquePointer?
-    private var insert: OpaquePointer?
-    private var lookup: OpaquePointer?
+    private var database: SQLiteScratch?
+    private var insert: ScratchStatement?
+    private var lookup: ScratchStatement?
     private let batchSize: Int
     private let commitEvery: Int
     private var uncommitted = 0
@@ -36,28 +35,12 @@ final class SeenSKUs {
         self.batchSize = max(1, batchSize)
         self.commitEvery = max(1, commitEvery)
         self.filterBits = filterBits
-        var opened: OpaquePointer?
-        // An empty file name opens a private database in a temporary file, removed when it is closed.
-        let status = sqlite3_open_v2("", &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-        database = opened
-        guard status == SQLITE_OK, opened != nil else {
-            let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            close()
-            throw DatabaseError(
-                .connectionFailed, "cannot open the temporary database of the duplicate-SKU check: \(message)",
-                resultCode: status)
-        }
+        let database = try SQLiteScratch(purpose: "the duplicate-SKU check", cacheKiB: cacheKiB)
+        self.database = database
         do {
-            // Scratch data: no journal, no syncing; a crash loses nothing that matters.
-            try execute(
-                """
-                PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;
-                PRAGMA cache_size=-\(max(64, cacheKiB));
-                CREATE TABLE seen (sku TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID;
-                BEGIN
-                """)
-            insert = try prepare("INSERT INTO seen (sku, line) VALUES (?1, ?2)")
-            lookup = try prepare("SELECT line FROM seen WHERE sku = ?1")
+            try database.execute("CREATE TABLE seen (sku TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID; BEGIN")
+            insert = try database.prepare("INSERT INTO seen (sku, line) VALUES (?1, ?2)")
+            lookup = try database.prepare("SELECT line FROM seen WHERE sku = ?1")
         } catch {
             close()
             throw error
@@ -68,12 +51,10 @@ final class SeenSKUs {
 
     /// Closes the database, which deletes its file; nothing is committed.
     func close() {
-        sqlite3_finalize(insert)
-        sqlite3_finalize(lookup)
+        database?.close()
+        database = nil
         insert = nil
         lookup = nil
-        sqlite3_close_v2(database)
-        database = nil
         batch = []
         batchLines = [:]
     }
@@ -114,38 +95,29 @@ final class SeenSKUs {
     /// Makes the Bloom filter from the SKUs stored so far (all of them in order, so the batch is empty).
     /// Returns true: the SKU at hand may be among them.
     private func startFilter() throws -> Bool {
+        guard let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
         var filter = BloomFilter(bits: filterBits)
-        let statement = try prepare("SELECT sku FROM seen")
-        defer { sqlite3_finalize(statement) }
-        while true {
-            switch sqlite3_step(statement) {
-            case SQLITE_ROW:
-                let bytes = UnsafeRawBufferPointer(
-                    start: sqlite3_column_blob(statement, 0), count: Int(sqlite3_column_bytes(statement, 0)))
-                filter.insert(SKUKey.hash(of: bytes))
-            case SQLITE_DONE:
-                self.filter = filter
-                return true
-            case let status:
-                throw error(status, sql: "SELECT sku FROM seen")
-            }
+        let statement = try database.prepare("SELECT sku FROM seen")
+        while try statement.step() {
+            statement.withBytes(0) { filter.insert(SKUKey.hash(of: $0)) }
         }
+        statement.reset()
+        self.filter = filter
+        return true
     }
 
     private func store(_ key: SKUKey, line: Int) throws {
-        guard let insert else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        guard let insert, let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
         var text = key.text
         try text.withUTF8 { bytes in
-            // SQLITE_STATIC: the bytes outlive the step that reads them.
-            try bind(bytes, to: insert)
-            sqlite3_bind_int64(insert, 2, Int64(line))
-            let status = sqlite3_step(insert)
-            sqlite3_reset(insert)
-            guard status == SQLITE_DONE else { throw error(status, in: insert) }
+            defer { insert.reset() }
+            try insert.bind(text: UnsafeRawBufferPointer(bytes), at: 1)
+            try insert.bind(Int64(line), at: 2)
+            _ = try insert.step()
         }
         uncommitted += 1
         if uncommitted >= commitEvery {
-            try execute("COMMIT; BEGIN")
+            try database.execute("COMMIT; BEGIN")
             uncommitted = 0
         }
     }
@@ -154,48 +126,10 @@ final class SeenSKUs {
         guard let lookup else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
         var text = key.text
         return try text.withUTF8 { bytes -> Int? in
-            try bind(bytes, to: lookup)
-            defer { sqlite3_reset(lookup) }
-            switch sqlite3_step(lookup) {
-            case SQLITE_ROW: return Int(sqlite3_column_int64(lookup, 0))
-            case SQLITE_DONE: return nil
-            case let status: throw error(status, in: lookup)
-            }
+            defer { lookup.reset() }
+            try lookup.bind(text: UnsafeRawBufferPointer(bytes), at: 1)
+            return try lookup.step() ? Int(lookup.int64(0)) : nil
         }
-    }
-
-    private func bind(_ bytes: UnsafeBufferPointer<UInt8>, to statement: OpaquePointer) throws {
-        // A null pointer would bind NULL, not an empty text.
-        let start = UnsafeRawPointer(bytes.baseAddress) ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-        let status = sqlite3_bind_text(
-            statement, 1, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), csqlite_static())
-        guard status == SQLITE_OK else { throw error(status, in: statement) }
-    }
-
-    private func prepare(_ sql: String) throws -> OpaquePointer {
-        var statement: OpaquePointer?
-        let status = sqlite3_prepare_v3(database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard status == SQLITE_OK, let statement else {
-            sqlite3_finalize(statement)
-            throw error(status, sql: sql)
-        }
-        return statement
-    }
-
-    private func execute(_ sql: String) throws {
-        let status = sqlite3_exec(database, sql, nil, nil, nil)
-        guard status == SQLITE_OK else { throw error(status, sql: sql) }
-    }
-
-    private func error(_ status: Int32, in statement: OpaquePointer) -> DatabaseError {
-        error(status, sql: sqlite3_sql(statement).map { String(cString: $0) })
-    }
-
-    private func error(_ status: Int32, sql: String?) -> DatabaseError {
-        let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(status))
-        return DatabaseError(
-            DatabaseError.Code(sqliteResultCode: status), "duplicate-SKU check: \(message)", resultCode: status,
-            statement: sql)
     }
 }
 

@@ -6,21 +6,25 @@ public enum SQLRun: StageKind {
     public struct Config: Sendable {
         var sql: String?
         var file: FilePath?
+        var database: DatabaseName?
     }
 
     public static let name = "sql.run"
     public static let summary = "Run SQL statements (inline or from a file) in one transaction"
 
-    public static var parameters: ParameterSet<Config> {
-        ParameterSet(
-            defaults: Config(),
-            [
-                .optional("sql", \.sql, doc: "the statements to run, separated by ';'"),
-                .optional("file", \.file, doc: "a .sql file to run instead of `sql`"),
-            ])
+    static let sql = Parameter<String?>.optional("sql", doc: "the statements to run, separated by ';'")
+    static let file = Parameter<FilePath?>.optional("file", doc: "a .sql file to run instead of `sql`")
+    static let database = Parameter<DatabaseName?>.optional(
+        "database", doc: "a database of the pipeline's databases: to run in; default the pipeline's database")
+
+    public static let parameters = ParameterSet(sql, file, database) { sql, file, database in
+        Config(sql: sql, file: file, database: database)
     }
 
-    public static func check(_ config: Config) -> [ConfigIssue] {
+    public static let counters: [Counter] = []
+    public static let execution = StageExecution.whole()
+
+    public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] {
         switch (config.sql, config.file) {
         case (nil, nil): [ConfigIssue("sql.run needs either 'sql' or 'file'")]
         case (.some, .some): [ConfigIssue("give either 'sql' or 'file', not both", parameter: "file")]
@@ -29,7 +33,9 @@ public enum SQLRun: StageKind {
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
-        StageEffects(reads: config.file.map { ["file \($0.path)"] } ?? [], writes: ["database \(workspace.database)"])
+        StageEffects(
+            reads: config.file.map { ["file \($0.path)"] } ?? [],
+            writes: ["database \(workspace.locator(for: config.database))"])
     }
 
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
@@ -39,15 +45,8 @@ public enum SQLRun: StageKind {
         } else {
             script = config.sql ?? ""
         }
-        let database = try context.database()
-        try database.begin()
-        do {
-            try database.executeScript(script)
-            try database.commit()
-        } catch {
-            try? database.rollback()
-            throw error
-        }
+        let database = try context.database(named: config.database)
+        try database.inTransaction { try database.executeScript(script) }
         context.logger.info("sql.done", "ran \(config.file.map { $0.lastComponent } ?? "inline SQL") in one transaction")
         return StageOutcome()
     }

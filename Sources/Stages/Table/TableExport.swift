@@ -7,25 +7,37 @@ public enum TableExport: StageKind {
     public struct Config: Sendable {
         var table: SQLName?
         var query: String?
-        var file = FilePath("")
+        var file: FilePath
         var format: DataFormat?
+        var database: DatabaseName?
     }
 
     public static let name = "table.export"
     public static let summary = "Stream a table or a query's rows to a CSV or JSONL file, renamed into place when complete"
 
-    public static var parameters: ParameterSet<Config> {
-        ParameterSet(
-            defaults: Config(),
-            [
-                .optional("table", \.table, doc: "the table to export (or give query)"),
-                .optional("query", \.query, doc: "a SELECT whose rows to export, with an ORDER BY to be resumable (or give table)"),
-                .required("file", \.file, doc: "the file to write"),
-                .optional("format", \.format, doc: "csv or jsonl; by default from the file's extension"),
-            ])
+    static let table = Parameter<SQLName?>.optional("table", doc: "the table to export (or give query)")
+    static let query = Parameter<String?>.optional(
+        "query", doc: "a SELECT whose rows to export, with an ORDER BY to be resumable (or give table)")
+    static let file = Parameter<FilePath>.required("file", doc: "the file to write")
+    static let format = Parameter<DataFormat?>.optional("format", doc: "csv or jsonl; by default from the file's extension")
+    static let database = Parameter<DatabaseName?>.optional(
+        "database", doc: "a database of the pipeline's databases: to read from; default the pipeline's database")
+
+    public static let parameters = ParameterSet(table, query, file, format, database) { table, query, file, format, database in
+        Config(table: table, query: query, file: file, format: format, database: database)
     }
 
-    public static func check(_ config: Config) -> [ConfigIssue] {
+    static let rows = Counter("read", unit: "rows", doc: "rows read from the table or query")
+    static let written = Counter("written", unit: "rows", doc: "rows written to the file")
+    public static let counters = [rows, written]
+
+    static let fileOutput = Output<FileDigest>("file", doc: "the written file, with its SHA-256 and size")
+    static let rowsOutput = Output<Int64>("rows", doc: "the number of rows written")
+    public static let outputs = [fileOutput.declaration, rowsOutput.declaration]
+
+    public static let execution = StageExecution.chunked(defaultSize: 20_000)
+
+    public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] {
         var issues = DataFormat.check(config.format, for: config.file)
         switch (config.table, config.query) {
         case (nil, nil): issues.append(ConfigIssue("table.export needs either 'table' or 'query'"))
@@ -36,7 +48,8 @@ public enum TableExport: StageKind {
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
-        let source = config.table.map { "table \($0) in \(workspace.database)" } ?? "query on \(workspace.database)"
+        let database = workspace.locator(for: config.database)
+        let source = config.table.map { "table \($0) in \(database)" } ?? "query on \(database)"
         return StageEffects(reads: [source], writes: ["file \(config.file.path)"])
     }
 
@@ -53,18 +66,19 @@ public enum TableExport: StageKind {
         let saved = try checkpoints.resume(Checkpoint.self)
         if let saved, saved.finished {
             // Killed between the rename into place and the stage's completion: the file is already there.
-            if AtomicOutputFile.wasCommitted(path: config.file.path, temporaryPath: saved.temporaryPath, length: saved.length) {
-                return StageOutcome(read: saved.rows, written: saved.rows)
+            if !AtomicOutputFile.wasCommitted(path: config.file.path, temporaryPath: saved.temporaryPath, length: saved.length) {
+                try AtomicOutputFile.resume(
+                    path: config.file.path, temporaryPath: saved.temporaryPath, committedLength: saved.length
+                ).commit()
             }
-            try AtomicOutputFile.resume(path: config.file.path, temporaryPath: saved.temporaryPath, committedLength: saved.length)
-                .commit()
-            return StageOutcome(read: saved.rows, written: saved.rows)
+            return try outcome(rows: saved.rows, file: config.file.path, sha256: SHA256Digest.ofFile(config.file.path))
         }
-        let database = try context.database()
+        let database = try context.database(named: config.database)
         let output =
             try saved.map {
                 try AtomicOutputFile.resume(path: config.file.path, temporaryPath: $0.temporaryPath, committedLength: $0.length)
             } ?? AtomicOutputFile(path: config.file.path, temporarySuffix: checkpoints.isEnabled ? checkpoints.key : nil)
+        try output.startDigest()
         var rows = saved?.rows ?? 0
         if let saved { context.logger.info("export.resumed", "resuming after \(saved.rows) rows (\(saved.length) bytes)") }
         var sink: RowSink?
@@ -78,8 +92,10 @@ public enum TableExport: StageKind {
             try output.sync()
             try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows))
             context.progress(unit: "rows", count: rows, done: rows, total: nil)
+            context.report([Self.rows: rows, written: rows])
             try checkpoints.stopIfRequested()
         }
+        var sha256 = ""
         do {
             var header = saved == nil
             // CSV the database writes itself is passed through as it comes (PostgreSQL); else rows are encoded here.
@@ -105,6 +121,7 @@ public enum TableExport: StageKind {
                     })
             }
             try sink?.flush()
+            sha256 = try output.finishDigest() ?? ""
             if checkpoints.isEnabled {
                 try output.sync()
                 try checkpoints.record(
@@ -118,7 +135,16 @@ public enum TableExport: StageKind {
         }
         context.progress(unit: "rows", count: rows, done: rows, total: nil, finished: true)
         context.logger.info("export.done", "exported \(rows) rows to \(config.file.path)")
-        return StageOutcome(read: rows, written: rows)
+        return try outcome(rows: rows, file: config.file.path, sha256: sha256)
+    }
+
+    private static func outcome(rows: Int64, file: String, sha256: String) throws -> StageOutcome {
+        StageOutcome(
+            counts: [Self.rows: rows, written: rows],
+            outputs: [
+                fileOutput.value(FileDigest(path: file, sha256: sha256, bytes: try FileSupport.size(of: file))),
+                rowsOutput.value(rows),
+            ])
     }
 
     /// The export's query, continuing after the first `skipping` rows on a resume.

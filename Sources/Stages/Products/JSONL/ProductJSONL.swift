@@ -220,3 +220,10 @@ enum ProductJSONShape {
         }
     }
 }
+
+/// JSON that is valid but not shaped like a product.
+struct JSONShapeError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
+}

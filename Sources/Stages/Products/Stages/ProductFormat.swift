@@ -27,14 +27,4 @@ public enum ProductFormat: String, ParameterChoice {
                 parameter: "file")
         ]
     }
-
-    /// A currency parameter that names no known ISO 4217 code.
-    static func checkCurrency(_ code: String) -> [ConfigIssue] {
-        guard CurrencyCode(code) == nil else { return [] }
-        return [
-            ConfigIssue(
-                "unknown currency '\(code)'" + Suggestion.hint(for: code, among: CurrencyCode.knownCodes),
-                parameter: "currency")
-        ]
-    }
 }

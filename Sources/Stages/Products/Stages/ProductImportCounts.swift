@@ -23,24 +23,35 @@ struct ProductImportCounts: Codable, Equatable {
         variantsDeleted += Int64(result.variantsDeleted)
     }
 
-    mutating func reject(_ rejection: ProductRejection) {
-        rowsRead += Int64(rejection.rows.count)
-        rowsRejected += Int64(rejection.rows.count)
-        productsRejected += 1
-    }
+    static let productsCreatedCounter = Counter("products_created", unit: "products", doc: "products new to the store")
+    static let productsUpdatedCounter = Counter(
+        "products_updated", unit: "products", doc: "stored products whose fields, variants or assets changed")
+    static let productsUnchangedCounter = Counter(
+        "products_unchanged", unit: "products", doc: "stored products the file left as they were")
+    static let productsRejectedCounter = Counter(
+        "products_rejected", unit: "products", doc: "products rejected whole because a row of theirs was bad")
+    static let variantsCreatedCounter = Counter("variants_created", unit: "variants", doc: "variants new to the store")
+    static let variantsUpdatedCounter = Counter(
+        "variants_updated", unit: "variants", doc: "stored variants whose price, stock or fields changed")
+    static let variantsUnchangedCounter = Counter(
+        "variants_unchanged", unit: "variants", doc: "stored variants the file left as they were")
+    static let variantsDeletedCounter = Counter(
+        "variants_deleted", unit: "variants", doc: "variants a stored product had and the file no longer lists")
 
-    /// Adds the counts of rejected blocks that a separate pass found.
-    mutating func merge(rejects: ProductImportCounts) {
-        rowsRead += rejects.rowsRead
-        rowsRejected += rejects.rowsRejected
-        productsRejected += rejects.productsRejected
-    }
+    static let counters = [
+        ImportCounters.read, ImportCounters.rejected, productsCreatedCounter, productsUpdatedCounter,
+        productsUnchangedCounter, productsRejectedCounter, variantsCreatedCounter, variantsUpdatedCounter,
+        variantsUnchangedCounter, variantsDeletedCounter,
+    ]
 
-    /// read = rows read, written = variants created or updated, rejected = rows rejected,
-    /// skipped = variants unchanged.
-    var outcome: StageOutcome {
-        StageOutcome(
-            read: rowsRead, written: variantsCreated + variantsUpdated, rejected: rowsRejected, skipped: variantsUnchanged)
+    var stageCounts: StageCounts {
+        [
+            ImportCounters.read: rowsRead, ImportCounters.rejected: rowsRejected,
+            Self.productsCreatedCounter: productsCreated, Self.productsUpdatedCounter: productsUpdated,
+            Self.productsUnchangedCounter: productsUnchanged, Self.productsRejectedCounter: productsRejected,
+            Self.variantsCreatedCounter: variantsCreated, Self.variantsUpdatedCounter: variantsUpdated,
+            Self.variantsUnchangedCounter: variantsUnchanged, Self.variantsDeletedCounter: variantsDeleted,
+        ]
     }
 
     var summary: String {

@@ -5,7 +5,7 @@ import Pipelines
 /// asks for, to the writer in batches, so that parsing and storing run side by side.
 ///
 /// It reads without the duplicate-SKU check and lists nothing: which blocks are rejected comes from the
-/// run's `ProductImportCheck`, or, after a resume, from the checkpoint (`Skipping.lines`).
+/// run's whole-file check, or, after a resume, from the checkpoint (`ImportRejections`).
 final class ProductImportFeed: @unchecked Sendable {
     struct Batch {
         var products: [DesiredProduct] = []
@@ -14,13 +14,6 @@ final class ProductImportFeed: @unchecked Sendable {
         /// Where the block after this batch starts.
         var position = ReaderPosition(offset: 0, line: 1)
         var reachedEnd = false
-    }
-
-    /// Who says which blocks to skip.
-    enum Skipping {
-        case checkedBy(ProductImportCheck)
-        /// First lines of the blocks a resumed run's check rejected.
-        case lines(Set<Int>)
     }
 
     /// Variant rows a batch holds at most: enough to amortise a chunk of statements, few enough to keep
@@ -38,7 +31,7 @@ final class ProductImportFeed: @unchecked Sendable {
     private var stored: [[DesiredProduct]] = []
 
     /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned) on a new thread.
-    init(source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: Skipping) {
+    init(source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: ImportRejections) {
         let reader = Reader(source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping)
         worker.start { [self] in
             defer { reader.source.close() }
@@ -47,11 +40,11 @@ final class ProductImportFeed: @unchecked Sendable {
     }
 
     /// Opens the file (a CSV's header is checked here).
-    static func open(
-        _ config: ProductsImport.Config, format: ProductFormat, currency: CurrencyCode, rejectsDuplicateSKUs: Bool
-    ) throws -> ProductSource {
+    static func open(_ config: ProductsImport.Config, format: ProductFormat, rejectsDuplicateSKUs: Bool) throws
+        -> ProductSource
+    {
         try ProductSource.open(
-            config.file, format: format, currency: currency, language: config.language,
+            config.file, format: format, currency: config.currency, language: config.language,
             rejectsDuplicateSKUs: rejectsDuplicateSKUs)
     }
 
@@ -99,7 +92,7 @@ private struct Reader: @unchecked Sendable {
     let source: ProductSource
     let config: ProductsImport.Config
     let batchRows: Int
-    let skipping: ProductImportFeed.Skipping
+    let skipping: ImportRejections
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
@@ -111,7 +104,7 @@ private struct Reader: @unchecked Sendable {
             }
             guard case .product(let block) = item else { continue }
             batch.rows += block.variants.count
-            if try isRejected(block.line) { continue }
+            if try skipping.isRejected(line: block.line) { continue }
             batch.products.append(try DesiredProduct(block))
             if batch.rows >= batchRows {
                 batch.position = source.position
@@ -122,12 +115,5 @@ private struct Reader: @unchecked Sendable {
         batch.position = source.position
         batch.reachedEnd = true
         _ = feed.push(batch)
-    }
-
-    private func isRejected(_ line: Int) throws -> Bool {
-        switch skipping {
-        case .checkedBy(let check): try check.isRejected(line: line)
-        case .lines(let lines): lines.contains(line)
-        }
     }
 }

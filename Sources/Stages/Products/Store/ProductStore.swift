@@ -21,16 +21,21 @@ public final class ProductStore {
     /// PostgreSQL: the identity sequence of each table new ids were reserved in.
     var sequenceNames: [String: String] = [:]
 
-    /// Opens the store on `connection`, first migrating its tables to the newest version this binary knows.
-    /// Migrating opens its own transactions: create the store before `begin()`, not inside a transaction.
+    /// Opens the store on `connection`, whose tables must be at the newest version this binary knows (the
+    /// engine migrates them before a stage of the family runs; `pipeline db migrate` does it by hand).
     public init(
         connection: any DatabaseConnection, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init
     ) throws {
         self.connection = connection
         self.logger = logger
         self.clock = clock
-        try MigrationRunner(connection: connection, logger: logger)
-            .migrate(family: StoreSchema.family, migrations: StoreSchema.migrations)
+        let version = try StoreSchema.schema.currentVersion(connection, logger: logger)
+        guard version == StoreSchema.newestVersion else {
+            throw PipelineError(
+                .config,
+                "the product store in \(connection.locator) is at schema version \(version), this pipeline needs "
+                    + "\(StoreSchema.newestVersion); run `pipeline db migrate`")
+        }
         var locationID: Int64?
         try connection.query(
             "SELECT id FROM store_stock_locations WHERE name = $1", [.text(StoreSchema.defaultStockLocation)],

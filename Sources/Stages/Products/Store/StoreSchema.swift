@@ -14,6 +14,9 @@ public enum StoreSchema {
         Migration(version: 2, name: "SQLite: composite-key tables without rowid", sql: version2),
     ]
 
+    public static let schema = SchemaFamily(name: family, migrations: migrations)
+    public static var newestVersion: Int { migrations.map(\.version).max() ?? 0 }
+
     /// The default stock location every stock figure without an explicit location goes to.
     public static let defaultStockLocation = "default"
 

@@ -1,19 +1,20 @@
 import Foundation
-import Pipelines
 
 /// A background thread whose outcome, and the cancel flag its work checks, live under `condition`; the
 /// owner keeps the state it shares with the thread under the same condition.
-final class WorkerThread<Value>: @unchecked Sendable {
-    let condition = NSCondition()
+public final class WorkerThread<Value>: @unchecked Sendable {
+    public let condition = NSCondition()
     /// Under `condition`: the work's result once it has ended.
-    private(set) var outcome: Result<Value, any Error>?
+    public private(set) var outcome: Result<Value, any Error>?
     /// Under `condition`: set by `cancelAndWait`; the work checks it and stops early.
-    private(set) var isCancelled = false
+    public private(set) var isCancelled = false
     private var started = false
     private let exited = DispatchSemaphore(value: 0)
 
+    public init() {}
+
     /// Runs `work` on a new thread; call once.
-    func start(_ work: @escaping () throws -> Value) {
+    public func start(_ work: @escaping () throws -> Value) {
         let handoff = ThreadHandoff(work)
         condition.withLock { started = true }
         Thread { [self] in
@@ -27,7 +28,7 @@ final class WorkerThread<Value>: @unchecked Sendable {
     }
 
     /// The work's result, waiting for it to end; throws what it threw.
-    func result() throws -> Value {
+    public func result() throws -> Value {
         try condition.withLock {
             while outcome == nil { condition.wait() }
             guard let outcome else { throw PipelineError(.internal, "a background thread ended without a result") }
@@ -36,12 +37,12 @@ final class WorkerThread<Value>: @unchecked Sendable {
     }
 
     /// The work's result if it has ended, without waiting; throws what it threw.
-    func resultIfDone() throws -> Value? {
+    public func resultIfDone() throws -> Value? {
         try condition.withLock { try outcome?.get() }
     }
 
     /// Marks the work cancelled, wakes every waiter and waits until the thread has exited.
-    func cancelAndWait() {
+    public func cancelAndWait() {
         let wasStarted = condition.withLock {
             isCancelled = true
             condition.broadcast()
@@ -54,7 +55,7 @@ final class WorkerThread<Value>: @unchecked Sendable {
 }
 
 /// Hands a value that is not `Sendable` to the one thread that uses it from then on.
-struct ThreadHandoff<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+public struct ThreadHandoff<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

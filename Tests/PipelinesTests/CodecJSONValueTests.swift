@@ -1,8 +1,8 @@
 import Testing
 
-@testable import Stages
+@testable import Pipelines
 
-@Suite struct ProductsJSONValueTests {
+@Suite struct CodecJSONValueTests {
     @Test func stringsDecodeEscapesAndPlainUTF8() throws {
         let text = #"{"plain":"Tee é 👕","escaped":"q\"b\\s\/\n\t\u00e9\ud83d\ude00 end","empty":""}"#
         let value = try JSONValue.parse(text)
@@ -14,8 +14,8 @@ import Testing
     }
 
     @Test func brokenStringsAreShapeErrors() {
-        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"open":"no end}"#) }
-        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"bad":"\udc00"}"#) }
-        #expect(throws: JSONShapeError.self) { try JSONValue.parse(#"{"cut":"\u00"}"#) }
+        #expect(throws: JSONValueError.self) { try JSONValue.parse(#"{"open":"no end}"#) }
+        #expect(throws: JSONValueError.self) { try JSONValue.parse(#"{"bad":"\udc00"}"#) }
+        #expect(throws: JSONValueError.self) { try JSONValue.parse(#"{"cut":"\u00"}"#) }
     }
 }

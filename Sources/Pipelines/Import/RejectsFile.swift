@@ -1,16 +1,15 @@
 import Foundation
-import Pipelines
 
 /// The list of rejected rows (`line,column,reason`), written atomically; created on the first reject.
 /// A run without rejects removes the list a previous run left.
-final class RejectsFile {
-    let path: String
+public final class RejectsFile {
+    public let path: String
     private var output: AtomicOutputFile?
     private var writer: CSVWriter?
 
-    init(path: String) { self.path = path }
+    public init(path: String) { self.path = path }
 
-    func add(_ problem: RowError) throws {
+    public func add(_ problem: RowError) throws {
         if writer == nil {
             let output = try AtomicOutputFile(path: path)
             let writer = CSVWriter(output: output)
@@ -22,7 +21,7 @@ final class RejectsFile {
     }
 
     /// Puts the list in place, or removes a stale one when there were no rejects.
-    func finish() throws {
+    public func finish() throws {
         guard let output, let writer else {
             guard FileManager.default.fileExists(atPath: path) else { return }
             do {

@@ -1,10 +1,9 @@
-import Pipelines
+import Foundation
 
-/// A JSON value with object members in their written order. `JSONLReader` hands nested objects and
-/// arrays back as compact JSON text and the codecs have no public tree parser, so this is the smallest
-/// addition that lets the product JSONL nest variants: parsing (of text `JSONLReader` has already
-/// validated) and compact serialisation. Numbers keep their exact text.
-enum JSONValue: Equatable {
+/// A small JSON value with object members in their written order: nested values of product JSONL, stage
+/// outputs, event payloads. Parsing is meant for text already validated (by `JSONLReader`) or written by
+/// this program; serialisation is compact. Numbers keep their exact text.
+public enum JSONValue: Sendable, Equatable {
     case string(String)
     case number(String)
     case bool(Bool)
@@ -12,7 +11,7 @@ enum JSONValue: Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    static func == (left: JSONValue, right: JSONValue) -> Bool {
+    public static func == (left: JSONValue, right: JSONValue) -> Bool {
         switch (left, right) {
         case (.string(let a), .string(let b)), (.number(let a), .number(let b)): a == b
         case (.bool(let a), .bool(let b)): a == b
@@ -23,25 +22,25 @@ enum JSONValue: Equatable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
-    static func parse(_ text: String) throws(JSONShapeError) -> JSONValue {
+    public static func parse(_ text: String) throws(JSONValueError) -> JSONValue {
         try parse(utf8: Array(text.utf8))
     }
 
-    static func parse(utf8 bytes: [UInt8]) throws(JSONShapeError) -> JSONValue {
+    public static func parse(utf8 bytes: [UInt8]) throws(JSONValueError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         let value = try parser.value()
         parser.skipWhitespace()
-        guard parser.index == parser.bytes.count else { throw JSONShapeError("unexpected text after a JSON value") }
+        guard parser.index == parser.bytes.count else { throw JSONValueError("unexpected text after a JSON value") }
         return value
     }
 
     /// Compact JSON text: no white space, strings escaped as `JSONLWriter` escapes them.
-    var serialized: String {
+    public var serialized: String {
         var output: [UInt8] = []
         append(to: &output)
         return String(decoding: output, as: UTF8.self)
@@ -80,9 +79,9 @@ enum JSONValue: Equatable {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         }
 
-        mutating func value() throws(JSONShapeError) -> JSONValue {
+        mutating func value() throws(JSONValueError) -> JSONValue {
             skipWhitespace()
-            guard index < bytes.count else { throw JSONShapeError("unexpected end of JSON") }
+            guard index < bytes.count else { throw JSONValueError("unexpected end of JSON") }
             switch bytes[index] {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "["):
@@ -103,7 +102,7 @@ enum JSONValue: Equatable {
                     skipWhitespace()
                     let key = try string()
                     skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw JSONShapeError("expected ':'") }
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw JSONValueError("expected ':'") }
                     index += 1
                     members.append((key, try value()))
                     if try endOfList(UInt8(ascii: "}")) { return .object(members) }
@@ -117,25 +116,25 @@ enum JSONValue: Equatable {
                 case "false": return .bool(false)
                 case "null": return .null
                 default:
-                    guard !word.isEmpty else { throw JSONShapeError("expected a JSON value") }
+                    guard !word.isEmpty else { throw JSONValueError("expected a JSON value") }
                     return .number(word)
                 }
             }
         }
 
         /// After a list item: true at the closing bracket, false after a comma.
-        private mutating func endOfList(_ closing: UInt8) throws(JSONShapeError) -> Bool {
+        private mutating func endOfList(_ closing: UInt8) throws(JSONValueError) -> Bool {
             skipWhitespace()
-            guard index < bytes.count else { throw JSONShapeError("unexpected end of JSON") }
+            guard index < bytes.count else { throw JSONValueError("unexpected end of JSON") }
             let byte = bytes[index]
             index += 1
             if byte == closing { return true }
-            guard byte == UInt8(ascii: ",") else { throw JSONShapeError("expected ',' or '\(Character(Unicode.Scalar(closing)))'") }
+            guard byte == UInt8(ascii: ",") else { throw JSONValueError("expected ',' or '\(Character(Unicode.Scalar(closing)))'") }
             return false
         }
 
-        private mutating func string() throws(JSONShapeError) -> String {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw JSONShapeError("expected a string") }
+        private mutating func string() throws(JSONValueError) -> String {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw JSONValueError("expected a string") }
             index += 1
             // Most strings have no escapes: their bytes are the string's UTF-8.
             let start = index
@@ -170,27 +169,67 @@ enum JSONValue: Equatable {
                         index += 2
                         code = 0x10000 + ((code - 0xD800) << 10) + (try hexQuad() - 0xDC00)
                     }
-                    guard let scalar = Unicode.Scalar(code) else { throw JSONShapeError("invalid \\u escape") }
+                    guard let scalar = Unicode.Scalar(code) else { throw JSONValueError("invalid \\u escape") }
                     utf8.append(contentsOf: String(scalar).utf8)
                 default: utf8.append(letter)
                 }
             }
-            throw JSONShapeError("string not closed")
+            throw JSONValueError("string not closed")
         }
 
-        private mutating func hexQuad() throws(JSONShapeError) -> UInt32 {
+        private mutating func hexQuad() throws(JSONValueError) -> UInt32 {
             guard index + 4 <= bytes.count,
                 let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
-            else { throw JSONShapeError("invalid \\u escape") }
+            else { throw JSONValueError("invalid \\u escape") }
             index += 4
             return value
         }
     }
 }
 
-/// JSON that is valid but not shaped like a product.
-struct JSONShapeError: Error, CustomStringConvertible {
-    var description: String
+/// Text that is not JSON.
+public struct JSONValueError: Error, Sendable, CustomStringConvertible {
+    public var description: String
 
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
+}
+
+extension JSONValue: Encodable {
+    /// Numbers keep their value (integers as integers, others as decimals), never through a `Double`.
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .string(let text):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case .number(let text):
+            var container = encoder.singleValueContainer()
+            if let integer = Int64(text) {
+                try container.encode(integer)
+            } else if let decimal = Decimal(string: text) {
+                try container.encode(decimal)
+            } else {
+                try container.encode(text)
+            }
+        case .bool(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .array(let items):
+            var container = encoder.unkeyedContainer()
+            for item in items { try container.encode(item) }
+        case .object(let members):
+            var container = encoder.container(keyedBy: MemberKey.self)
+            for (key, value) in members { try container.encode(value, forKey: MemberKey(key)) }
+        }
+    }
+
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }

@@ -1,0 +1,79 @@
+import CCrypto
+
+/// SHA-256 through libcrypto: of a text at once, or of a stream of bytes with `SHA256Digest`.
+public enum SHA256 {
+    public static func hex(of text: String) throws -> String {
+        let digest = try SHA256Digest()
+        var text = text
+        text.withUTF8 { digest.update(UnsafeRawBufferPointer($0)) }
+        return try digest.finish()
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+/// A running SHA-256 of bytes fed in pieces, e.g. a file as it is written.
+public final class SHA256Digest {
+    private var context: OpaquePointer?
+    private var failed = false
+
+    public init() throws {
+        context = EVP_MD_CTX_new()
+        guard let context, EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            EVP_MD_CTX_free(context)
+            self.context = nil
+            throw PipelineError(.internal, "libcrypto could not start a SHA-256 digest")
+        }
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let context, bytes.count > 0 else { return }
+        if EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) != 1 { failed = true }
+    }
+
+    /// The digest in lower-case hex; the digest cannot be updated afterwards.
+    public func finish() throws -> String {
+        guard let context, !failed else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
+        var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
+        var length: UInt32 = 0
+        guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else {
+            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
+        }
+        EVP_MD_CTX_free(context)
+        self.context = nil
+        return SHA256.hex(digest.prefix(Int(length)))
+    }
+}
+
+extension SHA256Digest {
+    /// The SHA-256 of the file at `path`.
+    public static func ofFile(_ path: String) throws -> String {
+        let digest = try SHA256Digest()
+        try digest.update(fromFile: path, length: nil)
+        return try digest.finish()
+    }
+
+    /// Feeds the first `length` bytes of the file at `path` (all of it for nil); a shorter file is an error.
+    func update(fromFile path: String, length: Int64?) throws {
+        let input = try InputFile(path: path)
+        defer { input.close() }
+        var remaining = length ?? Int64.max
+        repeat {
+            let bytes = input.available
+            let used = Int(min(Int64(bytes.count), remaining))
+            update(UnsafeRawBufferPointer(rebasing: bytes.prefix(used)))
+            input.consume(used)
+            remaining -= Int64(used)
+        } while try remaining > 0 && input.fillMore()
+        if let length, remaining > 0 {
+            throw PipelineError(.io, "cannot read back \(path): it holds fewer than the \(length) bytes written")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Pipelines
+
+/// The import file read for the whole-file check of a first `products.import` run: with the
+/// duplicate-SKU check on, and asset paths resolved, each product block accepted or rejected whole.
+final class ProductCheckSource: ImportCheckSource {
+    private let source: ProductSource
+    private let assets: FilePath?
+
+    init(source: ProductSource, assets: FilePath?) {
+        self.source = source
+        self.assets = assets
+    }
+
+    func nextChecked() throws -> CheckedItem? {
+        guard let item = try source.next() else { return nil }
+        if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
+            return CheckedItem(line: rejection.line, rejectedRows: rejection.rows.map(\.error))
+        }
+        guard case .product(let block) = item else { return CheckedItem(line: source.position.line) }
+        return CheckedItem(line: block.line)
+    }
+
+    var position: ReaderPosition { source.position }
+
+    func close() { source.close() }
+}
+
+/// Why an item of the import file is rejected, if it is.
+enum ProductImportRejection {
+    /// The reader's own rejection, or a block with an asset path that does not resolve under `assets`.
+    static func of(_ item: ProductReadItem, in source: ProductSource, assets: FilePath?) -> ProductRejection? {
+        switch item {
+        case .rejected(let rejection): return rejection
+        case .product(let block):
+            guard let assets else { return nil }
+            let columns = source.assetColumns
+            var problem: RowError?
+            for path in block.assetPaths {
+                if case .failure(let failure) = AssetPath.resolve(path, under: assets.path) {
+                    problem = RowError(line: block.line, column: columns.product, reason: failure.description)
+                    break
+                }
+            }
+            for variant in block.variants where problem == nil {
+                for path in variant.assetPaths {
+                    if case .failure(let failure) = AssetPath.resolve(path, under: assets.path) {
+                        problem = RowError(line: variant.line, column: columns.variant, reason: failure.description)
+                        break
+                    }
+                }
+            }
+            guard let problem else { return nil }
+            let lines = block.variants.map(\.line)
+            let rows = (lines.isEmpty ? [block.line] : lines).map { line in
+                RejectedRow(
+                    fields: [],
+                    error: line == problem.line
+                        ? problem
+                        : RowError(
+                            line: line, column: 1,
+                            reason: "rejected because line \(problem.line) of the same product was rejected"))
+            }
+            return ProductRejection(line: block.line, byteOffset: block.byteOffset, rows: rows)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Pipelines
+
+/// `products.import`'s part of the shared import pipeline. A feed thread parses the file into product
+/// blocks and their rows while the stage's thread upserts them into the store; which blocks the whole-file
+/// check rejected comes from the check (or, after a resume, from the checkpoint). A chunk ends with the
+/// block that reaches `chunk_size` variant rows: a product is never split.
+final class ProductImporter: ChunkImporter {
+    struct Progress: Codable {
+        var counts = ProductImportCounts()
+    }
+
+    private let config: ProductsImport.Config
+    private let format: ProductFormat
+    private let source: ProductSource
+    private let store: ProductStore
+    private let batchRows: Int
+    private var feed: ProductImportFeed?
+    let startPosition: ReaderPosition
+
+    /// `source` is the opened file (its header checked), read without the duplicate-SKU check.
+    init(config: ProductsImport.Config, format: ProductFormat, source: ProductSource, store: ProductStore, chunkSize: Int) {
+        self.config = config
+        self.format = format
+        self.source = source
+        self.store = store
+        batchRows = chunkSize > 0 ? min(chunkSize, ProductImportFeed.batchRows) : ProductImportFeed.batchRows
+        startPosition = source.position
+    }
+
+    /// Stops the feed thread (and closes the file), or closes the file when no feed was started.
+    func close() {
+        if let feed { feed.close() } else { source.close() }
+    }
+
+    func initialProgress() -> Progress { Progress() }
+
+    func makeCheckSource() throws -> any ImportCheckSource {
+        ProductCheckSource(
+            source: try ProductImportFeed.open(config, format: format, rejectsDuplicateSKUs: true), assets: config.assets)
+    }
+
+    func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
+        if let position { try source.resume(at: position) }
+        feed = ProductImportFeed(source: source, config: config, batchRows: batchRows, skipping: rejections)
+    }
+
+    func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {
+        guard let feed else { throw PipelineError(.internal, "products.import loaded a chunk before it began") }
+        var loaded = 0
+        var position = startPosition
+        while let batch = try feed.next() {
+            progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
+            if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
+            feed.recycle(batch.products)
+            loaded += batch.rows
+            position = batch.position
+            if batch.reachedEnd || loaded >= rows { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
+        }
+        return ChunkEnd(position: position, reachedEnd: true)
+    }
+
+    func absorb(_ verdict: ImportVerdict, into progress: inout Progress) {
+        progress.counts.rowsRead += verdict.rowsRejected
+        progress.counts.rowsRejected += verdict.rowsRejected
+        progress.counts.productsRejected += verdict.itemsRejected
+    }
+
+    func counts(of progress: Progress) -> StageCounts { progress.counts.stageCounts }
+}

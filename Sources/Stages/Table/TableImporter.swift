@@ -1,0 +1,132 @@
+import Pipelines
+
+/// `table.import`'s part of the shared import pipeline: one file into one table, rows checked by
+/// themselves (bad UTF-8, wrong field counts, broken quoting) and loaded through the driver's bulk path.
+final class TableImporter: ChunkImporter {
+    struct Progress: Codable {
+        var columns: [String]
+        var read: Int64 = 0
+        var written: Int64 = 0
+        var rejected: Int64 = 0
+    }
+
+    private let config: TableImport.Config
+    private let format: DataFormat
+    private let database: any DatabaseConnection
+    private let context: StageContext
+    private let source: RecordSource
+    private let record = RecordBuffer()
+    private var columns: [String]
+    private var tableExists = false
+    let startPosition: ReaderPosition
+
+    init(config: TableImport.Config, format: DataFormat, database: any DatabaseConnection, context: StageContext) throws {
+        self.config = config
+        self.format = format
+        self.database = database
+        self.context = context
+        source = try RecordSource.open(config.file, format: format)
+        do {
+            columns = try source.columns()
+        } catch {
+            source.close()
+            throw error
+        }
+        startPosition = source.position
+    }
+
+    func close() { source.close() }
+
+    func initialProgress() -> Progress { Progress(columns: columns) }
+
+    func makeCheckSource() throws -> any ImportCheckSource { try RecordCheckSource(file: config.file, format: format) }
+
+    func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
+        guard let position else { return try checkTable() }
+        columns = progress.columns
+        try source.resume(at: position, columns: progress.columns)
+        tableExists = true
+    }
+
+    /// Checks that the table exists with the file's columns, or may be created.
+    private func checkTable() throws {
+        guard let tableColumns = try database.tableColumns(config.table) else {
+            guard config.create else {
+                throw PipelineError(.config, "table \(config.table) does not exist (set create: true to create it)")
+            }
+            return
+        }
+        tableExists = true
+        let missing = columns.filter { !tableColumns.contains($0) }
+        guard missing.isEmpty else {
+            throw PipelineError(
+                .data,
+                "\(config.file.path): column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) not in table \(config.table) (it has \(tableColumns.joined(separator: ", ")))")
+        }
+    }
+
+    /// Creates the table with a TEXT column per file column, inside the first chunk's transaction.
+    func prepareTarget() throws {
+        guard !tableExists else { return }
+        let definitions = columns.map { "\(SQLName.quote($0)) TEXT" }.joined(separator: ", ")
+        try database.executeScript("CREATE TABLE \(config.table.quoted) (\(definitions))")
+        tableExists = true
+    }
+
+    /// Bad rows are only counted and skipped: the check lists them.
+    func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {
+        let inserter = try database.bulkInsert(into: config.table, columns: columns)
+        var loaded = 0
+        var reachedEnd = false
+        while loaded < rows {
+            guard let status = try source.next(into: record) else {
+                reachedEnd = true
+                break
+            }
+            loaded += 1
+            progress.read += 1
+            if status.error != nil || source.checkFieldCount(record, expected: columns.count, line: status.line) != nil {
+                progress.rejected += 1
+                continue
+            }
+            try inserter.insert(record)
+            progress.written += 1
+            if progress.read % 65_536 == 0 {
+                context.progress(unit: "rows", count: progress.read, done: source.bytesRead, total: source.totalBytes)
+            }
+        }
+        try inserter.finish()
+        return ChunkEnd(position: source.position, reachedEnd: reachedEnd)
+    }
+
+    func counts(of progress: Progress) -> StageCounts {
+        [ImportCounters.read: progress.read, ImportCounters.written: progress.written, ImportCounters.rejected: progress.rejected]
+    }
+}
+
+/// The file read row by row for the whole-file check.
+private final class RecordCheckSource: ImportCheckSource {
+    private let source: RecordSource
+    private let record = RecordBuffer()
+    private let expected: Int
+
+    init(file: FilePath, format: DataFormat) throws {
+        source = try RecordSource.open(file, format: format)
+        do {
+            expected = try source.columns().count
+        } catch {
+            source.close()
+            throw error
+        }
+    }
+
+    func nextChecked() throws -> CheckedItem? {
+        guard let status = try source.next(into: record) else { return nil }
+        let problem = status.error ?? source.checkFieldCount(record, expected: expected, line: status.line)
+        return CheckedItem(line: status.line, rejectedRows: problem.map { [$0] } ?? [])
+    }
+
+    var position: ReaderPosition { source.position }
+
+    func close() { source.close() }
+}
