@@ -245,6 +245,24 @@ import Testing
         #expect(failed.stderr.contains("there is no materialized view weekly in"))
     }
 
+    @Test func stockReportExampleRefreshesItsViewOnPostgreSQL() throws {
+        let url = try TestDatabase.postgresURL()
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let example = try String(contentsOfFile: PipelineProcess.packageRoot + "/pipelines/stock-report.yaml", encoding: .utf8)
+        let file = try scratch.write("pipelines/stock-report.yaml", example)
+        try FileManager.default.copyItem(atPath: fixtures, toPath: scratch.file("fixtures"))
+        let result = try PipelineProcess.run(["run", file], environment: ["DATABASE_URL": url])
+        #expect(result.status == 0, "\(result.stderr)")
+        let usd = 129900 * 12 + 139900 * 3 + 32999 * 40 + 14374 * 7 + 1659 * 120 + 108720 * 1
+        #expect(
+            try scratch.read("pipelines/out/stock-value.csv")
+                == "currency,items,stock_value_minor\nEUR,1,89820\nJPY,1,99000\nUSD,8,\(usd)\n")
+        let onSQLite = try PipelineProcess.run(["validate", file], environment: ["DATABASE_URL": "sqlite:store.db"])
+        #expect(onSQLite.status == 78)
+        #expect(onSQLite.stderr.contains("sql.refresh needs PostgreSQL"), "\(onSQLite.stderr)")
+    }
+
     func sha256(of path: String) throws -> String {
         try SHA256Digest.ofFile(path)
     }
