@@ -112,7 +112,9 @@ enum ArgumentParser {
             }
         case .runs:
             if invocation.files.first == "show" {
-                guard invocation.files.count == 2 else { throw UsageError(message: "runs show takes one run id") }
+                guard (2...3).contains(invocation.files.count) else {
+                    throw UsageError(message: "runs show takes one run id and, optionally, the pipeline file")
+                }
             } else if invocation.files.count > 1 {
                 throw UsageError(message: "runs takes at most one pipeline file")
             }

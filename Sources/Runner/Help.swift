@@ -21,7 +21,7 @@ enum Help {
           pipeline run FILE [--param NAME=VALUE]... [--dry-run] [--restart | --rerun] [--state URL]
           pipeline plan FILE [--param NAME=VALUE]... [--state URL]
           pipeline runs [FILE] [--state URL] [--limit N]
-          pipeline runs show RUN [--state URL]
+          pipeline runs show RUN [FILE] [--state URL]
           pipeline validate FILE... [--param NAME=VALUE]...
           pipeline stages [KIND]
           pipeline db migrate [--database URL]
@@ -98,7 +98,7 @@ enum Help {
         case .runs:
             """
             Usage: pipeline runs [FILE] [--state URL] [--limit N]
-                   pipeline runs show RUN [--state URL]
+                   pipeline runs show RUN [FILE] [--state URL]
 
             Lists recorded runs, newest first (of FILE's pipeline when given), or shows one run's stages
             with their counts (read, written, rejected, skipped), timings and errors. The state store is

@@ -29,15 +29,32 @@ final class JSONLogHandler: LogHandler {
         guard due else { return }
         var counts: [(String, Int64)] = [(progress.unit, progress.count), ("done", progress.done)]
         if let total = progress.total { counts.append(("total", total)) }
-        emit(time: now, level: .info, stage: progress.stage, event: "progress", message: nil, counts: counts)
+        var message = "\(progress.count) \(progress.unit)"
+        if let total = progress.total, total > 0 { message += ", \(min(progress.done, total) * 100 / total)%" }
+        if progress.finished { message += ", done" }
+        emit(time: now, level: .info, stage: progress.stage, event: "progress", message: message, counts: counts)
+    }
+
+    /// Text a command writes to stderr outside the log (a diagnostic, a usage error), one object a line.
+    static func lines(of text: String, level: LogLevel, event: String) -> String {
+        text.split(separator: "\n").map { text in
+            line(time: Date(), level: level, stage: nil, event: event, message: String(text), counts: []) + "\n"
+        }.joined()
     }
 
     private func emit(time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]) {
+        Console.writeErrorSequences(
+            Self.line(time: time, level: level, stage: stage, event: event, message: message, counts: counts) + "\n")
+    }
+
+    private static func line(
+        time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]
+    ) -> String {
         var line = "{\"time\":\(JSONString.quoted(time.formatted(.iso8601))),\"level\":\"\(level.rawValue)\""
         line += ",\"stage\":" + (stage.map(JSONString.quoted) ?? "null")
         line += ",\"event\":\(JSONString.quoted(event))"
         if let message { line += ",\"message\":\(JSONString.quoted(message))" }
         line += ",\"counts\":{" + counts.map { "\(JSONString.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}}"
-        Console.writeError(line + "\n")
+        return line
     }
 }

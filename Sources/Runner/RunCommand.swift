@@ -63,6 +63,7 @@ enum PipelineFile {
             if let state = invocation.state {
                 pipeline.state = try DatabaseLocator.parse(state, relativeTo: FileManager.default.currentDirectoryPath)
             }
+            Console.secrets = pipeline.secrets
             return .success(pipeline)
         } catch let error as DiagnosticList {
             Console.writeError(error.description + "\n")
@@ -91,7 +92,7 @@ enum PlanText {
         for (name, locator) in pipeline.databases.sorted(by: { $0.key < $1.key }) { lines.append("database \(name): \(locator)") }
         if let description = pipeline.description { lines.append("description: \(description)") }
         if !pipeline.params.isEmpty {
-            lines.append("params: " + pipeline.params.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            lines.append("params: " + pipeline.displayedParams.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
         }
         for (number, stage) in plan.enumerated() {
             lines.append("")

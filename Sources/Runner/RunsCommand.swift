@@ -1,7 +1,7 @@
 import Foundation
 import Pipelines
 
-/// `pipeline runs [FILE]` lists runs; `pipeline runs show ID` shows one with its stages.
+/// `pipeline runs [FILE]` lists runs; `pipeline runs show ID [FILE]` shows one with its stages.
 struct RunsCommand {
     var invocation: Invocation
 
@@ -15,10 +15,14 @@ struct RunsCommand {
             }
             guard let store = try StateStore.openIfPresent(locator: locator, logger: Logger(handler: SilentLogHandler()))
             else {
-                Console.writeError("pipeline: no runs recorded yet (no state store at \(locator))\n")
-                return invocation.files.first == "show" ? .noInput : .success
+                var message = "pipeline: no runs recorded: no state store at \(locator)"
+                if invocation.state == nil && pipelineFile == nil {
+                    message += "; give the pipeline file (pipeline runs FILE, pipeline runs show RUN FILE) or --state URL"
+                }
+                Console.writeError(message + "\n")
+                return .noInput
             }
-            if invocation.files.first == "show" { return try show(invocation.files[1], store: store) }
+            if isShow { return try show(invocation.files[1], store: store) }
             let runs = try store.recentRuns(pipeline: pipelineName, limit: invocation.limit)
             var rows = [["RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "IDENTITY"]]
             for run in runs {
@@ -95,11 +99,19 @@ struct RunsCommand {
 
     /// `--state`, else the state store of the pipeline file given, else `var/state.db` here. A pipeline
     /// file that cannot be loaded has had its errors printed; its exit status comes back as the failure.
+    private var isShow: Bool { invocation.files.first == "show" }
+
+    /// The pipeline file given: `runs FILE` or `runs show RUN FILE`.
+    private var pipelineFile: String? { isShow ? invocation.files.dropFirst(2).first : invocation.files.first }
+
     private func stateLocation() throws -> Result<(DatabaseLocator, String?), ExitStatus> {
         let here = FileManager.default.currentDirectoryPath
         if let state = invocation.state { return .success((try DatabaseLocator.parse(state, relativeTo: here), nil)) }
-        if let file = invocation.files.first, file != "show" {
-            return PipelineFile.load(invocation).map { ($0.state, $0.name) }
+        if let file = pipelineFile {
+            var loading = invocation
+            loading.files = [file]
+            // `runs show` takes any run of the store, so it does not narrow to the file's pipeline.
+            return PipelineFile.load(loading).map { ($0.state, isShow ? nil : $0.name) }
         }
         return .success((try DatabaseLocator.parse("sqlite:var/state.db", relativeTo: here), nil))
     }

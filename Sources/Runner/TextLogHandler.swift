@@ -27,14 +27,14 @@ final class TextLogHandler: LogHandler {
     func log(_ event: LogEvent) {
         guard event.level >= minimum else { return }
         var line = "\(Self.clock(event.time)) \(levelLabel(event.level))"
-        if let stage = event.stage { line += " [\(stage)]" }
-        line += " \(event.message)"
+        if let stage = event.stage { line += " [\(stage.escapingControlCharacters)]" }
+        line += " \(event.message.escapingControlCharacters)"
         let counts = event.counts.filter { $0.1 != 0 }
         if !counts.isEmpty { line += " (" + counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ")" }
         state.withLock { state in
             let clear = state.barVisible ? "\r\u{1B}[K" : ""
             state.barVisible = false
-            Console.writeError(clear + line + "\n")
+            Console.writeErrorSequences(clear + line + "\n")
         }
     }
 
@@ -51,10 +51,12 @@ final class TextLogHandler: LogHandler {
             let text = ProgressText(
                 progress: progress, started: first.time, startCount: first.count, startDone: first.done, now: now)
             if interactive {
-                Console.writeError("\r\u{1B}[K" + text.bar(width: 24) + (progress.finished ? "\n" : ""))
+                Console.writeErrorSequences("\r\u{1B}[K" + text.bar(width: 24).escapingControlCharacters + (progress.finished ? "\n" : ""))
                 state.barVisible = !progress.finished
             } else if !progress.finished {
-                Console.writeError("\(Self.clock(now)) \(levelLabel(.info)) [\(progress.stage)] \(text.plain)\n")
+                Console.writeErrorSequences(
+                    "\(Self.clock(now)) \(levelLabel(.info)) [\(progress.stage.escapingControlCharacters)] "
+                        + "\(text.plain.escapingControlCharacters)\n")
             }
         }
     }

@@ -11,8 +11,9 @@ struct ValidateCommand {
         let loader = PipelineLoader(catalog: StageCatalog.all)
         for file in invocation.files {
             do {
-                _ = try loader.load(
+                let pipeline = try loader.load(
                     path: file, overrides: invocation.params, environment: ProcessInfo.processInfo.environment)
+                Console.secrets += pipeline.secrets
                 Console.writeOutput("\(file): ok\n")
             } catch {
                 Console.writeError(error.description + "\n")

@@ -6,10 +6,13 @@ import Stages
 
 /// Parses the command line, runs the command, and turns its result into the exit status.
 func main() -> Int32 {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    // Known before parsing, so that a usage error is JSON too.
+    Console.errorsAsJSON = zip(arguments, arguments.dropFirst()).contains { $0 == "--log-format" && $1 == "json" }
     let invocation: Invocation
     do {
         invocation = try ArgumentParser.parse(
-            Array(CommandLine.arguments.dropFirst()), families: StageCatalog.families.map(\.name))
+            arguments, families: StageCatalog.families.map(\.name))
     } catch {
         Console.writeError("pipeline: \(error.message)\nRun `pipeline --help` for usage.\n")
         return ExitStatus.usage.rawValue

@@ -128,14 +128,25 @@ import Pipelines
         }
     }
 
-    @Test func loneCarriageReturnIsDataAndBlankLinesCanBeKept() throws {
+    @Test func loneCarriageReturnEndsARecordAndBlankLinesCanBeKept() throws {
         let path = folder.file("a.csv", "a\rb,c\n\nx,\"\"\n")
-        #expect(try readAllCSV(path).map(\.fields) == [["a\rb", "c"], ["x", ""]])
+        #expect(try readAllCSV(path).map(\.fields) == [["a"], ["b", "c"], ["x", ""]])
         let reader = CSVReader(input: try InputFile(path: path), skipsBlankLines: false)
         let record = RecordBuffer()
         var lines: [[String?]] = []
         while try reader.next(into: record) != nil { lines.append(fields(of: record)) }
-        #expect(lines == [["a\rb", "c"], [nil], ["x", ""]])
+        #expect(lines == [["a"], ["b", "c"], [nil], ["x", ""]])
+    }
+
+    /// Old Mac exports end every line with a lone CR; such a file once read as one long header.
+    @Test func carriageReturnOnlyFileReadsLineByLineAtEveryBufferSize() throws {
+        let path = folder.file("mac.csv", "a,b\r1,\"two\rlines\"\r3,4\r\"q\",5\r")
+        for bufferSize in [1, 2, 3, 7, 1 << 20] {
+            let records = try readAllCSV(path, bufferSize: bufferSize)
+            #expect(records.map(\.fields) == [["a", "b"], ["1", "two\rlines"], ["3", "4"], ["q", "5"]])
+            #expect(records.map(\.line) == [1, 2, 4, 5])
+            #expect(records.allSatisfy { $0.error == nil })
+        }
     }
 
     @Test func otherDelimiter() throws {

@@ -10,7 +10,8 @@ import Pipelines
         try file.write("hello\n")
         try file.flush()
         #expect(!folder.exists("sub/dir/out.csv"))
-        #expect(file.temporaryPath.hasPrefix(folder.path + "/sub/dir/.out.csv.tmp-"))
+        #expect(file.temporaryPath.hasPrefix(folder.path + "/sub/dir/.out.csv.x."))
+        #expect(file.temporaryPath.hasSuffix(".tmp"))
         #expect(folder.names() == ["sub"])
         try file.commit()
         #expect(folder.contents("sub/dir/out.csv") == "hello\n")
@@ -30,7 +31,7 @@ import Pipelines
     /// A process killed after the rename but before recording completion finds its file already in place.
     @Test func wasCommittedTellsARenamedFileFromAnInterruptedOne() throws {
         let path = folder.path + "/done.csv"
-        let file = try AtomicOutputFile(path: path, temporarySuffix: "key")
+        let file = try AtomicOutputFile(path: path, owner: "key")
         try file.write("a,b\n")
         try file.flush()
         #expect(!AtomicOutputFile.wasCommitted(path: path, temporaryPath: file.temporaryPath, length: 4))

@@ -36,7 +36,7 @@ import Pipelines
 
     @Test func columnsDefaultToTheKeysOfTheFirstObjectAndBlankLinesAreSkipped() throws {
         let reader = try JSONLReader(path: folder.file("a.jsonl", "\n  \n{\"x\":1,\"y\":\"two\"}\r\n\n{\"y\":\"3\"}"))
-        #expect(try reader.keysOfNextObject() == ["x", "y"])
+        #expect(try reader.keysOfFirstValidObject() == ["x", "y"])
         let record = RecordBuffer()
         #expect(try reader.next(into: record) == RecordStatus(line: 3))
         #expect(reader.columns == ["x", "y"])
@@ -84,9 +84,18 @@ import Pipelines
         #expect(fields(of: record) == ["ok"])
     }
 
-    @Test func firstObjectThatIsBrokenThrowsForKeys() throws {
-        let reader = try JSONLReader(path: folder.file("a.jsonl", "{\"a\" 1}\n"))
-        #expect(throws: PipelineError.self) { try reader.keysOfNextObject() }
+    /// A broken first line once failed the whole file; it is a rejected row like a broken second line.
+    @Test func brokenFirstLineIsARowErrorAndColumnsComeFromTheFirstValidObject() throws {
+        let path = folder.file("a.jsonl", "\u{FEFF}{\"a\" 1}\n\n{\"a\":2,\"b\":\"x\"}\n{\"a\":3}\n")
+        let reader = try JSONLReader(path: path)
+        #expect(try reader.keysOfFirstValidObject() == ["a", "b"])
+        let record = RecordBuffer()
+        #expect(try reader.next(into: record)?.error?.line == 1)
+        #expect(try reader.next(into: record) == RecordStatus(line: 3))
+        #expect(fields(of: record) == ["2", "x"])
+        #expect(try reader.next(into: record) == RecordStatus(line: 4))
+        #expect(try reader.next(into: record) == nil)
+        #expect(try JSONLReader(path: folder.file("b.jsonl", "{\"a\" 1}\n[]\n")).keysOfFirstValidObject() == nil)
     }
 
     @Test func lineLengthIsLimited() throws {

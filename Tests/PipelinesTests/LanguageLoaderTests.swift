@@ -216,7 +216,7 @@ import Testing
         let yaml = "name: p\ndatabase: mysql://x\nstages:\n  - id: a\n    uses: echo\n    with: { message: hi }\n"
         #expect(
             LanguageFixtures.errors(yaml) == [
-                "pipelines/x.yaml:2:11: unknown database 'mysql://x': use sqlite:PATH or postgres://user@host/dbname"
+                "pipelines/x.yaml:2:11: unknown database 'mysql://x': use sqlite:PATH, postgres://user@host/dbname or host=... dbname=..."
             ])
     }
 

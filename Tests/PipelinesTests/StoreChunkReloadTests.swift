@@ -136,6 +136,8 @@ final class CountingConnection: DatabaseConnection {
     func begin() throws { try base.begin() }
     func commit() throws { try base.commit() }
     func rollback() throws { try base.rollback() }
+    func beginReadOnly() throws { try base.beginReadOnly() }
+    func endReadOnly() throws { try base.endReadOnly() }
     func tableColumns(_ table: SQLName) throws -> [String]? { try base.tableColumns(table) }
 
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {

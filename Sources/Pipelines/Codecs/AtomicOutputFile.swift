@@ -6,24 +6,34 @@
     import Darwin
 #endif
 
-/// An output that appears at its path complete or not at all: bytes go to `.NAME.tmp-PID` in the same
-/// folder and `commit()` renames that into place. Without a commit the temporary file is removed.
-/// One process must not write the same path through two atomic files at once (they share the temporary).
+/// An output that appears at its path complete or not at all: bytes go to a temporary file in the same
+/// folder and `commit()` renames that into place. Without a commit the temporary file is removed, unless
+/// `keepForResume()` was called.
+///
+/// The temporary file is created exclusively (`O_EXCL`: a link planted at its name is never followed)
+/// under a name nobody can guess: `.NAME.OWNER.RANDOM.tmp`, with NAME shortened so that the whole stays
+/// within the 255-byte limit of a file name. An `owner` (a stage's checkpoint key) lets a later run of
+/// the same stage find and remove what a killed run left behind; files of other owners are never touched.
 public final class AtomicOutputFile: OutputFile {
     public let path: String
     public var temporaryPath: String { writtenPath }
     public private(set) var isCommitted = false
     private var isDiscarded = false
+    private var isKept = false
 
-    /// `suffix` names the temporary file (`.NAME.tmp-SUFFIX`); by default the process id. A resumable
-    /// writer passes a suffix that a later process can find again.
-    public init(path: String, temporarySuffix suffix: String? = nil, bufferSize: Int = 1 << 20) throws {
+    /// Creates the temporary file; with an `owner`, first removes that owner's leftovers for `path`.
+    public init(path: String, owner: String? = nil, bufferSize: Int = 1 << 20) throws {
         let folder = FileSupport.parentDirectory(of: path)
         try FileSupport.createDirectories(folder)
-        let temporary = Self.temporaryPath(for: path, suffix: suffix)
-        let descriptor = try Self.openForWriting(temporary, flags: O_TRUNC)
-        self.path = path
-        super.init(descriptor: descriptor, path: temporary, closes: true, alreadyWritten: 0, bufferSize: bufferSize)
+        if let owner { Self.removeLeftovers(of: path, owner: owner) }
+        for _ in 0..<8 {
+            let temporary = Self.temporaryPath(for: path, owner: owner)
+            guard let descriptor = try FileSupport.createExclusively(temporary) else { continue }
+            self.path = path
+            super.init(descriptor: descriptor, path: temporary, closes: true, alreadyWritten: 0, bufferSize: bufferSize)
+            return
+        }
+        throw PipelineError(.io, "cannot create a temporary file beside \(path): every name tried exists")
     }
 
     private init(path: String, temporary: String, descriptor: Int32, length: Int64, bufferSize: Int) {
@@ -31,14 +41,20 @@ public final class AtomicOutputFile: OutputFile {
         super.init(descriptor: descriptor, path: temporary, closes: true, alreadyWritten: length, bufferSize: bufferSize)
     }
 
-    /// Continues an interrupted write: reopens the temporary file of the earlier run, cuts it back to the
-    /// length recorded at its last checkpoint and appends from there.
-    public static func resume(path: String, temporaryPath: String, committedLength: Int64, bufferSize: Int = 1 << 20)
-        throws -> AtomicOutputFile
-    {
-        let descriptor = try FileSupport.openDescriptor(temporaryPath, O_WRONLY)
+    /// Continues an interrupted write: reopens the temporary file of the earlier run (never through a
+    /// link), cuts it back to the length recorded at its last checkpoint and appends from there. Other
+    /// leftovers of the same owner are removed.
+    public static func resume(
+        path: String, temporaryPath: String, committedLength: Int64, owner: String? = nil, bufferSize: Int = 1 << 20
+    ) throws -> AtomicOutputFile {
+        if let owner { removeLeftovers(of: path, owner: owner, except: temporaryPath) }
+        let descriptor = try FileSupport.openDescriptor(temporaryPath, O_WRONLY | O_NOFOLLOW)
         var status = stat()
-        if fstat(descriptor, &status) == 0 && Int64(status.st_size) < committedLength {
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            FileSupport.closeDescriptor(descriptor)
+            throw PipelineError(.io, "cannot resume \(temporaryPath): it is not a regular file")
+        }
+        if Int64(status.st_size) < committedLength {
             FileSupport.closeDescriptor(descriptor)
             throw PipelineError(
                 .io, "cannot resume \(temporaryPath): it holds \(status.st_size) bytes, the checkpoint recorded \(committedLength)")
@@ -53,18 +69,49 @@ public final class AtomicOutputFile: OutputFile {
     /// process ended between the rename and recording that it was done).
     public static func wasCommitted(path: String, temporaryPath: String, length: Int64) -> Bool {
         var status = stat()
-        guard stat(temporaryPath, &status) != 0, errno == ENOENT else { return false }
+        guard lstat(temporaryPath, &status) != 0, errno == ENOENT else { return false }
         return stat(path, &status) == 0 && Int64(status.st_size) == length
     }
 
-    public static func temporaryPath(for path: String, suffix: String? = nil) -> String {
+    /// The bytes of a file name the temporary name keeps: 255 less the dot, the owner, the random part and
+    /// the separators.
+    static let keptNameBytes = 255 - 1 - 17 - 17 - 4
+
+    static func temporaryPath(for path: String, owner: String?) -> String {
+        let random = String(UInt64.random(in: 1 << 60 ... UInt64.max), radix: 16)
+        let name = "\(prefix(for: path, owner: owner))\(random).tmp"
         let folder = FileSupport.parentDirectory(of: path)
-        let name = ".\(FileSupport.fileName(of: path)).tmp-\(suffix ?? String(getpid()))"
         return path.contains("/") ? (folder == "/" ? "/\(name)" : "\(folder)/\(name)") : name
     }
 
+    /// `.NAME.OWNER.`: what every temporary file of `owner` for `path` starts with.
+    static func prefix(for path: String, owner: String?) -> String {
+        var name = Substring(FileSupport.fileName(of: path))
+        while name.utf8.count > keptNameBytes { name = name.dropLast() }
+        return ".\(name).\(owner ?? "x").".replacingOccurrences(of: "/", with: "_")
+    }
+
+    /// Removes the temporary files an earlier, killed run of `owner` left beside `path`.
+    static func removeLeftovers(of path: String, owner: String, except kept: String? = nil) {
+        let folder = FileSupport.parentDirectory(of: path)
+        let prefix = prefix(for: path, owner: owner)
+        let keptName = kept.map(FileSupport.fileName)
+        guard let directory = opendir(path.contains("/") ? folder : ".") else { return }
+        defer { closedir(directory) }
+        var leftovers: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix(prefix) && name.hasSuffix(".tmp") && name != keptName { leftovers.append(name) }
+        }
+        for name in leftovers { _ = unlink(path.contains("/") ? "\(folder)/\(name)" : name) }
+    }
+
+    /// Leaves the temporary file in place when this object goes away uncommitted: a checkpoint names it,
+    /// and the next run resumes it.
+    public func keepForResume() { isKept = true }
+
     deinit {
-        if !isCommitted { discard() }
+        if !isCommitted && !isKept { discard() }
     }
 
     /// Flushes, syncs and renames the temporary file into place, then syncs the folder.

@@ -1,7 +1,8 @@
 /// A streaming RFC 4180 reader that follows PostgreSQL's `COPY ... CSV` conventions: an unquoted empty
 /// field is NULL, a quoted empty field (`""`) is the empty string.
 ///
-/// Records end at LF or CRLF; a lone CR is data. A UTF-8 byte order mark at the start is skipped. Blank
+/// Records end at LF, CRLF or a lone CR (old Mac exports; PostgreSQL's COPY and Python's csv accept
+/// all three); inside quotes all of them are data. A UTF-8 byte order mark at the start is skipped. Blank
 /// lines are skipped unless `skipsBlankLines` is false (then they are one NULL field). Broken records
 /// (invalid UTF-8, stray quotes, a quote left open at the end of the file) come back with a `RowError`
 /// and reading carries on with the next record. Checking the field count is the caller's job.
@@ -177,6 +178,9 @@ public final class CSVReader {
                         let byte = bytes[index]
                         if byte == quote { break }
                         if byte == lineFeed { lineBreaks += 1 }
+                        if byte == carriageReturn && (index + 1 == count || bytes[index + 1] != lineFeed) {
+                            lineBreaks += 1
+                        }
                         index += 1
                     }
                     if index == count {
@@ -218,11 +222,9 @@ public final class CSVReader {
                 }
                 if byte == carriageReturn {
                     if index + 1 == count && !atEndOfFile { return nil }
-                    if index + 1 < count && bytes[index + 1] == lineFeed {
-                        index += 2
-                        lineBreaks += 1
-                        break fields
-                    }
+                    index += index + 1 < count && bytes[index + 1] == lineFeed ? 2 : 1
+                    lineBreaks += 1
+                    break fields
                 }
                 problem = problem ?? (column, .textAfterClosingQuote)
                 skippingField = true
@@ -249,12 +251,8 @@ public final class CSVReader {
                 }
                 if byte == carriageReturn {
                     if index + 1 == count && !atEndOfFile { return nil }
-                    guard index + 1 < count && bytes[index + 1] == lineFeed else {
-                        index += 1
-                        continue
-                    }
                     if !skippingField { Self.endUnquotedField(span(fieldStart, index), record) }
-                    index += 2
+                    index += index + 1 < count && bytes[index + 1] == lineFeed ? 2 : 1
                     lineBreaks += 1
                     break fields
                 }

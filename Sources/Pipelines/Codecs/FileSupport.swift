@@ -6,6 +6,13 @@
     import Darwin
 #endif
 
+/// Which file a path leads to, so that two paths to one file (a link, `..`, a second name) are told apart
+/// from two files.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+}
+
 /// Small wrappers over POSIX file calls shared by the input and output files.
 public enum FileSupport {
     /// The size of the file at `path`.
@@ -40,6 +47,72 @@ public enum FileSupport {
             if errno == ENOENT, missingIsNoInput { throw PipelineError(.noInput, "no such file: \(path)") }
             throw ioError("open", path)
         }
+        return descriptor
+    }
+
+    /// Opens an existing file for reading and refuses anything but a regular file, without blocking on
+    /// a FIFO or a device while it looks (the open is non-blocking; reads after it block as usual).
+    static func openRegularFile(_ path: String) throws -> Int32 {
+        let descriptor = try openDescriptor(path, O_RDONLY | O_NONBLOCK)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let error = ioError("inspect", path)
+            closeDescriptor(descriptor)
+            throw error
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            closeDescriptor(descriptor)
+            throw PipelineError(.noInput, "cannot read \(path): it is \(kindName(status.st_mode)), not a regular file")
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        return descriptor
+    }
+
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR, S_IFBLK: "a device"
+        default: "not a regular file"
+        }
+    }
+
+    /// The whole of a regular file of at most `limit` bytes.
+    public static func readWholeFile(_ path: String, limit: Int) throws -> [UInt8] {
+        let descriptor = try openRegularFile(path)
+        defer { closeDescriptor(descriptor) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ioError("read", path)
+            }
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[..<count])
+            if contents.count > limit {
+                throw PipelineError(.data, "\(path) is larger than the limit of \(ByteCount(Int64(limit)).parameterDisplay)")
+            }
+        }
+    }
+
+    /// The identity of the file at `path` (its device and inode, following links), nil when there is none.
+    public static func identity(of path: String) -> FileIdentity? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
+
+    /// Creates a new file for writing, never through a link; nil when something already has the name.
+    static func createExclusively(_ path: String) throws -> Int32? {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        } while descriptor < 0 && errno == EINTR
+        if descriptor < 0 && errno == EEXIST { return nil }
+        guard descriptor >= 0 else { throw ioError("create", path) }
         return descriptor
     }
 

@@ -31,21 +31,13 @@ public final class InputFile {
     private var endReached = false
 
     public init(path: String, bufferSize: Int = 1 << 20) throws {
-        let descriptor = try FileSupport.openDescriptor(path, O_RDONLY)
+        let descriptor = try FileSupport.openRegularFile(path)
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let error = FileSupport.ioError("inspect", path)
-            FileSupport.closeDescriptor(descriptor)
-            throw error
-        }
-        if status.st_mode & S_IFMT == S_IFDIR {
-            FileSupport.closeDescriptor(descriptor)
-            throw PipelineError(.io, "cannot read \(path): it is a folder")
-        }
+        _ = fstat(descriptor, &status)
         self.path = path
         self.descriptor = descriptor
         self.closesDescriptor = true
-        self.fileSize = status.st_mode & S_IFMT == S_IFREG ? Int64(status.st_size) : nil
+        self.fileSize = Int64(status.st_size)
         capacity = max(bufferSize, 16)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
     }

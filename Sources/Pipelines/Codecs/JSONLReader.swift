@@ -40,8 +40,7 @@ public final class JSONLReader {
         checkedByteOrderMark = true
     }
 
-    /// Without `columns`, the keys of the first object (in its order) become the columns; then a broken
-    /// first line is thrown as a `.data` error rather than reported as a row error.
+    /// Without `columns`, the keys of the first valid object (in its order) become the columns.
     public convenience init(path: String, columns: [String]? = nil) throws {
         try self.init(input: InputFile(path: path), columns: columns)
     }
@@ -65,10 +64,23 @@ public final class JSONLReader {
         }
     }
 
-    /// The keys of the next object in their order, without consuming it; nil at the end of the input.
-    /// Throws a `.data` error when that line is not a valid object.
-    public func keysOfNextObject() throws -> [String]? {
-        guard let (line, _) = try nextNonBlankLine(), var parser = JSONLineParser(line) else { return nil }
+    /// The keys, in their order, of the first valid object from here on, without consuming anything; nil
+    /// when there is none. Broken lines before it stay to be read as rejected rows: a first line is a row
+    /// like any other.
+    public func keysOfFirstValidObject() throws -> [String]? {
+        var start: ReaderPosition?
+        defer { if let start { try? resume(at: start) } }
+        while let (line, consumed) = try nextNonBlankLine() {
+            if let keys = keys(ofObject: line) { return keys }
+            if start == nil { start = position }
+            input.consume(consumed)
+            lineCounter += 1
+        }
+        return nil
+    }
+
+    private func keys(ofObject line: UnsafeRawBufferPointer) -> [String]? {
+        guard var parser = JSONLineParser(line) else { return nil }
         var keys: [String] = []
         var seen: Set<String> = []
         do {
@@ -80,8 +92,7 @@ public final class JSONLReader {
                 try parser.parseValue(into: values)
             }
         } catch {
-            throw PipelineError(
-                .data, error.reason, location: SourceLocation(file: path, line: nextLine, column: error.offset + 1))
+            return nil
         }
         return keys
     }
@@ -89,7 +100,7 @@ public final class JSONLReader {
     /// Reads the next object into `record` (cleared first, left empty when the status holds an error).
     /// Nil at the end of the input.
     public func next(into record: RecordBuffer) throws -> RecordStatus? {
-        if !columnsAreSet, let keys = try keysOfNextObject() { columns = keys }
+        if !columnsAreSet, let keys = try keysOfFirstValidObject() { columns = keys }
         guard let (line, consumed) = try nextNonBlankLine(), var parser = JSONLineParser(line) else { return nil }
         let lineNumber = nextLine
         defer {

@@ -39,3 +39,44 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
+
+extension String {
+    /// The text with control characters shown as escapes (`\x1B`, `\r`, `\u{85}`), so that text from a
+    /// file (an ESC in a name) cannot move the cursor, recolour or rewrite a terminal. Line feeds and tabs
+    /// stay: messages may span lines.
+    public var escapingControlCharacters: String {
+        guard unicodeScalars.contains(where: Self.isEscaped) else { return self }
+        var escaped = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            guard Self.isEscaped(scalar) else {
+                escaped.append(scalar)
+                continue
+            }
+            let text =
+                switch scalar {
+                case "\r": "\\r"
+                case "\0": "\\0"
+                default:
+                    scalar.value < 0x80
+                        ? "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 2)
+                        : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                }
+            escaped.append(contentsOf: text.unicodeScalars)
+        }
+        return String(escaped)
+    }
+
+    private static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x09: false
+        case 0x00...0x1F, 0x7F...0x9F: true
+        // Bidirectional overrides and isolates reorder what follows them on screen.
+        case 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
+    private func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: Swift.max(0, width - count)) + self
+    }
+}

@@ -32,6 +32,10 @@ public protocol DatabaseConnection: AnyObject {
     func begin() throws
     func commit() throws
     func rollback() throws
+    /// Starts a transaction in which the database refuses every write (PostgreSQL: `READ ONLY` with a
+    /// repeatable-read snapshot; SQLite: `query_only`); `endReadOnly()` rolls it back.
+    func beginReadOnly() throws
+    func endReadOnly() throws
 
     /// The table's column names in order, or nil when there is no such table.
     func tableColumns(_ table: SQLName) throws -> [String]?
@@ -65,9 +69,10 @@ extension DatabaseConnection {
     }
 
     /// Runs `body` in a transaction that is always rolled back: a consistent snapshot to read from.
+    /// The database refuses writes in it, so a query given as an export cannot change anything.
     public func inReadTransaction<R>(_ body: () throws -> R) throws -> R {
-        try begin()
-        defer { try? rollback() }
+        try beginReadOnly()
+        defer { try? endReadOnly() }
         return try body()
     }
 

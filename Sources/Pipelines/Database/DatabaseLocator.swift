@@ -15,10 +15,21 @@ public enum DatabaseLocator: Sendable, Hashable, CustomStringConvertible {
             return .sqlite(path: ParameterContext(baseDirectory: base).resolve(path))
         }
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            // libpq's own reading decides; its complaint is not shown, as it may quote part of a password.
+            guard PostgresConninfo.secrets(in: text) != nil else {
+                throw PipelineError(
+                    .config,
+                    "libpq cannot read the database URL \(redact(text)); percent-encode special characters in the "
+                        + "user name and password (/ as %2F, ? as %3F, @ as %40, # as %23, % as %25)")
+            }
+            return .postgres(url: text)
+        }
+        // libpq's key=value form, e.g. `host=db.example.com dbname=shop user=etl`.
+        if text.contains("="), PostgresConninfo.secrets(in: text) != nil {
             return .postgres(url: text)
         }
         throw PipelineError(
-            .config, "unknown database '\(redact(text))': use sqlite:PATH or postgres://user@host/dbname")
+            .config, "unknown database '\(redact(text))': use sqlite:PATH, postgres://user@host/dbname or host=... dbname=...")
     }
 
     public var dialect: SQLDialect {
@@ -38,6 +49,15 @@ public enum DatabaseLocator: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { redacted }
 
-    /// Hides the password of `scheme://user:password@host` and the values of secret query parameters.
-    public static func redact(_ text: String) -> String { SecretMask.url(text) }
+    /// Hides the password of `scheme://user:password@host`, the values of secret query parameters and
+    /// the secret values of a `key=value` string.
+    public static func redact(_ text: String) -> String { SecretMask.locator(text) }
+
+    /// The secrets the locator holds (none for SQLite), to hide wherever they might show.
+    public var secrets: [String] {
+        switch self {
+        case .sqlite: []
+        case .postgres(let url): SecretMask.secrets(ofLocator: url)
+        }
+    }
 }

@@ -53,21 +53,7 @@ public final class PostgresConnection: DatabaseConnection {
 
     /// Removes the URL's password (and the URL itself, in case libpq quotes it) from a libpq message.
     static func scrub(_ message: String, url: String) -> String {
-        var message = message.replacingOccurrences(of: url, with: DatabaseLocator.redact(url))
-        var parseError: UnsafeMutablePointer<CChar>?
-        if let options = PQconninfoParse(url, &parseError) {
-            var option = options
-            while let keyword = option.pointee.keyword {
-                if String(cString: keyword) == "password", let value = option.pointee.val {
-                    let password = String(cString: value)
-                    if !password.isEmpty { message = message.replacingOccurrences(of: password, with: "***") }
-                }
-                option += 1
-            }
-            PQconninfoFree(options)
-        }
-        if let parseError { PQfreemem(parseError) }
-        return message
+        SecretMask.hide(SecretMask.secrets(ofLocator: url), in: message.replacingOccurrences(of: url, with: SecretMask.locator(url)))
     }
 
     func openConnection(for sql: String?) throws -> OpaquePointer {
@@ -87,6 +73,9 @@ public final class PostgresConnection: DatabaseConnection {
     }
 
     public func executeScript(_ sql: String) throws {
+        if sql.utf8.contains(0) {
+            throw DatabaseError(.misuse, "the SQL holds a NUL character; the statements after it would be lost", statement: sql)
+        }
         try run(sql) { _ in }
     }
 
@@ -174,6 +163,10 @@ public final class PostgresConnection: DatabaseConnection {
     }
 
     public func rollback() throws { try executeScript("ROLLBACK") }
+
+    public func beginReadOnly() throws { try executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") }
+
+    public func endReadOnly() throws { try rollback() }
 
     public func tableColumns(_ table: SQLName) throws -> [String]? {
         let sql = """

@@ -60,6 +60,9 @@ public final class SQLiteConnection: DatabaseConnection {
     }
 
     public func executeScript(_ sql: String) throws {
+        if sql.utf8.contains(0) {
+            throw DatabaseError(.misuse, "the SQL holds a NUL character; the statements after it would be lost", statement: sql)
+        }
         let database = try openDatabase(for: sql)
         var errorText: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(database, sql, nil, nil, &errorText)
@@ -134,6 +137,15 @@ public final class SQLiteConnection: DatabaseConnection {
     public func begin() throws { try execute("BEGIN IMMEDIATE", []) }
     public func commit() throws { try execute("COMMIT", []) }
     public func rollback() throws { try execute("ROLLBACK", []) }
+
+    public func beginReadOnly() throws {
+        try executeScript("PRAGMA query_only = ON; BEGIN DEFERRED")
+    }
+
+    public func endReadOnly() throws {
+        defer { try? executeScript("PRAGMA query_only = OFF") }
+        try rollback()
+    }
 
     public func tableColumns(_ table: SQLName) throws -> [String]? {
         let pragma =

@@ -127,6 +127,13 @@ struct SQLiteRow: RowView {
         }
     }
 
+    /// The shortest decimal text that reads back as `value`; `Inf`, `-Inf` and `NaN` as SQLite writes them.
+    static func shortestText(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Inf" : "Inf" }
+        return value.description
+    }
+
     func int64(_ column: Int) -> Int64? {
         switch sqlite3_column_type(statement, Int32(column)) {
         case SQLITE_NULL: nil
@@ -144,8 +151,12 @@ struct SQLiteRow: RowView {
             let start = sqlite3_column_blob(statement, index)
             let count = Int(sqlite3_column_bytes(statement, index))
             return try body(UnsafeRawBufferPointer(start: start ?? SQLiteStatement.emptyBytes, count: count))
+        case SQLITE_FLOAT:
+            // SQLite's own text of a REAL ("%!.15g") drops digits (0.30000000000000004 becomes 0.3) and the
+            // sign of -0.0; Swift's shortest form reads back to the same double.
+            var text = Self.shortestText(sqlite3_column_double(statement, index))
+            return try text.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
         default:
-            // Text of floats comes from SQLite itself ("%!.15g"), never through a Swift Double.
             let start = sqlite3_column_text(statement, index)
             let count = Int(sqlite3_column_bytes(statement, index))
             return try body(UnsafeRawBufferPointer(start: start.map(UnsafeRawPointer.init) ?? SQLiteStatement.emptyBytes, count: count))

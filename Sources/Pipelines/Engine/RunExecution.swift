@@ -40,7 +40,8 @@ final class RunExecution {
             for stage in pipeline.stages { try runStage(stage) }
         } catch {
             let failure = PipelineError.wrapping(error)
-            try? store.finish(runID: record.id, status: failure.code == .interrupted ? .interrupted : .failed, error: failure.description)
+            try? store.finish(runID: record.id, status: failure.code == .interrupted ? .interrupted : .failed,
+                error: SecretMask.hide(pipeline.secrets, in: failure.description))
             writeReport()
             throw failure
         }
@@ -98,7 +99,7 @@ final class RunExecution {
                 try? store.recordStage(
                     runID: record.id, stageID: stage.id, status: status, attempts: attempt, counts: reached,
                     declared: stage.descriptor.counters, milliseconds: Self.milliseconds(since: started),
-                    error: failure.description)
+                    error: SecretMask.hide(pipeline.secrets, in: failure.description))
                 results.append(
                     StageResult(
                         id: stage.id, kind: stage.kind, status: status,

@@ -45,8 +45,11 @@ public final class ImportCheck: @unchecked Sendable {
         public var description: String
         public var maxRejects: Int
         public var rejectsPath: String
+        /// The stage's checkpoint key, which owns the rejects file's temporary file.
+        public var owner: String?
 
-        public init(file: String, description: String, maxRejects: Int, rejectsPath: String) {
+        public init(file: String, description: String, maxRejects: Int, rejectsPath: String, owner: String? = nil) {
+            self.owner = owner
             self.file = file
             self.description = description
             self.maxRejects = maxRejects
@@ -98,7 +101,7 @@ public final class ImportCheck: @unchecked Sendable {
     public func close() { worker.cancelAndWait() }
 
     private func check(_ source: any ImportCheckSource, target: Target) throws -> ImportVerdict {
-        let rejects = RejectsFile(path: target.rejectsPath)
+        let rejects = RejectsFile(path: target.rejectsPath, owner: target.owner)
         var verdict = ImportVerdict()
         var last: RowError?
         // Past max_rejects the file is still read to the end, so that every bad row is listed in one go.

@@ -83,6 +83,17 @@ public enum ImportParameters {
     public static let maxRejects = Parameter<Int>.optional(
         "max_rejects", default: 0, doc: "bad rows tolerated before the stage fails with 65 and writes nothing"
     ).atLeast(0)
+
+    /// A `rejects` path that names the input (also through a link or a second name) would overwrite it.
+    public static func checkRejects(_ rejects: FilePath?, input: FilePath) -> [ConfigIssue] {
+        guard let rejects else { return [] }
+        let same =
+            rejects.path == input.path
+            || FileSupport.identity(of: rejects.path).map { $0 == FileSupport.identity(of: input.path) } == true
+        return same
+            ? [ConfigIssue("'rejects' is the input file \(input.path): the rejects would overwrite it", parameter: "rejects")]
+            : []
+    }
 }
 
 public enum ImportPipeline {
@@ -108,6 +119,12 @@ public enum ImportPipeline {
     ) throws -> Importer.Progress {
         let checkpoints = context.checkpoints
         let fingerprint = try InputFingerprint(of: input.file.path)
+        if let rejects = FileSupport.identity(of: input.rejectsPath), rejects == FileSupport.identity(of: input.file.path) {
+            throw PipelineError(
+                .config,
+                "the rejects file \(input.rejectsPath) is the input file \(input.file.path): it would overwrite the input; "
+                    + "give 'rejects' another path")
+        }
         let saved = try checkpoints.resume(ImportCheckpoint<Importer.Progress>.self, from: database)
         if let saved {
             try saved.input.requireSame(as: fingerprint, path: input.file.path)
@@ -120,7 +137,7 @@ public enum ImportPipeline {
                 source: try importer.makeCheckSource(),
                 target: ImportCheck.Target(
                     file: input.file.path, description: input.target, maxRejects: input.maxRejects,
-                    rejectsPath: input.rejectsPath))
+                    rejectsPath: input.rejectsPath, owner: checkpoints.key))
         }
         defer { check?.close() }
         var checkpoint =

@@ -7,11 +7,17 @@ public final class RejectsFile {
     private var output: AtomicOutputFile?
     private var writer: CSVWriter?
 
-    public init(path: String) { self.path = path }
+    /// The stage's checkpoint key, so that a later run removes a temporary file a killed one left.
+    public let owner: String?
+
+    public init(path: String, owner: String? = nil) {
+        self.path = path
+        self.owner = owner
+    }
 
     public func add(_ problem: RowError) throws {
         if writer == nil {
-            let output = try AtomicOutputFile(path: path)
+            let output = try AtomicOutputFile(path: path, owner: owner)
             let writer = CSVWriter(output: output)
             try writer.writeHeader(["line", "column", "reason"])
             self.output = output

@@ -109,7 +109,7 @@ public struct Interpolator: Sendable {
                 index += 2
                 continue
             }
-            guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
+            guard let close = Self.closingBrace(in: characters, from: index + 2) else {
                 diagnostics.append(Diagnostic(place(at: index), "unterminated '${' (missing '}')"))
                 output.append(contentsOf: characters[index...])
                 break
@@ -122,7 +122,16 @@ public struct Interpolator: Sendable {
                     output.append(contentsOf: (value ?? "${\(body)}").unicodeScalars)
                 }
             } else if let value = resolve(body, report: { diagnostics.append(Diagnostic(here, $0)) }) {
-                output.append(contentsOf: value.unicodeScalars)
+                switch value {
+                case .value(let text):
+                    output.append(contentsOf: text.unicodeScalars)
+                case .fallback(let text):
+                    // A default may itself hold references: `${A:-${B:-x}}`.
+                    let inner = substituteScalar(text, at: here, verbatimColumn: nil)
+                    diagnostics += inner.diagnostics
+                    references += inner.references
+                    output.append(contentsOf: inner.text.unicodeScalars)
+                }
             }
             index = close + 1
         }
@@ -130,6 +139,31 @@ public struct Interpolator: Sendable {
     }
 
     static let stagesPrefix = "stages."
+
+    /// The `}` that closes the `${` whose body starts at `start`, past nested `${…}`.
+    private static func closingBrace(in characters: [Unicode.Scalar], from start: Int) -> Int? {
+        var depth = 1
+        var index = start
+        while index < characters.count {
+            if characters[index] == "$" && index + 1 < characters.count && characters[index + 1] == "{" {
+                depth += 1
+                index += 2
+                continue
+            }
+            if characters[index] == "}" {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private enum Resolved {
+        case value(String)
+        /// The default after `:-`, still to be substituted.
+        case fallback(String)
+    }
 
     /// A `stages.ID.outputs.NAME` reference and, when resolving, its value.
     private func stageOutput(_ body: String, at location: SourceLocation, into diagnostics: inout [Diagnostic])
@@ -160,7 +194,7 @@ public struct Interpolator: Sendable {
     }
 
     /// The value of `NAME` or `NAME:-default`, or nil after reporting why there is none.
-    private func resolve(_ body: String, report: (String) -> Void) -> String? {
+    private func resolve(_ body: String, report: (String) -> Void) -> Resolved? {
         let name: String
         let fallback: String?
         if let separator = body.range(of: ":-") {
@@ -175,12 +209,12 @@ public struct Interpolator: Sendable {
             return nil
         }
         let value = params[name] ?? environment[name]
-        if let fallback, value?.isEmpty ?? true { return fallback }
+        if let fallback, value?.isEmpty ?? true { return .fallback(fallback) }
         guard let value else {
             report("undefined variable '\(name)'" + Suggestion.hint(for: name, among: params.keys.sorted()))
             return nil
         }
-        return value
+        return .value(value)
     }
 
     /// `[A-Za-z_][A-Za-z0-9_]*`, as for shell variables.

@@ -37,6 +37,18 @@ public struct Pipeline: Sendable {
 
     public func stage(id: String) -> PipelineStage? { stages.first { $0.id == id } }
 
+    /// Every secret the file's locators hold (database passwords, also those spliced in from a param):
+    /// hidden wherever the run shows or records text.
+    public var secrets: [String] {
+        ([database, state] + databases.values).flatMap(\.secrets)
+    }
+
+    /// The params as they may be shown and recorded: those whose values went into a secret are `***`.
+    public var displayedParams: [(name: String, value: String)] {
+        let masked = SecretMask.params(Dictionary(params.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }), hiding: secrets)
+        return params.map { ($0.name, masked[$0.name] ?? $0.value) }
+    }
+
     public var workspace: Workspace {
         Workspace(
             database: database, databases: databases, baseDirectory: baseDirectory,

@@ -70,8 +70,13 @@ public struct PipelineLoader: Sendable {
             let message = code == ENOENT ? "no such file" : String(cString: strerror(code))
             return DiagnosticList([Diagnostic(SourceLocation(file: path, line: 1, column: 1), message)], code: .noInput)
         }
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(errno) }
+        let descriptor: Int32
+        do {
+            descriptor = try FileSupport.openRegularFile(path)
+        } catch {
+            let message = (error as? PipelineError).map { $0.message.hasPrefix("no such file") ? "no such file" : $0.message }
+            throw DiagnosticList([Diagnostic(SourceLocation(file: path, line: 1, column: 1), message ?? "\(error)")], code: .noInput)
+        }
         defer { close(descriptor) }
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

@@ -90,13 +90,32 @@ public enum YAMLParser {
             return YAMLError(.syntax, "out of memory while reading YAML", at: SourceLocation(file: file, line: 1, column: 1))
         }
         var message = "invalid YAML: \(problem)"
+        let mark = parser.problem_mark
+        if let context = parser.context, String(cString: context).contains("flow"),
+            let hint = flowInterpolationHint(bytes: bytes, line: Int(mark.line), before: Int(mark.column))
+        {
+            return YAMLError(
+                .syntax, hint, at: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+        }
         if let context = parser.context {
             let mark = parser.context_mark
             message += " (\(String(cString: context)) at line \(mark.line + 1), column \(mark.column + 1))"
         }
-        let mark = parser.problem_mark
         return YAMLError(
             .syntax, message, at: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+    }
+
+    /// In a flow mapping or sequence (`{ a: ${x} }`) the `{` and `}` of an unquoted `${…}` are YAML's own
+    /// brackets; when one stands on the line before the problem, say to quote it.
+    private static func flowInterpolationHint(bytes: [UInt8], line: Int, before column: Int) -> String? {
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        guard line < lines.count else { return nil }
+        let text = String(decoding: lines[line], as: UTF8.self)
+        guard let found = text.range(of: "${") else { return nil }
+        guard text.distance(from: text.startIndex, to: found.lowerBound) <= column else { return nil }
+        let quote = text[found.lowerBound...].prefix { $0 != "}" } + "}"
+        return "an unquoted '\(quote)' inside { } or [ ]: YAML reads its braces as its own; quote the value, "
+            + "e.g. \"\(quote)\""
     }
 
     /// Reader errors carry a byte offset instead of a mark.
@@ -163,6 +182,11 @@ private struct TreeBuilder {
             let scalar = event.data.scalar
             try refuseAnchor(scalar.anchor, at: here)
             let text = string(scalar.value, length: scalar.length)
+            if text.utf8.contains(0) {
+                throw YAMLError(
+                    .syntax, "a NUL character (\\0) is not allowed in a pipeline file: the text after it would be lost",
+                    at: here)
+            }
             let style = Self.style(scalar.style)
             var node = YAMLNode(.scalar(text: text, style: style, tag: scalar.tag.map { String(cString: $0) }), at: here)
             node.verbatimColumn = verbatimColumn(of: text, style: style, from: event.start_mark, to: event.end_mark)

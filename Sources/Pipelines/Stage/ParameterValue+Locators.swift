@@ -35,38 +35,6 @@ public struct WebURL: ParameterValue, Hashable {
     public var description: String { parameterDisplay }
 }
 
-/// Hides the secret parts of locators wherever they are shown.
-public enum SecretMask {
-    /// Query parameters whose values are secrets.
-    static let secretKeys: Set<String> = [
-        "password", "passwd", "pwd", "sslpassword", "token", "access_token", "auth", "key", "api_key", "apikey",
-        "secret", "client_secret", "signature", "sig",
-    ]
-
-    /// `scheme://user:password@host/...?token=...` with the password and secret values as `***`.
-    public static func url(_ text: String) -> String {
-        var result = text
-        if let scheme = result.range(of: "://") {
-            let authorityEnd =
-                result[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? result.endIndex
-            if let at = result[scheme.upperBound..<authorityEnd].lastIndex(of: "@"),
-                let colon = result[scheme.upperBound..<at].firstIndex(of: ":")
-            {
-                result.replaceSubrange(result.index(after: colon)..<at, with: "***")
-            }
-        }
-        guard let query = result.firstIndex(of: "?") else { return result }
-        let fragmentStart = result[query...].firstIndex(of: "#") ?? result.endIndex
-        let parameters = result[result.index(after: query)..<fragmentStart].split(separator: "&", omittingEmptySubsequences: false)
-            .map { parameter -> String in
-                guard let equals = parameter.firstIndex(of: "=") else { return String(parameter) }
-                let key = parameter[..<equals].removingPercentEncoding?.lowercased() ?? parameter[..<equals].lowercased()
-                return secretKeys.contains(key) ? parameter[...equals] + "***" : String(parameter)
-            }
-        return result[...query] + parameters.joined(separator: "&") + result[fragmentStart...]
-    }
-}
-
 extension DatabaseLocator: ParameterValue {
     public static var typeName: String { "database-url" }
     public static var typeDescription: String { "a database: sqlite:PATH or postgres://user@host/name" }

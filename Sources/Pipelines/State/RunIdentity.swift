@@ -6,13 +6,15 @@ public struct RunIdentity: Sendable, Hashable, CustomStringConvertible {
     /// SHA-256 of the name and the sorted identifying params, in hex.
     public let key: String
     public let pipeline: String
+    /// As recorded and shown: values that went into a secret are `***` (the key is made from the real ones).
     public let params: [String: String]
 
     public init(pipeline: Pipeline) throws {
         self.pipeline = pipeline.name
         let identifying = pipeline.params.filter { !pipeline.nonIdentifyingParams.contains($0.name) }
-        params = Dictionary(identifying.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-        let canonical = ([pipeline.name] + params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        let values = Dictionary(identifying.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        params = SecretMask.params(values, hiding: pipeline.secrets)
+        let canonical = ([pipeline.name] + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }
             .joined(separator: "\n")
         key = try SHA256.hex(of: canonical)

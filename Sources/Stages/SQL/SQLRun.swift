@@ -28,8 +28,23 @@ public enum SQLRun: StageKind {
         switch (config.sql, config.file) {
         case (nil, nil): [ConfigIssue("sql.run needs either 'sql' or 'file'")]
         case (.some, .some): [ConfigIssue("give either 'sql' or 'file', not both", parameter: "file")]
+        case (let sql?, nil):
+            transactionControl(in: sql).map {
+                [ConfigIssue("line \($0.line), column \($0.column) of the SQL: \($0.reason)", parameter: "sql")]
+            } ?? []
         default: []
         }
+    }
+
+    /// Why a statement that would end the stage's transaction early is refused: the statements before it
+    /// would stay after a later one failed.
+    static func transactionControl(in script: String) -> (reason: String, line: Int, column: Int)? {
+        guard let statement = SQLText.statements(script).first(where: \.controlsTransaction) else { return nil }
+        let words = statement.leadingWords.prefix(2).joined(separator: " ")
+        let reason =
+            "'\(words)' would end the stage's transaction early; sql.run runs the whole script in one transaction "
+            + "(all or nothing), so leave out BEGIN, COMMIT and ROLLBACK (SAVEPOINT and ROLLBACK TO are fine)"
+        return (reason, statement.line, statement.column)
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
@@ -51,14 +66,23 @@ public enum SQLRun: StageKind {
         return StageOutcome()
     }
 
+    /// A SQL file's statements: UTF-8 text of at most 64 MiB, without NUL characters (which would end
+    /// the text early) or statements that end the transaction.
     private static func readScript(_ file: FilePath) throws -> String {
-        guard FileManager.default.fileExists(atPath: file.path) else {
-            throw PipelineError(.noInput, "no such file: \(file.path)")
+        let bytes = try FileSupport.readWholeFile(file.path, limit: 64 << 20)
+        guard let script = String(validating: bytes, as: UTF8.self) else {
+            throw PipelineError(.config, "cannot read \(file.path) as UTF-8 text")
         }
-        do {
-            return try String(contentsOfFile: file.path, encoding: .utf8)
-        } catch {
-            throw PipelineError(.io, "cannot read \(file.path) as UTF-8 text", cause: error)
+        if let place = SQLText.nulPosition(in: script) {
+            throw PipelineError(
+                .config, "a NUL character in the SQL; the statements after it would be lost",
+                location: SourceLocation(file: file.path, line: place.line, column: place.column))
         }
+        if let problem = transactionControl(in: script) {
+            throw PipelineError(
+                .config, problem.reason,
+                location: SourceLocation(file: file.path, line: problem.line, column: problem.column))
+        }
+        return script
     }
 }

@@ -27,16 +27,18 @@ final class RecordSource {
     /// The file's column names: the CSV header, or the keys of the first JSON object.
     func columns() throws -> [String] {
         if let header { return header }
+        let line = position.line
         let names: [String]
         switch reader {
         case .csv(let csv):
             names = try csv.readHeader()
         case .jsonl(let jsonl):
-            guard let keys = try jsonl.keysOfNextObject(), !keys.isEmpty else {
+            guard let keys = try jsonl.keysOfFirstValidObject(), !keys.isEmpty else {
                 throw PipelineError(.data, "\(input.path): no JSON object to take column names from")
             }
             names = keys
         }
+        try ColumnNames.check(names, file: input.path, line: line)
         header = names
         return names
     }

@@ -44,7 +44,31 @@ public enum TableExport: StageKind {
         case (.some, .some): issues.append(ConfigIssue("give either 'table' or 'query', not both", parameter: "query"))
         default: break
         }
+        if let query = config.query { issues += checkQuery(query) }
         return issues
+    }
+
+    /// One statement that reads: an export never writes (the database enforces it too, in a read-only
+    /// transaction).
+    static func checkQuery(_ query: String) -> [ConfigIssue] {
+        let statements = SQLText.statements(query)
+        guard let first = statements.first else { return [ConfigIssue("the query is empty", parameter: "query")] }
+        if statements.count > 1 {
+            let second = statements[1]
+            return [
+                ConfigIssue(
+                    "the query holds \(statements.count) statements (the second at line \(second.line), column "
+                        + "\(second.column)); an export runs one SELECT", parameter: "query")
+            ]
+        }
+        guard first.readsOnly else {
+            return [
+                ConfigIssue(
+                    "the query starts with '\(first.leadingWords.first ?? "")': an export is read-only, give a SELECT "
+                        + "(or WITH, VALUES, TABLE)", parameter: "query")
+            ]
+        }
+        return []
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
@@ -76,8 +100,14 @@ public enum TableExport: StageKind {
         let database = try context.database(named: config.database)
         let output =
             try saved.map {
-                try AtomicOutputFile.resume(path: config.file.path, temporaryPath: $0.temporaryPath, committedLength: $0.length)
-            } ?? AtomicOutputFile(path: config.file.path, temporarySuffix: checkpoints.isEnabled ? checkpoints.key : nil)
+                try AtomicOutputFile.resume(
+                    path: config.file.path, temporaryPath: $0.temporaryPath, committedLength: $0.length, owner: checkpoints.key)
+            } ?? AtomicOutputFile(path: config.file.path, owner: checkpoints.key)
+        if checkpoints.isEnabled {
+            // From here on an interrupted export is resumed, also one that stops before its first chunk.
+            output.keepForResume()
+            if saved == nil { try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: 0, rows: 0)) }
+        }
         try output.startDigest()
         var rows = saved?.rows ?? 0
         if let saved { context.logger.info("export.resumed", "resuming after \(saved.rows) rows (\(saved.length) bytes)") }
@@ -96,8 +126,11 @@ public enum TableExport: StageKind {
             try checkpoints.stopIfRequested()
         }
         var sha256 = ""
-        do {
-            var header = saved == nil
+        /// Inside a read-only transaction: a consistent snapshot, and a query that writes fails.
+        func exportRows() throws {
+            // Nothing on disk yet (also a resume from the checkpoint taken at creation): the header comes first.
+            let writesHeader = (saved?.length ?? 0) == 0
+            var header = writesHeader
             // CSV the database writes itself is passed through as it comes (PostgreSQL); else rows are encoded here.
             let passedThrough =
                 try format == .csv
@@ -113,13 +146,16 @@ public enum TableExport: StageKind {
                 try database.export(
                     sql,
                     columns: { columns in
-                        sink = try RowSink(format: format, output: output, columns: columns, writeHeader: saved == nil)
+                        sink = try RowSink(format: format, output: output, columns: columns, writeHeader: writesHeader)
                     },
                     row: { row in
                         try sink?.write(row)
                         try rowWritten()
                     })
             }
+        }
+        do {
+            try database.inReadTransaction { try exportRows() }
             try sink?.flush()
             sha256 = try output.finishDigest() ?? ""
             if checkpoints.isEnabled {

@@ -45,7 +45,7 @@ public enum TableImport: StageKind {
     public static let execution = StageExecution.chunked(defaultSize: 20_000)
 
     public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] {
-        DataFormat.check(config.format, for: config.file)
+        DataFormat.check(config.format, for: config.file) + ImportParameters.checkRejects(config.rejects, input: config.file)
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {

@@ -47,7 +47,7 @@ public enum ProductsExport: StageKind {
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
         let database = try context.database()
         let store = try ProductStore(connection: database, logger: context.logger)
-        let output = try AtomicOutputFile(path: config.file.path)
+        let output = try AtomicOutputFile(path: config.file.path, owner: context.checkpoints.key)
         let written: (products: Int64, variants: Int64, sha256: String)
         do {
             // One transaction: a consistent snapshot of the store.
@@ -89,6 +89,7 @@ public enum ProductsExport: StageKind {
             if products % 1024 == 0 {
                 context.progress(unit: "products", count: products, done: products, total: nil)
                 context.report([productsCounter: products, variantsCounter: variants])
+                try context.checkpoints.stopIfRequested()
             }
         }
         try flush()

@@ -50,7 +50,7 @@ public enum ProductsImport: StageKind {
     public static let execution = StageExecution.chunked(defaultSize: 20_000, unit: "variant rows")
 
     public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] {
-        ProductFormat.check(config.format, for: config.file)
+        ProductFormat.check(config.format, for: config.file) + ImportParameters.checkRejects(config.rejects, input: config.file)
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
