@@ -54,7 +54,8 @@ import Testing
         let result = try PipelineProcess.run(["run", "p.yaml"], in: scratch.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Self.sqlite(scratch, "SELECT sku, qty FROM t ORDER BY sku") == "A|1\nB|2\n")
-        #expect(try scratch.read("bad.csv").hasPrefix("line,column,reason\n1,"))
+        #expect(try scratch.read("bad.csv").hasPrefix("line,column,reason,record\n1,"))
+        #expect(try scratch.read("bad.csv").hasSuffix(",\"{\"\"sku\"\": oops}\"\n"))
     }
 
     @Test func headersNoTableCanHoldAreRefusedBeforeTheDatabase() throws {
@@ -199,5 +200,35 @@ import Testing
         let progress = lines.filter { $0["event"] as? String == "progress" }
         #expect(!progress.isEmpty)
         #expect(progress.allSatisfy { ($0["message"] as? String)?.contains("rows") == true })
+    }
+
+    /// Text once landed in an INTEGER column on SQLite and integers beyond 64 bits became REAL; on
+    /// PostgreSQL the same file failed the whole stage. Now both reject the row with its place.
+    @Test(arguments: ["sqlite", "postgres"])
+    func typedColumnsRejectWhatTheyCannotHoldExactly(database: String) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let locator = database == "sqlite" ? "sqlite:var/db.sqlite" : try TestDatabase.postgresURL()
+        try scratch.write("t.csv", "id,qty,price\n1,5,1.25\n2,abc,2.00\n3,123456789012345678901234,3.50\n4,7,2.999\n5,6,\n")
+        let price = database == "sqlite" ? "NUMERIC" : "numeric(10,2)"
+        try scratch.write(
+            "p.yaml",
+            Self.pipeline(
+                "typed",
+                """
+                  - { id: schema, uses: sql.run, with: { sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, price \(price))" } }
+                  - { id: load, uses: table.import, with: { file: t.csv, table: t, max_rejects: 3, rejects: r.csv } }
+                  - { id: dump, uses: table.export, with: { query: "SELECT id, qty FROM t ORDER BY id", file: out.csv } }
+
+                """, database: locator))
+        let result = try PipelineProcess.run(["run", "p.yaml"], in: scratch.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        // numeric(10,2) would round 2.999; SQLite's NUMERIC keeps it (as a REAL, exact to 15 digits).
+        #expect(try scratch.read("out.csv") == (database == "sqlite" ? "id,qty\n1,5\n4,7\n5,6\n" : "id,qty\n1,5\n5,6\n"))
+        let rejects = try scratch.read("r.csv").split(separator: "\n").map { $0.prefix(4) }
+        let expectedLines: [Substring] = database == "sqlite" ? ["line", "3,2,", "4,2,"] : ["line", "3,2,", "4,2,", "5,3,"]
+        #expect(rejects == expectedLines)
+        // Each rejected row as it was in the file, to fix and load again.
+        #expect(try scratch.read("r.csv").contains(",\"2,abc,2.00\"\n"))
     }
 }

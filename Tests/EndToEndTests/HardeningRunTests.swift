@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 import Testing
 
 /// Runs under hostile conditions: signals in the middle of an export, FIFOs, long names, secrets that

@@ -110,4 +110,29 @@ import Testing
         #expect(SQLiteRow.shortestText(-0.0) == "-0.0")
         #expect(SQLiteRow.shortestText(.infinity) == "Inf")
     }
+
+    @Test func typedColumnsTakeOnlyWhatTheyHoldExactly() {
+        let sqliteInteger = ColumnValueRule.forColumn(declared: "INTEGER", dialect: .sqlite)
+        #expect(sqliteInteger == .integer(bits: 64))
+        #expect(sqliteInteger.problem(with: "-9223372036854775808") == nil)
+        #expect(sqliteInteger.problem(with: "9223372036854775808") != nil)
+        #expect(sqliteInteger.problem(with: "abc") != nil)
+        #expect(sqliteInteger.problem(with: "1.0") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "VARCHAR(10)", dialect: .sqlite) == .any)
+        #expect(ColumnValueRule.forColumn(declared: "DATE", dialect: .sqlite) == .any)
+        let sqliteNumeric = ColumnValueRule.forColumn(declared: "NUMERIC", dialect: .sqlite)
+        #expect(sqliteNumeric.problem(with: "123456789012345678") == nil)
+        #expect(sqliteNumeric.problem(with: "0.123456789012345678") != nil)
+        let money = ColumnValueRule.forColumn(declared: "numeric(10,2)", dialect: .postgres)
+        #expect(money == .decimal(precision: 10, scale: 2))
+        #expect(money.problem(with: "12345678.99") == nil)
+        #expect(money.problem(with: "1.999") != nil)
+        #expect(money.problem(with: "123456789.00") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "integer", dialect: .postgres).problem(with: "2147483648") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "smallint", dialect: .postgres).problem(with: "-32768") == nil)
+        #expect(ColumnValueRule.forColumn(declared: "double precision", dialect: .postgres).problem(with: "1e400") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "double precision", dialect: .postgres).problem(with: "nan") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "boolean", dialect: .postgres).problem(with: "maybe") != nil)
+        #expect(ColumnValueRule.forColumn(declared: "text", dialect: .postgres) == .any)
+    }
 }

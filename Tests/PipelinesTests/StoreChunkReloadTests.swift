@@ -139,6 +139,7 @@ final class CountingConnection: DatabaseConnection {
     func beginReadOnly() throws { try base.beginReadOnly() }
     func endReadOnly() throws { try base.endReadOnly() }
     func tableColumns(_ table: SQLName) throws -> [String]? { try base.tableColumns(table) }
+    func columnTypes(of table: SQLName) throws -> [String: String] { try base.columnTypes(of: table) }
 
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {
         statements += 1

@@ -19,6 +19,7 @@ public final class CSVReader {
     public var nextLine: Int { lineCounter }
     private var lineCounter = 1
     private var checkedByteOrderMark = false
+    private var lastRecordLength = 0
     /// A record may not be longer, so that a quote left open cannot pull the whole file into memory.
     public var maximumRecordBytes = 256 << 20
 
@@ -77,12 +78,21 @@ public final class CSVReader {
                 continue
             }
             input.consume(parsed.consumed)
+            lastRecordLength = parsed.consumed
             let line = nextLine
             lineCounter += parsed.lineBreaks
             if parsed.isBlank && skipsBlankLines { continue }
             let error = parsed.problem.map { RowError(line: line, column: $0.column, reason: $0.reason.rawValue) }
             return RecordStatus(line: line, error: error)
         }
+    }
+
+    /// The record `next` returned last, as it was in the file (without its line break): valid until the
+    /// next call of `next`.
+    public func lastRecordText() -> String {
+        var bytes = input.consumedBytes(last: lastRecordLength)[...]
+        while let last = bytes.last, last == Self.lineFeed || last == Self.carriageReturn { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads the first record as column names: it must exist, be valid, and hold distinct non-empty names.

@@ -82,6 +82,13 @@ public final class InputFile {
         readCount = offset
     }
 
+    /// The last `count` bytes consumed, while they are still buffered: until the next `fillMore()` or
+    /// `seek`. For showing a record as it was in the file.
+    public func consumedBytes(last count: Int) -> UnsafeRawBufferPointer {
+        let kept = min(max(count, 0), start)
+        return UnsafeRawBufferPointer(start: buffer + start - kept, count: kept)
+    }
+
     /// True when everything has been read and consumed.
     public var isAtEnd: Bool { endReached && start == end }
 

@@ -18,6 +18,7 @@ public final class JSONLReader {
     public var nextLine: Int { lineCounter }
     private var lineCounter = 1
     private var checkedByteOrderMark = false
+    private var lastLineLength = 0
     private var columnNames: [[UInt8]] = []
     private var columnIndexByName: [String: Int] = [:]
     private var columnsAreSet = false
@@ -105,6 +106,7 @@ public final class JSONLReader {
         let lineNumber = nextLine
         defer {
             input.consume(consumed)
+            lastLineLength = consumed
             lineCounter += 1
         }
         record.removeAll()
@@ -137,6 +139,14 @@ public final class JSONLReader {
             }
         }
         return RecordStatus(line: lineNumber)
+    }
+
+    /// The line `next` read last, as it was in the file (without its line break): valid until the next
+    /// call of `next`.
+    public func lastLineText() -> String {
+        var bytes = input.consumedBytes(last: lastLineLength)[...]
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses `{ "key": value, ... }` filling the whole line; `onMember` is called with the key's offset

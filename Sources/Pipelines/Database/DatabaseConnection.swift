@@ -40,6 +40,10 @@ public protocol DatabaseConnection: AnyObject {
     /// The table's column names in order, or nil when there is no such table.
     func tableColumns(_ table: SQLName) throws -> [String]?
 
+    /// The declared type of each of the table's columns, by name (SQLite: as written in CREATE TABLE;
+    /// PostgreSQL: `format_type`, e.g. `integer`, `numeric(10,2)`); empty when there is no such table.
+    func columnTypes(of table: SQLName) throws -> [String: String]
+
     /// A writer for many rows into `table(columns)`: a reused prepared INSERT on SQLite,
     /// `COPY ... FROM STDIN` on PostgreSQL. Must run inside a transaction the caller opened.
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter

@@ -180,6 +180,16 @@ public final class PostgresConnection: DatabaseConnection {
         return names.isEmpty ? nil : names
     }
 
+    public func columnTypes(of table: SQLName) throws -> [String: String] {
+        var types: [String: String] = [:]
+        try query(
+            """
+            SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+            """, [.text(table.quoted)], columns: { _ in }, row: { types[$0.string(0) ?? ""] = $0.string(1) ?? "" })
+        return types
+    }
+
     public func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {
         let sql = "COPY \(table.quoted) (\(columns.map(SQLName.quote).joined(separator: ","))) FROM STDIN"
         let connection = try openConnection(for: sql)

@@ -148,13 +148,22 @@ public final class SQLiteConnection: DatabaseConnection {
     }
 
     public func tableColumns(_ table: SQLName) throws -> [String]? {
+        let names = try tableInfo(table).map(\.name)
+        return names.isEmpty ? nil : names
+    }
+
+    public func columnTypes(of table: SQLName) throws -> [String: String] {
+        Dictionary(try tableInfo(table).map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private func tableInfo(_ table: SQLName) throws -> [(name: String, type: String)] {
         let pragma =
             table.parts.count == 2
             ? "PRAGMA \(SQLName.quote(table.parts[0])).table_info(\(SQLName.quote(table.name)))"
             : "PRAGMA table_info(\(SQLName.quote(table.name)))"
-        var names: [String] = []
-        try query(pragma, [], columns: { _ in }, row: { row in names.append(row.string(1) ?? "") })
-        return names.isEmpty ? nil : names
+        var columns: [(name: String, type: String)] = []
+        try query(pragma, [], columns: { _ in }, row: { row in columns.append((row.string(1) ?? "", row.string(2) ?? "")) })
+        return columns
     }
 
     public func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {

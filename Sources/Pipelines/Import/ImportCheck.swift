@@ -7,10 +7,13 @@ public struct CheckedItem: Sendable {
     public var line: Int
     /// One error per row of a rejected item; empty when the item is accepted.
     public var rejectedRows: [RowError]
+    /// The rejected rows as they were in the file, when the source keeps them (one per error).
+    public var records: [String]
 
-    public init(line: Int, rejectedRows: [RowError] = []) {
+    public init(line: Int, rejectedRows: [RowError] = [], records: [String] = []) {
         self.line = line
         self.rejectedRows = rejectedRows
+        self.records = records
     }
 }
 
@@ -47,9 +50,15 @@ public final class ImportCheck: @unchecked Sendable {
         public var rejectsPath: String
         /// The stage's checkpoint key, which owns the rejects file's temporary file.
         public var owner: String?
+        /// Whether the rejects file has a `record` column: the source gives the rows as they were.
+        public var keepsRecords: Bool
 
-        public init(file: String, description: String, maxRejects: Int, rejectsPath: String, owner: String? = nil) {
+        public init(
+            file: String, description: String, maxRejects: Int, rejectsPath: String, owner: String? = nil,
+            keepsRecords: Bool = false
+        ) {
             self.owner = owner
+            self.keepsRecords = keepsRecords
             self.file = file
             self.description = description
             self.maxRejects = maxRejects
@@ -101,7 +110,7 @@ public final class ImportCheck: @unchecked Sendable {
     public func close() { worker.cancelAndWait() }
 
     private func check(_ source: any ImportCheckSource, target: Target) throws -> ImportVerdict {
-        let rejects = RejectsFile(path: target.rejectsPath, owner: target.owner)
+        let rejects = RejectsFile(path: target.rejectsPath, owner: target.owner, keepsRecords: target.keepsRecords)
         var verdict = ImportVerdict()
         var last: RowError?
         // Past max_rejects the file is still read to the end, so that every bad row is listed in one go.
@@ -112,7 +121,9 @@ public final class ImportCheck: @unchecked Sendable {
                 if !item.rejectedRows.isEmpty {
                     verdict.itemsRejected += 1
                     verdict.rowsRejected += Int64(item.rejectedRows.count)
-                    for row in item.rejectedRows { try rejects.add(row) }
+                    for (index, row) in item.rejectedRows.enumerated() {
+                        try rejects.add(row, record: index < item.records.count ? item.records[index] : nil)
+                    }
                     last = item.rejectedRows.first ?? last
                     failing = verdict.rowsRejected > Int64(target.maxRejects)
                     if !failing {

@@ -104,8 +104,11 @@ public enum ImportPipeline {
         public var target: String
         public var maxRejects: Int
         public var rejectsPath: String
+        /// The importer's check source gives rejected rows as they were: the rejects file lists them.
+        public var keepsRecords: Bool
 
-        public init(file: FilePath, target: String, maxRejects: Int, rejectsPath: String) {
+        public init(file: FilePath, target: String, maxRejects: Int, rejectsPath: String, keepsRecords: Bool = false) {
+            self.keepsRecords = keepsRecords
             self.file = file
             self.target = target
             self.maxRejects = maxRejects
@@ -137,7 +140,7 @@ public enum ImportPipeline {
                 source: try importer.makeCheckSource(),
                 target: ImportCheck.Target(
                     file: input.file.path, description: input.target, maxRejects: input.maxRejects,
-                    rejectsPath: input.rejectsPath, owner: checkpoints.key))
+                    rejectsPath: input.rejectsPath, owner: checkpoints.key, keepsRecords: input.keepsRecords))
         }
         defer { check?.close() }
         var checkpoint =

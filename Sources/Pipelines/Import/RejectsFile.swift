@@ -1,6 +1,7 @@
 import Foundation
 
-/// The list of rejected rows (`line,column,reason`), written atomically; created on the first reject.
+/// The list of rejected rows (`line,column,reason`, and `record`: the row as it was in the file, when the
+/// importer keeps it), written atomically; created on the first reject.
 /// A run without rejects removes the list a previous run left.
 public final class RejectsFile {
     public let path: String
@@ -10,20 +11,24 @@ public final class RejectsFile {
     /// The stage's checkpoint key, so that a later run removes a temporary file a killed one left.
     public let owner: String?
 
-    public init(path: String, owner: String? = nil) {
+    public let keepsRecords: Bool
+
+    public init(path: String, owner: String? = nil, keepsRecords: Bool = false) {
         self.path = path
         self.owner = owner
+        self.keepsRecords = keepsRecords
     }
 
-    public func add(_ problem: RowError) throws {
+    public func add(_ problem: RowError, record: String? = nil) throws {
         if writer == nil {
             let output = try AtomicOutputFile(path: path, owner: owner)
             let writer = CSVWriter(output: output)
-            try writer.writeHeader(["line", "column", "reason"])
+            try writer.writeHeader(["line", "column", "reason"] + (keepsRecords ? ["record"] : []))
             self.output = output
             self.writer = writer
         }
-        try writer?.writeRow([String(problem.line), String(problem.column), problem.reason])
+        try writer?.writeRow(
+            [String(problem.line), String(problem.column), problem.reason] + (keepsRecords ? [record ?? ""] : []))
     }
 
     /// Puts the list in place, or removes a stale one when there were no rejects.

@@ -68,6 +68,14 @@ final class RecordSource {
         }
     }
 
+    /// The record read last as it was in the file, for the rejects file.
+    func lastRecordText() -> String {
+        switch reader {
+        case .csv(let csv): csv.lastRecordText()
+        case .jsonl(let jsonl): jsonl.lastLineText()
+        }
+    }
+
     /// A row error when a CSV record's field count differs from the header's.
     func checkFieldCount(_ record: RecordBuffer, expected: Int, line: Int) -> RowError? {
         guard case .csv = reader, record.count != expected else { return nil }

@@ -71,7 +71,7 @@ public enum TableImport: StageKind {
             importer,
             input: ImportPipeline.Input(
                 file: config.file, target: config.table.description, maxRejects: config.maxRejects,
-                rejectsPath: rejectsPath),
+                rejectsPath: rejectsPath, keepsRecords: true),
             into: database, context: context)
         context.logger.info(
             "import.done",

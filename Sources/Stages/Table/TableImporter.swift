@@ -18,6 +18,9 @@ final class TableImporter: ChunkImporter {
     private let record = RecordBuffer()
     private var columns: [String]
     private var tableExists = false
+    /// What each file column's target column can hold; all `.any` for a table to be created.
+    private var rules: [ColumnValueRule] = []
+    private var columnTypes: [String: String] = [:]
     let startPosition: ReaderPosition
 
     init(config: TableImport.Config, format: DataFormat, database: any DatabaseConnection, context: StageContext) throws {
@@ -33,13 +36,19 @@ final class TableImporter: ChunkImporter {
             throw error
         }
         startPosition = source.position
+        columnTypes = try database.columnTypes(of: config.table)
+        rules = ColumnValueRule.forColumns(columns, types: columnTypes, dialect: database.dialect)
     }
 
     func close() { source.close() }
 
     func initialProgress() -> Progress { Progress(columns: columns) }
 
-    func makeCheckSource() throws -> any ImportCheckSource { try RecordCheckSource(file: config.file, format: format) }
+    func makeCheckSource() throws -> any ImportCheckSource {
+        try RecordCheckSource(file: config.file, format: format) { [rules, columns, columnTypes] record, line in
+            ColumnValueRule.check(record, rules: rules, columns: columns, types: columnTypes, line: line)
+        }
+    }
 
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
         guard let position else { return try checkTable() }
@@ -85,7 +94,9 @@ final class TableImporter: ChunkImporter {
             }
             loaded += 1
             progress.read += 1
-            if status.error != nil || source.checkFieldCount(record, expected: columns.count, line: status.line) != nil {
+            if status.error != nil || source.checkFieldCount(record, expected: columns.count, line: status.line) != nil
+                || ColumnValueRule.check(record, rules: rules, columns: columns, types: columnTypes, line: status.line) != nil
+            {
                 progress.rejected += 1
                 continue
             }
@@ -109,8 +120,10 @@ private final class RecordCheckSource: ImportCheckSource {
     private let source: RecordSource
     private let record = RecordBuffer()
     private let expected: Int
+    private let checkValues: (RecordBuffer, Int) -> RowError?
 
-    init(file: FilePath, format: DataFormat) throws {
+    init(file: FilePath, format: DataFormat, checkValues: @escaping (RecordBuffer, Int) -> RowError?) throws {
+        self.checkValues = checkValues
         source = try RecordSource.open(file, format: format)
         do {
             expected = try source.columns().count
@@ -122,8 +135,11 @@ private final class RecordCheckSource: ImportCheckSource {
 
     func nextChecked() throws -> CheckedItem? {
         guard let status = try source.next(into: record) else { return nil }
-        let problem = status.error ?? source.checkFieldCount(record, expected: expected, line: status.line)
-        return CheckedItem(line: status.line, rejectedRows: problem.map { [$0] } ?? [])
+        let problem =
+            status.error ?? source.checkFieldCount(record, expected: expected, line: status.line)
+            ?? checkValues(record, status.line)
+        guard let problem else { return CheckedItem(line: status.line) }
+        return CheckedItem(line: status.line, rejectedRows: [problem], records: [source.lastRecordText()])
     }
 
     var position: ReaderPosition { source.position }
