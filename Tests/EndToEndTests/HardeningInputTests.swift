@@ -231,4 +231,20 @@ import Testing
         // Each rejected row as it was in the file, to fix and load again.
         #expect(try scratch.read("r.csv").contains(",\"2,abc,2.00\"\n"))
     }
+
+    /// A runtime error about a parameter (a missing file, an unknown table) names where the file gives it.
+    @Test func runtimeErrorsNameTheParametersPlace() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try scratch.write("in.csv", "a\n1\n")
+        for (stage, message) in [
+            ("{ id: s, uses: sql.run, with: { file: missing.sql } }", "no such file: \(scratch.path)/missing.sql ('file' at p.yaml:4:43)"),
+            ("{ id: l, uses: table.import, with: { file: in.csv, table: nosuch } }", "table nosuch does not exist (set create: true to create it) ('table' at p.yaml:4:63)"),
+        ] {
+            try scratch.write("p.yaml", Self.pipeline("places", "  - \(stage)\n"))
+            let result = try PipelineProcess.run(["run", "p.yaml", "--rerun"], in: scratch.path)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+    }
 }

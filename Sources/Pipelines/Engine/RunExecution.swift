@@ -94,6 +94,9 @@ final class RunExecution {
                     attempt += 1
                     continue
                 }
+                if failure.code != .interrupted, let place = stage.parameterPlace(mentionedIn: failure.description) {
+                    failure.message += " (\(place))"
+                }
                 failure.message = "stage '\(stage.id)' (\(stage.kind)): \(failure.message)"
                 let status: StageRunStatus = failure.code == .interrupted ? .interrupted : .failed
                 try? store.recordStage(

@@ -75,6 +75,8 @@ public struct PipelineStage: Sendable {
     public var binding: Binding
     /// Each parameter's value for `--dry-run`; a deferred one shows its `${stages...}` reference.
     public var resolvedParameters: [(name: String, value: String)]
+    /// Where each parameter's value stands in the file, for runtime errors about it.
+    public var parameterLocations: [String: SourceLocation]
     /// The earlier stages whose outputs this one reads.
     public var references: [StageOutputReference]
 
@@ -87,8 +89,10 @@ public struct PipelineStage: Sendable {
     public init(
         id: String, kind: String, description: String? = nil, needs: [String], location: SourceLocation,
         settings: StageSettings = StageSettings(), descriptor: StageDescriptor, binding: Binding,
-        resolvedParameters: [(name: String, value: String)] = [], references: [StageOutputReference] = []
+        resolvedParameters: [(name: String, value: String)] = [], parameterLocations: [String: SourceLocation] = [:],
+        references: [StageOutputReference] = []
     ) {
+        self.parameterLocations = parameterLocations
         self.id = id
         self.kind = kind
         self.description = description
@@ -99,6 +103,20 @@ public struct PipelineStage: Sendable {
         self.binding = binding
         self.resolvedParameters = resolvedParameters
         self.references = references
+    }
+
+    /// The kinds of parameter a runtime error names by value: files, tables, databases, URLs.
+    static let locatedTypes: Set<String> = ["path", "sql-name", "database", "database-url", "url"]
+
+    /// Where in the file the parameter comes from that `message` is about (it names the parameter's
+    /// value, e.g. a missing file or an unknown table): `'file' at p.yaml:12:17`, or nil.
+    public func parameterPlace(mentionedIn message: String) -> String? {
+        let located = Set(descriptor.parameters.filter { Self.locatedTypes.contains($0.typeName) }.map(\.name))
+        let mentioned = resolvedParameters.filter { located.contains($0.name) && $0.value.count >= 2 && message.contains($0.value) }
+        guard let parameter = mentioned.max(by: { $0.value.count < $1.value.count }),
+            let location = parameterLocations[parameter.name]
+        else { return nil }
+        return "'\(parameter.name)' at \(location)"
     }
 
     /// Rows (or other units) per committed chunk; 0 for no checkpoints.

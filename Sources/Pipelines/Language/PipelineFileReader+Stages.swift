@@ -10,6 +10,7 @@ struct StageDraft {
     var settings = StageSettings()
     var binding: PipelineStage.Binding?
     var display: [(name: String, value: String)] = []
+    var parameterLocations: [String: SourceLocation] = [:]
     var references: [StageOutputReference] = []
 }
 
@@ -67,6 +68,9 @@ extension PipelineFileReader {
             let binding = descriptor.bind(with, context: bindingContext)
             diagnostics += binding.diagnostics
             draft.display = binding.display
+            if case .mapping(let pairs)? = with?.value {
+                for (key, value) in pairs { if let name = key.scalarText { draft.parameterLocations[name] = value.location } }
+            }
             draft.references += binding.stageReferences
             if let stage = binding.stage {
                 draft.binding = .ready(stage)
@@ -192,7 +196,7 @@ extension PipelineFileReader {
                     id: id, kind: descriptor.name, description: draft.description,
                     needs: edges[index].map { ids[$0.target] }, location: draft.location, settings: draft.settings,
                     descriptor: descriptor, binding: binding, resolvedParameters: draft.display,
-                    references: draft.references))
+                    parameterLocations: draft.parameterLocations, references: draft.references))
         }
         return stages
     }

@@ -241,9 +241,11 @@ public final class ProductCSVParser {
             for translation in block.optionGroups[group].translations.indices {
                 let language = block.optionGroups[group].translations[translation].languageCode
                 var values: [String] = []
+                // A set beside the list: one product may have tens of thousands of variants.
+                var seen: Set<String> = []
                 for variant in block.variants {
                     guard let optionValues = variant.translations.first(where: { $0.languageCode == language })?.optionValues,
-                        group < optionValues.count, !values.contains(optionValues[group])
+                        group < optionValues.count, seen.insert(optionValues[group]).inserted
                     else { continue }
                     values.append(optionValues[group])
                 }
