@@ -177,4 +177,34 @@ import Testing
             #expect(nothing.stderr.contains("give the pipeline file"))
         }
     }
+
+    /// A retry's backoff (up to an hour) once slept through SIGTERM: signals work in every wait.
+    @Test func aSignalDuringARetryBackoffStopsTheRunAtOnce() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try FileManager.default.createDirectory(atPath: scratch.file("var"), withIntermediateDirectories: true)
+        // Another process holds the database's write lock: the stage fails with "busy", a transient error.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = [
+            "-c",
+            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+                + "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(120)",
+            scratch.file("var/db.sqlite"),
+        ]
+        let ready = Pipe()
+        holder.standardOutput = ready
+        try holder.run()
+        defer { holder.terminate() }
+        _ = ready.fileHandleForReading.availableData
+        try scratch.write(
+            "p.yaml",
+            "name: busy\ndatabase: sqlite:var/db.sqlite\nstages:\n  - id: s\n    uses: sql.run\n"
+                + "    retries: { count: 3, backoff: 1h }\n    with: { sql: \"CREATE TABLE t (a)\" }\n")
+        let running = try Self.start(["run", "p.yaml"], in: scratch, waitingFor: "retrying in")
+        // Had the backoff been slept through, this would wait an hour: the suite's time limit fails it.
+        kill(running.process.processIdentifier, SIGTERM)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 143)
+    }
 }

@@ -52,12 +52,11 @@ import Testing
         var errors: [RowError] = []
     }
 
-    static func readCSV(_ path: String, bufferSize: Int) throws -> Read {
-        let reader = CSVReader(input: try InputFile(path: path, bufferSize: bufferSize))
-        reader.maximumRecordBytes = 1 << 16
+    /// Every record `next` gives, until the end of the input.
+    static func readAll(_ next: (RecordBuffer) throws -> RecordStatus?) throws -> Read {
         let record = RecordBuffer()
         var read = Read()
-        while let status = try reader.next(into: record) {
+        while let status = try next(record) {
             read.lines.append(status.line)
             if let error = status.error { read.errors.append(error) } else {
                 read.fields.append((0..<record.count).map { record.string($0) })
@@ -66,16 +65,13 @@ import Testing
         return read
     }
 
-    @Test func csvReaderHoldsUnderMutatedInput() throws {
-        let samples = [
-            "id,sku,name\n1,A-1,\"Chair, \"\"oak\"\"\"\n2,B-2,\"two\nlines\"\r\n3,,\n",
-            "\u{FEFF}a;b\r1;2\r\"x\ry\";3\r", "h\n\n\"unterminated\n", "é,ü\nñ,\"ö\"\n",
-        ]
-        let path = folder.path + "/fuzz.csv"
-        let count = try Self.forEachMutant(of: samples, seed: 0xC5F) { bytes in
+    /// Mutants of `samples` written to `name` and read by `read` with a small and a large buffer.
+    func checkReader(samples: [String], seed: UInt64, name: String, _ read: (String, Int) throws -> Read) throws {
+        let path = folder.path + "/" + name
+        let count = try Self.forEachMutant(of: samples, seed: seed) { bytes in
             FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            let small = try Self.readCSV(path, bufferSize: 16)
-            let large = try Self.readCSV(path, bufferSize: 1 << 20)
+            let small = try read(path, 16)
+            let large = try read(path, 1 << 20)
             #expect(small == large, "buffer size changed what was read: \(bytes)")
             #expect(zip(large.lines, large.lines.dropFirst()).allSatisfy { $0 < $1 })
             #expect(large.errors.allSatisfy { $0.line >= 1 && $0.column >= 1 && !$0.reason.isEmpty })
@@ -83,18 +79,16 @@ import Testing
         #expect(count > 100)
     }
 
-    static func readJSONL(_ path: String, bufferSize: Int) throws -> Read {
-        let reader = JSONLReader(input: try InputFile(path: path, bufferSize: bufferSize))
-        reader.maximumLineBytes = 1 << 16
-        let record = RecordBuffer()
-        var read = Read()
-        while let status = try reader.next(into: record) {
-            read.lines.append(status.line)
-            if let error = status.error { read.errors.append(error) } else {
-                read.fields.append((0..<record.count).map { record.string($0) })
-            }
+    @Test func csvReaderHoldsUnderMutatedInput() throws {
+        let samples = [
+            "id,sku,name\n1,A-1,\"Chair, \"\"oak\"\"\"\n2,B-2,\"two\nlines\"\r\n3,,\n",
+            "\u{FEFF}a;b\r1;2\r\"x\ry\";3\r", "h\n\n\"unterminated\n", "é,ü\nñ,\"ö\"\n",
+        ]
+        try checkReader(samples: samples, seed: 0xC5F, name: "fuzz.csv") { path, bufferSize in
+            let reader = CSVReader(input: try InputFile(path: path, bufferSize: bufferSize))
+            reader.maximumRecordBytes = 1 << 16
+            return try Self.readAll(reader.next)
         }
-        return read
     }
 
     @Test func jsonlReaderHoldsUnderMutatedInput() throws {
@@ -102,15 +96,11 @@ import Testing
             "{\"sku\":\"A-1\",\"qty\":3,\"price\":-1.5e3,\"tags\":[\"a\",{\"b\":null}],\"ok\":true}\n{\"sku\":\"B\\u00e9\\ud83d\\ude00\",\"qty\":null}\n",
             "\u{FEFF}{\"a\":\"x\\\"y\\\\z\\n\"}\r\n\n{\"a\":1}", "{\"a\": 1, \"a\": 2}\n[1]\n{}\n",
         ]
-        let path = folder.path + "/fuzz.jsonl"
-        let count = try Self.forEachMutant(of: samples, seed: 0x15A) { bytes in
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            let small = try Self.readJSONL(path, bufferSize: 16)
-            let large = try Self.readJSONL(path, bufferSize: 1 << 20)
-            #expect(small == large, "buffer size changed what was read: \(bytes)")
-            #expect(large.errors.allSatisfy { $0.line >= 1 && $0.column >= 1 && !$0.reason.isEmpty })
+        try checkReader(samples: samples, seed: 0x15A, name: "fuzz.jsonl") { path, bufferSize in
+            let reader = JSONLReader(input: try InputFile(path: path, bufferSize: bufferSize))
+            reader.maximumLineBytes = 1 << 16
+            return try Self.readAll(reader.next)
         }
-        #expect(count > 100)
     }
 
     @Test func yamlLoaderHoldsUnderMutatedInput() throws {

@@ -90,9 +90,17 @@ final class RunExecution {
                         "stage.retrying",
                         "attempt \(attempt) failed (\(failure.message)); retrying in \(Self.format(delay)) from the last checkpoint")
                     engine.resetDatabases()
-                    Thread.sleep(forTimeInterval: delay.timeInterval)
-                    attempt += 1
-                    continue
+                    // In short steps, so that SIGINT or SIGTERM during a long backoff stops the run at once.
+                    let wakeUp = Date().addingTimeInterval(delay.timeInterval)
+                    while Date() < wakeUp && options.stop.signalNumber == nil {
+                        Thread.sleep(forTimeInterval: min(0.1, wakeUp.timeIntervalSinceNow))
+                    }
+                    if let signal = options.stop.signalNumber {
+                        failure = PipelineError.stopped(by: signal)
+                    } else {
+                        attempt += 1
+                        continue
+                    }
                 }
                 if failure.code != .interrupted, let place = stage.parameterPlace(mentionedIn: failure.description) {
                     failure.message += " (\(place))"
