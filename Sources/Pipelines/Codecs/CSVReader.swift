@@ -89,9 +89,17 @@ public final class CSVReader {
 
     /// The record `next` returned last, as it was in the file (without its line break): valid until the
     /// next call of `next`.
-    public func lastRecordText() -> String {
-        var bytes = input.consumedBytes(last: lastRecordLength)[...]
-        while let last = bytes.last, last == Self.lineFeed || last == Self.carriageReturn { bytes = bytes.dropLast() }
+    public func lastRecordText() -> String { Self.recordText(input.consumedBytes(last: lastRecordLength)) }
+
+    /// The bytes of the record that started at `offset` and took `length` bytes, read back from the file.
+    public func recordText(offset: Int64, length: Int) -> String {
+        input.readBack(offset: offset, count: length).withUnsafeBytes { Self.recordText($0) }
+    }
+
+    /// A record's bytes as text, without its line break.
+    static func recordText(_ bytes: UnsafeRawBufferPointer) -> String {
+        var bytes = bytes[...]
+        while let last = bytes.last, last == lineFeed || last == carriageReturn { bytes = bytes.dropLast() }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -89,6 +89,15 @@ public final class InputFile {
         return UnsafeRawBufferPointer(start: buffer + start - kept, count: kept)
     }
 
+    /// `count` bytes of the file from `offset`, read again without moving the reading position (`pread`):
+    /// a rejected record shown as it was, after its bytes left the buffer. At most 1 MiB.
+    public func readBack(offset: Int64, count: Int) -> [UInt8] {
+        let wanted = min(max(count, 0), 1 << 20)
+        var bytes = [UInt8](repeating: 0, count: wanted)
+        let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(offset)) }
+        return Array(bytes.prefix(max(read, 0)))
+    }
+
     /// True when everything has been read and consumed.
     public var isAtEnd: Bool { endReached && start == end }
 

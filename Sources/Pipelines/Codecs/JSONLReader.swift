@@ -143,11 +143,7 @@ public final class JSONLReader {
 
     /// The line `next` read last, as it was in the file (without its line break): valid until the next
     /// call of `next`.
-    public func lastLineText() -> String {
-        var bytes = input.consumedBytes(last: lastLineLength)[...]
-        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public func lastLineText() -> String { CSVReader.recordText(input.consumedBytes(last: lastLineLength)) }
 
     /// Parses `{ "key": value, ... }` filling the whole line; `onMember` is called with the key's offset
     /// once the key is decoded into `key` and the parser stands at the value.

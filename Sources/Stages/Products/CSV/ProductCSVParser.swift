@@ -22,6 +22,8 @@ public struct RejectedRow: Sendable, Equatable {
     /// The cells as read (nil for an empty unquoted cell); incomplete when the CSV itself was broken.
     public var fields: [String?]
     public var error: RowError
+    /// The row as it was in the file, for the rejects file; nil where it is not known.
+    public var record: String? = nil
 }
 
 /// Reads Vendure's product import CSV one product at a time: the product row and the variant rows below
@@ -130,7 +132,7 @@ public final class ProductCSVParser {
                     line: first.line, byteOffset: first.byteOffset,
                     rows: [RejectedRow(fields: first.fields, error: first.readError ?? RowError(
                         line: first.line, column: (header.productNameIndex ?? 0) + 1,
-                        reason: "a variant row (empty name) without a product row above it"))]))
+                        reason: "a variant row (empty name) without a product row above it"), record: recordText(of: first))]))
             }
             var rows = [first]
             while let row = try takeRow() {
@@ -153,6 +155,7 @@ public final class ProductCSVParser {
     private struct RawRow {
         var line: Int
         var byteOffset: Int64?
+        var byteLength = 0
         var fields: [String?]
         var readError: RowError?
 
@@ -172,7 +175,14 @@ public final class ProductCSVParser {
             return nil
         }
         let fields = (0..<record.count).map { record.string($0) }
-        return RawRow(line: status.line, byteOffset: offset, fields: fields, readError: status.error)
+        return RawRow(
+            line: status.line, byteOffset: offset, byteLength: Int(reader.input.position - offset), fields: fields,
+            readError: status.error)
+    }
+
+    /// A rejected row as it was in the file, read back (rejections are rare; rows are not kept as text).
+    private func recordText(of row: RawRow) -> String? {
+        row.byteOffset.map { reader.recordText(offset: $0, length: row.byteLength) }
     }
 
     private func startsProduct(_ row: RawRow) -> Bool {
@@ -187,7 +197,9 @@ public final class ProductCSVParser {
         let error = RowError(
             line: row.line, column: 1,
             reason: "Invalid Record Length: header length is \(header.columnCount), got 1 (a blank line; nothing is rejected)")
-        return .rejected(ProductRejection(line: row.line, byteOffset: row.byteOffset, rows: [RejectedRow(fields: row.fields, error: error)]))
+        return .rejected(
+            ProductRejection(
+                line: row.line, byteOffset: row.byteOffset, rows: [RejectedRow(fields: row.fields, error: error, record: recordText(of: row))]))
     }
 
     // MARK: - Blocks
@@ -222,8 +234,11 @@ public final class ProductCSVParser {
             return .product(block)
         }
         let rejected = zip(rows, errors).map { row, error in
-            RejectedRow(fields: row.fields, error: error ?? RowError(
-                line: row.line, column: 1, reason: "rejected because line \(firstBad.line) of the same product was rejected"))
+            RejectedRow(
+                fields: row.fields,
+                error: error ?? RowError(
+                    line: row.line, column: 1, reason: "rejected because line \(firstBad.line) of the same product was rejected"),
+                record: recordText(of: row))
         }
         return .rejected(ProductRejection(line: rows[0].line, byteOffset: rows[0].byteOffset, rows: rejected))
     }

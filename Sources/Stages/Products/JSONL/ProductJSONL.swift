@@ -61,7 +61,9 @@ public final class ProductJSONLReader {
         func rejection(_ error: RowError) -> ProductReadItem {
             let fields = (0..<record.count).map { record.string($0) }
             return .rejected(
-                ProductRejection(line: status.line, byteOffset: offset, rows: [RejectedRow(fields: fields, error: error)]))
+                ProductRejection(
+                    line: status.line, byteOffset: offset,
+                    rows: [RejectedRow(fields: fields, error: error, record: reader.lastLineText())]))
         }
         if let error = status.error { return rejection(error) }
         var block: ProductBlock

@@ -14,7 +14,8 @@ final class ProductCheckSource: ImportCheckSource {
     func nextChecked() throws -> CheckedItem? {
         guard let item = try source.next() else { return nil }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
-            return CheckedItem(line: rejection.line, rejectedRows: rejection.rows.map(\.error))
+            return CheckedItem(
+                line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" })
         }
         guard case .product(let block) = item else { return CheckedItem(line: source.position.line) }
         return CheckedItem(line: block.line)
@@ -60,7 +61,12 @@ enum ProductImportRejection {
                             line: line, column: 1,
                             reason: "rejected because line \(problem.line) of the same product was rejected"))
             }
-            return ProductRejection(line: block.line, byteOffset: block.byteOffset, rows: rows)
+            guard let offset = block.byteOffset else { return ProductRejection(line: block.line, byteOffset: nil, rows: rows) }
+            let records = source.recordTexts(
+                ofBlockAt: ReaderPosition(offset: offset, line: block.line), lines: rows.map(\.error.line))
+            return ProductRejection(
+                line: block.line, byteOffset: block.byteOffset,
+                rows: zip(rows, records).map { RejectedRow(fields: $0.fields, error: $0.error, record: $1) })
         }
     }
 }

@@ -43,6 +43,31 @@ enum ProductSource {
         }
     }
 
+    /// The rows at `lines` of the product block that starts at `position`, as they were in the file, read
+    /// again by a reader of their own (for a block rejected after it was parsed, e.g. for its assets).
+    func recordTexts(ofBlockAt position: ReaderPosition, lines: [Int]) -> [String] {
+        guard let last = lines.max() else { return [] }
+        var texts: [Int: String] = [:]
+        do {
+            switch self {
+            case .csv(let parser):
+                let reader = try CSVReader(path: parser.path, skipsBlankLines: false, trimsSpaceAroundQuotes: true)
+                defer { reader.input.close() }
+                try reader.resume(at: position)
+                let record = RecordBuffer()
+                while let status = try reader.next(into: record), status.line <= last { texts[status.line] = reader.lastRecordText() }
+            case .jsonl(let products):
+                let reader = try JSONLReader(path: products.path, columns: [])
+                defer { reader.input.close() }
+                try reader.resume(at: position)
+                if try reader.next(into: RecordBuffer()) != nil { texts[position.line] = reader.lastLineText() }
+            }
+        } catch {
+            return lines.map { _ in "" }
+        }
+        return lines.map { texts[$0] ?? "" }
+    }
+
     /// The 1-based column of the product's and the variants' asset lists, for rejects.
     var assetColumns: (product: Int, variant: Int) {
         switch self {
