@@ -42,25 +42,6 @@ public enum ColumnValueRule: Sendable, Equatable {
         }
     }
 
-    /// The rules for `columns` of a table whose declared types are `types` (a missing table: none).
-    public static func forColumns(_ columns: [String], types: [String: String], dialect: SQLDialect) -> [ColumnValueRule] {
-        columns.map { types[$0].map { forColumn(declared: $0, dialect: dialect) } ?? .any }
-    }
-
-    /// The row error of the first field of `record` its column's rule refuses, or nil.
-    public static func check(
-        _ record: RecordBuffer, rules: [ColumnValueRule], columns: [String], types: [String: String], line: Int
-    ) -> RowError? {
-        for (index, rule) in rules.enumerated() where rule != .any && index < record.count {
-            guard let text = record.string(index), let problem = rule.problem(with: Substring(text)) else { continue }
-            let shown = text.count > 40 ? text.prefix(40) + "…" : Substring(text)
-            return RowError(
-                line: line, column: index + 1,
-                reason: "'\(shown)' \(problem), as column \(columns[index]) (\(types[columns[index]] ?? "")) needs")
-        }
-        return nil
-    }
-
     /// Why `text` does not fit, or nil when it does. NULL always fits here (NOT NULL is the database's).
     public func problem(with text: Substring) -> String? {
         switch self {
@@ -133,5 +114,36 @@ public enum ColumnValueRule: Sendable, Equatable {
         if rest.count == mantissa.count { return true }
         guard integerDigits(exponent) != nil else { return false }
         return true
+    }
+}
+
+/// The typed columns of an import's target, by the file column they take their value from: what each
+/// row is checked against before it is loaded. Empty (and free) for a table of TEXT columns or one to
+/// be created.
+public struct TypedColumns: Sendable {
+    private let checks: [(field: Int, rule: ColumnValueRule, name: String, type: String)]
+
+    /// For the file's `columns` going into a table whose declared types are `types` (none: no table yet).
+    public init(columns: [String], types: [String: String], dialect: SQLDialect) {
+        checks = columns.enumerated().compactMap { field, name in
+            guard let type = types[name] else { return nil }
+            let rule = ColumnValueRule.forColumn(declared: type, dialect: dialect)
+            return rule == .any ? nil : (field, rule, name, type)
+        }
+    }
+
+    public var isEmpty: Bool { checks.isEmpty }
+
+    /// The row error of the first field of `record` its column cannot hold exactly, or nil.
+    @inline(__always)
+    public func problem(in record: RecordBuffer, line: Int) -> RowError? {
+        guard !checks.isEmpty else { return nil }
+        for check in checks where check.field < record.count {
+            guard let text = record.string(check.field), let problem = check.rule.problem(with: Substring(text)) else { continue }
+            let shown = text.count > 40 ? text.prefix(40) + "…" : Substring(text)
+            return RowError(
+                line: line, column: check.field + 1, reason: "'\(shown)' \(problem), as column \(check.name) (\(check.type)) needs")
+        }
+        return nil
     }
 }

@@ -18,9 +18,8 @@ final class TableImporter: ChunkImporter {
     private let record = RecordBuffer()
     private var columns: [String]
     private var tableExists = false
-    /// What each file column's target column can hold; all `.any` for a table to be created.
-    private var rules: [ColumnValueRule] = []
-    private var columnTypes: [String: String] = [:]
+    /// What the target's typed columns can hold; none for a table to be created.
+    private var typedColumns: TypedColumns
     let startPosition: ReaderPosition
 
     init(config: TableImport.Config, format: DataFormat, database: any DatabaseConnection, context: StageContext) throws {
@@ -36,8 +35,8 @@ final class TableImporter: ChunkImporter {
             throw error
         }
         startPosition = source.position
-        columnTypes = try database.columnTypes(of: config.table)
-        rules = ColumnValueRule.forColumns(columns, types: columnTypes, dialect: database.dialect)
+        typedColumns = TypedColumns(
+            columns: columns, types: try database.columnTypes(of: config.table), dialect: database.dialect)
     }
 
     func close() { source.close() }
@@ -45,9 +44,7 @@ final class TableImporter: ChunkImporter {
     func initialProgress() -> Progress { Progress(columns: columns) }
 
     func makeCheckSource() throws -> any ImportCheckSource {
-        try RecordCheckSource(file: config.file, format: format) { [rules, columns, columnTypes] record, line in
-            ColumnValueRule.check(record, rules: rules, columns: columns, types: columnTypes, line: line)
-        }
+        try RecordCheckSource(file: config.file, format: format, typedColumns: typedColumns)
     }
 
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
@@ -95,7 +92,7 @@ final class TableImporter: ChunkImporter {
             loaded += 1
             progress.read += 1
             if status.error != nil || source.checkFieldCount(record, expected: columns.count, line: status.line) != nil
-                || ColumnValueRule.check(record, rules: rules, columns: columns, types: columnTypes, line: status.line) != nil
+                || typedColumns.problem(in: record, line: status.line) != nil
             {
                 progress.rejected += 1
                 continue
@@ -120,10 +117,10 @@ private final class RecordCheckSource: ImportCheckSource {
     private let source: RecordSource
     private let record = RecordBuffer()
     private let expected: Int
-    private let checkValues: (RecordBuffer, Int) -> RowError?
+    private let typedColumns: TypedColumns
 
-    init(file: FilePath, format: DataFormat, checkValues: @escaping (RecordBuffer, Int) -> RowError?) throws {
-        self.checkValues = checkValues
+    init(file: FilePath, format: DataFormat, typedColumns: TypedColumns) throws {
+        self.typedColumns = typedColumns
         source = try RecordSource.open(file, format: format)
         do {
             expected = try source.columns().count
@@ -137,7 +134,7 @@ private final class RecordCheckSource: ImportCheckSource {
         guard let status = try source.next(into: record) else { return nil }
         let problem =
             status.error ?? source.checkFieldCount(record, expected: expected, line: status.line)
-            ?? checkValues(record, status.line)
+            ?? typedColumns.problem(in: record, line: status.line)
         guard let problem else { return CheckedItem(line: status.line) }
         return CheckedItem(line: status.line, rejectedRows: [problem], records: [source.lastRecordText()])
     }
