@@ -207,4 +207,26 @@ import Testing
         running.process.waitUntilExit()
         #expect(running.process.terminationStatus == 143)
     }
+
+    /// A long statement once held a stop back until it ended: the stop request cancels it, and the run
+    /// stops resumable (had it not, this would run for an hour: the suite's time limit fails it).
+    @Test(arguments: ["sqlite", "postgres"])
+    func aStopCancelsALongRunningStatement(database: String) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let locator = database == "sqlite" ? "sqlite:var/db.sqlite" : try TestDatabase.postgresURL()
+        let sql =
+            database == "sqlite"
+            ? "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000000) SELECT count(*) FROM c"
+            : "SELECT pg_sleep(3600)"
+        try scratch.write(
+            "p.yaml", "name: long\ndatabase: \"\(locator)\"\nstages:\n  - { id: s, uses: sql.run, with: { sql: \"\(sql)\" } }\n")
+        let running = try Self.start(["run", "p.yaml"], in: scratch, waitingFor: "[s] sql.run started")
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(running.process.processIdentifier, SIGTERM)
+        let rest = String(decoding: running.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationStatus == 143, "\(rest)")
+        #expect(rest.contains("stopped by signal 15"), "\(rest)")
+    }
 }

@@ -140,6 +140,7 @@ final class CountingConnection: DatabaseConnection {
     func endReadOnly() throws { try base.endReadOnly() }
     func tableColumns(_ table: SQLName) throws -> [String]? { try base.tableColumns(table) }
     func columnTypes(of table: SQLName) throws -> [String: String] { try base.columnTypes(of: table) }
+    var canceller: StatementCanceller { base.canceller }
 
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {
         statements += 1

@@ -48,6 +48,9 @@ public protocol DatabaseConnection: AnyObject {
     /// `COPY ... FROM STDIN` on PostgreSQL. Must run inside a transaction the caller opened.
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter
 
+    /// Cancels the running statement from another thread (see `StatementCanceller`).
+    var canceller: StatementCanceller { get }
+
     func close()
 }
 

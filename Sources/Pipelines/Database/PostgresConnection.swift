@@ -8,6 +8,7 @@ public final class PostgresConnection: DatabaseConnection {
     private(set) var connection: OpaquePointer?
     /// The context pointer of the notice receiver; retained until the connection is finished.
     private var noticeForwarder: Unmanaged<NoticeForwarder>?
+    public private(set) var canceller = StatementCanceller()
 
     /// Connects with `application_name` defaulting to `pipeline`, so that a server's operators can tell
     /// our sessions apart in `pg_stat_activity`.
@@ -31,6 +32,7 @@ public final class PostgresConnection: DatabaseConnection {
                 .connectionFailed, "cannot connect to \(locator.redacted): \(PostgresResult.trimmed(reason))")
         }
         self.connection = connection
+        canceller = StatementCanceller(postgres: connection)
         let forwarder = Unmanaged.passRetained(NoticeForwarder(logger: logger))
         noticeForwarder = forwarder
         PQsetNoticeReceiver(
@@ -45,6 +47,7 @@ public final class PostgresConnection: DatabaseConnection {
     deinit { close() }
 
     public func close() {
+        canceller.invalidate()
         if let connection { PQfinish(connection) }
         connection = nil
         noticeForwarder?.release()

@@ -10,6 +10,7 @@ public final class SQLiteConnection: DatabaseConnection {
     /// cache, so a nested call with the same SQL prepares its own.
     private var statementCache: [String: SQLiteStatement] = [:]
     private static let statementCacheLimit = 64
+    public private(set) var canceller = StatementCanceller()
 
     public init(path: String, logger: Logger) throws {
         locator = .sqlite(path: path)
@@ -24,6 +25,7 @@ public final class SQLiteConnection: DatabaseConnection {
                 .connectionFailed, "cannot open \(locator.redacted): \(message)", resultCode: status)
         }
         database = opened
+        canceller = StatementCanceller(sqlite: opened)
         sqlite3_extended_result_codes(opened, 1)
         sqlite3_busy_timeout(opened, 5000)
         do {
@@ -38,6 +40,7 @@ public final class SQLiteConnection: DatabaseConnection {
     deinit { close() }
 
     public func close() {
+        canceller.invalidate()
         for statement in statementCache.values { statement.finalize() }
         statementCache.removeAll()
         sqlite3_close_v2(database)

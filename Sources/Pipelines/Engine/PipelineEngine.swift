@@ -21,6 +21,8 @@ public final class PipelineEngine {
     let logger: Logger
     /// Open connections by database name (`StageServices.mainDatabase` for the pipeline's own).
     private var connections: [String: any DatabaseConnection] = [:]
+    /// The running run's stop request, which cancels the connections' statements when it comes.
+    private var stop: StopRequest?
     /// Schema families migrated on the pipeline's database by this process.
     private var migratedSchemas: Set<String> = []
 
@@ -52,6 +54,7 @@ public final class PipelineEngine {
     /// Runs the pipeline: resumes its identity's interrupted or failed run, skips an identity that already
     /// completed (unless `rerun`), and stops at the first failing stage.
     public func run(_ options: RunOptions) throws(PipelineError) -> RunSummary {
+        stop = options.stop
         do {
             let identity = try RunIdentity(pipeline: pipeline)
             let store = try StateStore(locator: pipeline.state, logger: logger)
@@ -100,6 +103,7 @@ public final class PipelineEngine {
             let locator = name == StageServices.mainDatabase ? pipeline.database : pipeline.databases[name]
             guard let locator else { throw PipelineError(.internal, "no database named '\(name)' in \(pipeline.file)") }
             connection = try locator.connect(logger: logger)
+            stop?.cancelsOnStop(connection.canceller)
             connections[name] = connection
         }
         if name == StageServices.mainDatabase, let schema = kind.schema, !migratedSchemas.contains(schema.name) {

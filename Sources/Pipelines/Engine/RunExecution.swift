@@ -102,6 +102,10 @@ final class RunExecution {
                         continue
                     }
                 }
+                // A statement cancelled by a stop request fails like any other: it is the stop.
+                if failure.code != .interrupted, let signal = options.stop.signalNumber {
+                    failure = PipelineError.stopped(by: signal)
+                }
                 if failure.code != .interrupted, let place = stage.parameterPlace(mentionedIn: failure.description) {
                     failure.message += " (\(place))"
                 }
