@@ -51,6 +51,11 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The database refused a write in a read-only transaction (SQLSTATE 25006, SQLITE_READONLY).
+    public var isReadOnlyViolation: Bool {
+        sqlState == "25006" || resultCode.map { $0 & 0xff == 8 } == true
+    }
+
     public var description: String {
         var text = message
         if let sqlState { text += " [SQLSTATE \(sqlState)]" }

@@ -167,6 +167,10 @@ public enum TableExport: StageKind {
         } catch {
             // An interrupted export keeps its temporary file for the resume; one without checkpoints drops it.
             if !checkpoints.isEnabled { output.discard() }
+            if let refused = error as? DatabaseError, refused.isReadOnlyViolation {
+                throw PipelineError(
+                    .config, "the query writes, and an export is read-only: give a SELECT (\(refused.message))")
+            }
             throw error
         }
         context.progress(unit: "rows", count: rows, done: rows, total: nil, finished: true)
