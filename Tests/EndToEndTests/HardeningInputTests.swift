@@ -247,6 +247,8 @@ import Testing
         for (stage, message) in [
             ("{ id: s, uses: sql.run, with: { file: missing.sql } }", "no such file: \(scratch.path)/missing.sql ('file' at p.yaml:4:43)"),
             ("{ id: l, uses: table.import, with: { file: in.csv, table: nosuch } }", "table nosuch does not exist (set create: true to create it) ('table' at p.yaml:4:63)"),
+            // A file stands where the output's folder should be.
+            ("{ id: d, uses: table.export, with: { query: \"SELECT 1\", file: in.csv/sub/out.csv } }", "cannot create folder \(scratch.path)/in.csv: a file of that name exists ('file' at p.yaml:4:67)"),
         ] {
             try scratch.write("p.yaml", Self.pipeline("places", "  - \(stage)\n"))
             let result = try PipelineProcess.run(["run", "p.yaml", "--rerun"], in: scratch.path)

@@ -106,7 +106,8 @@ final class RunExecution {
                 if failure.code != .interrupted, let signal = options.stop.signalNumber {
                     failure = PipelineError.stopped(by: signal)
                 }
-                if failure.code != .interrupted, let place = stage.parameterPlace(mentionedIn: failure.description) {
+                if failure.code != .interrupted, let place = stage.parameterPlace(mentionedIn: failure.description, baseDirectory: pipeline.baseDirectory)
+                {
                     failure.message += " (\(place))"
                 }
                 failure.message = "stage '\(stage.id)' (\(stage.kind)): \(failure.message)"

@@ -108,15 +108,28 @@ public struct PipelineStage: Sendable {
     /// The kinds of parameter a runtime error names by value: files, tables, databases, URLs.
     static let locatedTypes: Set<String> = ["path", "sql-name", "database", "database-url", "url"]
 
-    /// Where in the file the parameter comes from that `message` is about (it names the parameter's
-    /// value, e.g. a missing file or an unknown table): `'file' at p.yaml:12:17`, or nil.
-    public func parameterPlace(mentionedIn message: String) -> String? {
-        let located = Set(descriptor.parameters.filter { Self.locatedTypes.contains($0.typeName) }.map(\.name))
-        let mentioned = resolvedParameters.filter { located.contains($0.name) && $0.value.count >= 2 && message.contains($0.value) }
-        guard let parameter = mentioned.max(by: { $0.value.count < $1.value.count }),
-            let location = parameterLocations[parameter.name]
-        else { return nil }
-        return "'\(parameter.name)' at \(location)"
+    /// Where in the file the parameter comes from that `message` is about: `'file' at p.yaml:12:17`, or
+    /// nil. The message names the parameter's value (a missing file, an unknown table) or, for a path, a
+    /// folder on its way below `baseDirectory` (a folder that cannot be created).
+    public func parameterPlace(mentionedIn message: String, baseDirectory: String) -> String? {
+        let located = Dictionary(
+            descriptor.parameters.filter { Self.locatedTypes.contains($0.typeName) }.map { ($0.name, $0.typeName) },
+            uniquingKeysWith: { first, _ in first })
+        func mentions(_ value: String, type: String) -> Int? {
+            if value.count >= 2 && message.contains(value) { return value.count }
+            guard type == "path" else { return nil }
+            var folder = FileSupport.parentDirectory(of: value)
+            while folder.count > baseDirectory.count && folder.hasPrefix(baseDirectory + "/") {
+                if message.contains(folder + ":") || message.hasSuffix(folder) { return folder.count }
+                folder = FileSupport.parentDirectory(of: folder)
+            }
+            return nil
+        }
+        let mentioned = resolvedParameters.compactMap { parameter in
+            located[parameter.name].flatMap { mentions(parameter.value, type: $0) }.map { (parameter.name, $0) }
+        }
+        guard let name = mentioned.max(by: { $0.1 < $1.1 })?.0, let location = parameterLocations[name] else { return nil }
+        return "'\(name)' at \(location)"
     }
 
     /// Rows (or other units) per committed chunk; 0 for no checkpoints.
