@@ -105,7 +105,7 @@ import Testing
         #expect(problem(WebURL.self, "ftp://example.com/x")?.hasPrefix("expected an http:// or https:// URL") == true)
         #expect(problem(WebURL.self, "https:///path") != nil)
         #expect(problem(WebURL.self, "'http://exa mple.com'") != nil)
-        #expect(SecretMask.url("postgres://u:p@h/db?sslpassword=x&api%5Fkey=y") == "postgres://u:***@h/db?sslpassword=***&api%5Fkey=***")
+        #expect(SecretMask.locator("postgres://u:p@h/db?sslpassword=x&api%5Fkey=y") == "postgres://u:***@h/db?sslpassword=***&api%5Fkey=***")
     }
 
     @Test func databaseLocatorsAndNamedDatabases() throws {

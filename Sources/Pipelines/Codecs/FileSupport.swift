@@ -52,7 +52,8 @@ public enum FileSupport {
 
     /// Opens an existing file for reading and refuses anything but a regular file, without blocking on
     /// a FIFO or a device while it looks (the open is non-blocking; reads after it block as usual).
-    static func openRegularFile(_ path: String) throws -> Int32 {
+    /// Gives the descriptor and the file's size.
+    static func openRegularFile(_ path: String) throws -> (descriptor: Int32, size: Int64) {
         let descriptor = try openDescriptor(path, O_RDONLY | O_NONBLOCK)
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
@@ -65,7 +66,7 @@ public enum FileSupport {
             throw PipelineError(.noInput, "cannot read \(path): it is \(kindName(status.st_mode)), not a regular file")
         }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
-        return descriptor
+        return (descriptor, Int64(status.st_size))
     }
 
     static func kindName(_ mode: mode_t) -> String {
@@ -80,22 +81,29 @@ public enum FileSupport {
 
     /// The whole of a regular file of at most `limit` bytes.
     public static func readWholeFile(_ path: String, limit: Int) throws -> [UInt8] {
-        let descriptor = try openRegularFile(path)
+        let contents = try readStart(of: path, count: limit + 1)
+        guard contents.count <= limit else {
+            throw PipelineError(.data, "\(path) is larger than the limit of \(ByteCount(Int64(limit)).parameterDisplay)")
+        }
+        return contents
+    }
+
+    /// The first `count` bytes of a regular file (all of it when it is shorter).
+    static func readStart(of path: String, count limit: Int) throws -> [UInt8] {
+        let descriptor = try openRegularFile(path).descriptor
         defer { closeDescriptor(descriptor) }
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        while contents.count < limit {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, limit - contents.count)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw ioError("read", path)
             }
-            if count == 0 { return contents }
+            if count == 0 { break }
             contents.append(contentsOf: chunk[..<count])
-            if contents.count > limit {
-                throw PipelineError(.data, "\(path) is larger than the limit of \(ByteCount(Int64(limit)).parameterDisplay)")
-            }
         }
+        return contents
     }
 
     /// The identity of the file at `path` (its device and inode, following links), nil when there is none.
@@ -103,6 +111,11 @@ public enum FileSupport {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
         return FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
+
+    /// Whether two paths name one file: the same path, or (for files that exist) a link or a second name.
+    public static func isSameFile(_ first: String, _ second: String) -> Bool {
+        first == second || identity(of: first).map { $0 == identity(of: second) } == true
     }
 
     /// Creates a new file for writing, never through a link; nil when something already has the name.

@@ -31,13 +31,11 @@ public final class InputFile {
     private var endReached = false
 
     public init(path: String, bufferSize: Int = 1 << 20) throws {
-        let descriptor = try FileSupport.openRegularFile(path)
-        var status = stat()
-        _ = fstat(descriptor, &status)
+        let (descriptor, size) = try FileSupport.openRegularFile(path)
         self.path = path
         self.descriptor = descriptor
         self.closesDescriptor = true
-        self.fileSize = Int64(status.st_size)
+        self.fileSize = size
         capacity = max(bufferSize, 16)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
     }

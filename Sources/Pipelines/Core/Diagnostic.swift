@@ -11,6 +11,22 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(file):\(line):\(column)" }
+
+    /// The 1-based line and column of the byte at `offset` of a UTF-8 text; columns count characters,
+    /// not UTF-8 continuation bytes.
+    public static func lineAndColumn(ofByte offset: Int, in bytes: some Sequence<UInt8>) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
 }
 
 /// One problem found in a pipeline file, reported with every other problem of that file in one go.

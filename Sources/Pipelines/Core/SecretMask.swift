@@ -35,9 +35,6 @@ public enum SecretMask {
         hide(secrets(ofLocator: text), in: structurallyMasked(text))
     }
 
-    /// Compatibility name for URLs of other kinds (feeds, webhooks).
-    public static func url(_ text: String) -> String { locator(text) }
-
     /// Shorter secrets are only masked where the structure shows them: replacing every `p` of a text
     /// would garble it, and such a password guards nothing.
     public static let minimumHiddenLength = 4
@@ -55,9 +52,9 @@ public enum SecretMask {
 
     /// Params as they may be recorded and shown: a value that is, holds or is part of a secret is `***`.
     public static func params(_ params: [String: String], hiding secrets: [String]) -> [String: String] {
-        params.mapValues { value in
+        let hidden = secrets.filter { $0.count >= minimumHiddenLength }
+        return params.mapValues { value in
             guard !value.isEmpty else { return value }
-            let hidden = secrets.filter { $0.count >= minimumHiddenLength }
             return hidden.contains { $0.contains(value) || value.contains($0) } ? placeholder : hide(hidden, in: value)
         }
     }

@@ -39,18 +39,10 @@ extension SQLText {
 
     /// Where the first NUL character sits (1-based line and column), or nil: C APIs would end the text there.
     public static func nulPosition(in text: String) -> (line: Int, column: Int)? {
-        var line = 1
-        var column = 1
-        for byte in text.utf8 {
-            if byte == 0 { return (line, column) }
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
+        guard let offset = text.utf8.firstIndex(of: 0).map({ text.utf8.distance(from: text.utf8.startIndex, to: $0) }) else {
+            return nil
         }
-        return nil
+        return SourceLocation.lineAndColumn(ofByte: offset, in: text.utf8)
     }
 }
 

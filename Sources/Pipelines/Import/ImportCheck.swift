@@ -50,15 +50,9 @@ public final class ImportCheck: @unchecked Sendable {
         public var rejectsPath: String
         /// The stage's checkpoint key, which owns the rejects file's temporary file.
         public var owner: String?
-        /// Whether the rejects file has a `record` column: the source gives the rows as they were.
-        public var keepsRecords: Bool
 
-        public init(
-            file: String, description: String, maxRejects: Int, rejectsPath: String, owner: String? = nil,
-            keepsRecords: Bool = false
-        ) {
+        public init(file: String, description: String, maxRejects: Int, rejectsPath: String, owner: String? = nil) {
             self.owner = owner
-            self.keepsRecords = keepsRecords
             self.file = file
             self.description = description
             self.maxRejects = maxRejects
@@ -110,7 +104,7 @@ public final class ImportCheck: @unchecked Sendable {
     public func close() { worker.cancelAndWait() }
 
     private func check(_ source: any ImportCheckSource, target: Target) throws -> ImportVerdict {
-        let rejects = RejectsFile(path: target.rejectsPath, owner: target.owner, keepsRecords: target.keepsRecords)
+        let rejects = RejectsFile(path: target.rejectsPath, owner: target.owner)
         var verdict = ImportVerdict()
         var last: RowError?
         // Past max_rejects the file is still read to the end, so that every bad row is listed in one go.

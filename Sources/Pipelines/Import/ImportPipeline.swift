@@ -86,13 +86,8 @@ public enum ImportParameters {
 
     /// A `rejects` path that names the input (also through a link or a second name) would overwrite it.
     public static func checkRejects(_ rejects: FilePath?, input: FilePath) -> [ConfigIssue] {
-        guard let rejects else { return [] }
-        let same =
-            rejects.path == input.path
-            || FileSupport.identity(of: rejects.path).map { $0 == FileSupport.identity(of: input.path) } == true
-        return same
-            ? [ConfigIssue("'rejects' is the input file \(input.path): the rejects would overwrite it", parameter: "rejects")]
-            : []
+        guard let rejects, FileSupport.isSameFile(rejects.path, input.path) else { return [] }
+        return [ConfigIssue("'rejects' is the input file \(input.path): the rejects would overwrite it", parameter: "rejects")]
     }
 }
 
@@ -104,11 +99,8 @@ public enum ImportPipeline {
         public var target: String
         public var maxRejects: Int
         public var rejectsPath: String
-        /// The importer's check source gives rejected rows as they were: the rejects file lists them.
-        public var keepsRecords: Bool
 
-        public init(file: FilePath, target: String, maxRejects: Int, rejectsPath: String, keepsRecords: Bool = false) {
-            self.keepsRecords = keepsRecords
+        public init(file: FilePath, target: String, maxRejects: Int, rejectsPath: String) {
             self.file = file
             self.target = target
             self.maxRejects = maxRejects
@@ -122,7 +114,8 @@ public enum ImportPipeline {
     ) throws -> Importer.Progress {
         let checkpoints = context.checkpoints
         let fingerprint = try InputFingerprint(of: input.file.path)
-        if let rejects = FileSupport.identity(of: input.rejectsPath), rejects == FileSupport.identity(of: input.file.path) {
+        // Checked again here: a link may have appeared since the file was loaded.
+        if FileSupport.isSameFile(input.rejectsPath, input.file.path) {
             throw PipelineError(
                 .config,
                 "the rejects file \(input.rejectsPath) is the input file \(input.file.path): it would overwrite the input; "
@@ -140,7 +133,7 @@ public enum ImportPipeline {
                 source: try importer.makeCheckSource(),
                 target: ImportCheck.Target(
                     file: input.file.path, description: input.target, maxRejects: input.maxRejects,
-                    rejectsPath: input.rejectsPath, owner: checkpoints.key, keepsRecords: input.keepsRecords))
+                    rejectsPath: input.rejectsPath, owner: checkpoints.key))
         }
         defer { check?.close() }
         var checkpoint =

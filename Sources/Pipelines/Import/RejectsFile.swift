@@ -1,7 +1,8 @@
 import Foundation
 
 /// The list of rejected rows (`line,column,reason`, and `record`: the row as it was in the file, when the
-/// importer keeps it), written atomically; created on the first reject.
+/// importer's source keeps rejected rows, as the first reject tells), written atomically; created on the
+/// first reject.
 /// A run without rejects removes the list a previous run left.
 public final class RejectsFile {
     public let path: String
@@ -11,16 +12,17 @@ public final class RejectsFile {
     /// The stage's checkpoint key, so that a later run removes a temporary file a killed one left.
     public let owner: String?
 
-    public let keepsRecords: Bool
+    /// Whether the list has the `record` column: set by the first reject.
+    private var keepsRecords = false
 
-    public init(path: String, owner: String? = nil, keepsRecords: Bool = false) {
+    public init(path: String, owner: String? = nil) {
         self.path = path
         self.owner = owner
-        self.keepsRecords = keepsRecords
     }
 
     public func add(_ problem: RowError, record: String? = nil) throws {
         if writer == nil {
+            keepsRecords = record != nil
             let output = try AtomicOutputFile(path: path, owner: owner)
             let writer = CSVWriter(output: output)
             try writer.writeHeader(["line", "column", "reason"] + (keepsRecords ? ["record"] : []))

@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Reads pipeline files: YAML, then the pipeline's own rules, then every stage's parameters. All problems
 /// of a file are reported together, sorted by position.
 public struct PipelineLoader: Sendable {
@@ -66,29 +60,12 @@ public struct PipelineLoader: Sendable {
 
     /// Reads at most `limit + 1` bytes, enough for the parser to tell the file is too large.
     static func readContents(of path: String, limit: Int) throws(DiagnosticList) -> [UInt8] {
-        func failure(_ code: Int32) -> DiagnosticList {
-            let message = code == ENOENT ? "no such file" : String(cString: strerror(code))
-            return DiagnosticList([Diagnostic(SourceLocation(file: path, line: 1, column: 1), message)], code: .noInput)
-        }
-        let descriptor: Int32
         do {
-            descriptor = try FileSupport.openRegularFile(path)
+            return try FileSupport.readStart(of: path, count: limit + 1)
         } catch {
             let message = (error as? PipelineError).map { $0.message.hasPrefix("no such file") ? "no such file" : $0.message }
-            throw DiagnosticList([Diagnostic(SourceLocation(file: path, line: 1, column: 1), message ?? "\(error)")], code: .noInput)
+            throw DiagnosticList(
+                [Diagnostic(SourceLocation(file: path, line: 1, column: 1), message ?? "\(error)")], code: .noInput)
         }
-        defer { close(descriptor) }
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while contents.count <= limit {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(errno)
-            }
-            if count == 0 { break }
-            contents.append(contentsOf: chunk[..<count])
-        }
-        return contents
     }
 }

@@ -83,7 +83,8 @@ public enum YAMLParser {
     private static func syntaxError(_ parser: yaml_parser_t, bytes: [UInt8], file: String) -> YAMLError {
         let problem = parser.problem.map { String(cString: $0) } ?? "unreadable input"
         if parser.error == YAML_READER_ERROR {
-            let (line, column) = position(ofByte: parser.problem_offset, in: bytes)
+            // Reader errors carry a byte offset instead of a mark.
+            let (line, column) = SourceLocation.lineAndColumn(ofByte: parser.problem_offset, in: bytes)
             return YAMLError(.syntax, "invalid YAML: \(problem)", at: SourceLocation(file: file, line: line, column: column))
         }
         if parser.error == YAML_MEMORY_ERROR {
@@ -116,21 +117,6 @@ public enum YAMLParser {
         let quote = text[found.lowerBound...].prefix { $0 != "}" } + "}"
         return "an unquoted '\(quote)' inside { } or [ ]: YAML reads its braces as its own; quote the value, "
             + "e.g. \"\(quote)\""
-    }
-
-    /// Reader errors carry a byte offset instead of a mark.
-    private static func position(ofByte offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
-        var line = 1
-        var column = 1
-        for byte in bytes.prefix(offset) {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {  // count characters, not UTF-8 continuation bytes
-                column += 1
-            }
-        }
-        return (line, column)
     }
 
     private static func describeSize(_ bytes: Int) -> String {

@@ -26,12 +26,12 @@ public struct WebURL: ParameterValue, Hashable {
     public static func decode(_ node: YAMLNode, in context: ParameterContext) throws(ParameterProblem) -> WebURL {
         let text = try node.scalar(expecting: "a URL").text
         guard let url = WebURL(text) else {
-            throw ParameterProblem("expected an http:// or https:// URL with a host, found '\(SecretMask.url(text))'")
+            throw ParameterProblem("expected an http:// or https:// URL with a host, found '\(SecretMask.locator(text))'")
         }
         return url
     }
 
-    public var parameterDisplay: String { SecretMask.url(text) }
+    public var parameterDisplay: String { SecretMask.locator(text) }
     public var description: String { parameterDisplay }
 }
 

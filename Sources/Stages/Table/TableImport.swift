@@ -71,7 +71,7 @@ public enum TableImport: StageKind {
             importer,
             input: ImportPipeline.Input(
                 file: config.file, target: config.table.description, maxRejects: config.maxRejects,
-                rejectsPath: rejectsPath, keepsRecords: true),
+                rejectsPath: rejectsPath),
             into: database, context: context)
         context.logger.info(
             "import.done",

@@ -85,7 +85,7 @@ public enum ProductsImport: StageKind {
                 importer,
                 input: ImportPipeline.Input(
                     file: config.file, target: "the product store", maxRejects: config.maxRejects,
-                    rejectsPath: rejectsPath, keepsRecords: true),
+                    rejectsPath: rejectsPath),
                 into: store.connection, context: context)
         }
         let counts = progress.counts
