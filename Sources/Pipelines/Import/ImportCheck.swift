@@ -9,8 +9,11 @@ public struct CheckedItem: Sendable {
     public var rejectedRows: [RowError]
     /// The rejected rows as they were in the file, when the source keeps them (one per error).
     public var records: [String]
+    /// More rows of the item before (a large item checked in parts): not another item.
+    public var continuesItem: Bool
 
-    public init(line: Int, rejectedRows: [RowError] = [], records: [String] = []) {
+    public init(line: Int, rejectedRows: [RowError] = [], records: [String] = [], continuesItem: Bool = false) {
+        self.continuesItem = continuesItem
         self.line = line
         self.rejectedRows = rejectedRows
         self.records = records
@@ -113,14 +116,14 @@ public final class ImportCheck: @unchecked Sendable {
             var items = 0
             while let item = try source.nextChecked() {
                 if !item.rejectedRows.isEmpty {
-                    verdict.itemsRejected += 1
+                    if !item.continuesItem { verdict.itemsRejected += 1 }
                     verdict.rowsRejected += Int64(item.rejectedRows.count)
                     for (index, row) in item.rejectedRows.enumerated() {
                         try rejects.add(row, record: index < item.records.count ? item.records[index] : nil)
                     }
                     last = item.rejectedRows.first ?? last
                     failing = verdict.rowsRejected > Int64(target.maxRejects)
-                    if !failing {
+                    if !failing && !item.continuesItem {
                         verdict.rejectedLines.append(item.line)
                         condition.withLock { _ = rejected.insert(item.line) }
                     }

@@ -57,6 +57,14 @@ public enum AssetPath {
         return .success(.file(joined))
     }
 
+    /// The problem of the first path in `paths` that does not resolve under `directory`.
+    public static func firstProblem(_ paths: [String], under directory: String) -> Problem? {
+        for path in paths {
+            if case .failure(let problem) = resolve(path, under: directory) { return problem }
+        }
+        return nil
+    }
+
     /// The canonical path with symbolic links resolved; nil when the file does not exist.
     private static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

@@ -18,11 +18,15 @@ public struct ProductBlock: Sendable, Equatable {
     public var facets: [FacetAssignment]
     public var optionGroups: [OptionGroup]
     public var variants: [ProductVariant]
+    /// Set when this is one part of a block too large to hold whole: the product's own fields repeated,
+    /// a run of its variants, and option groups listing the values that run uses.
+    public var part: BlockPart?
 
     public init(
         line: Int = 0, byteOffset: Int64? = nil, translations: [ProductTranslation], assetPaths: [String] = [],
-        facets: [FacetAssignment] = [], optionGroups: [OptionGroup] = [], variants: [ProductVariant]
+        facets: [FacetAssignment] = [], optionGroups: [OptionGroup] = [], variants: [ProductVariant], part: BlockPart? = nil
     ) {
+        self.part = part
         self.line = line
         self.byteOffset = byteOffset
         self.translations = translations
@@ -40,6 +44,21 @@ public struct ProductBlock: Sendable, Equatable {
         copy.byteOffset = nil
         for index in copy.variants.indices { copy.variants[index].line = 0 }
         return copy
+    }
+}
+
+/// Where a part of a product block lies in the whole block.
+public struct BlockPart: Sendable, Equatable {
+    /// 0 for the first part.
+    public var index: Int
+    /// The position of the part's first variant in the whole block.
+    public var firstVariant: Int
+    public var isLast: Bool
+
+    public init(index: Int, firstVariant: Int, isLast: Bool) {
+        self.index = index
+        self.firstVariant = firstVariant
+        self.isLast = isLast
     }
 }
 

@@ -62,7 +62,11 @@ final class SeenSKUs {
     /// Records that `line` uses `sku`; the row's error, pointing at `column`, when an earlier line did.
     func duplicate(_ sku: String, line: Int, column: Int) throws -> RowError? {
         guard let first = try record(sku, line: line) else { return nil }
-        return RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(first) already uses it")
+        return Self.duplicateError(sku, line: line, column: column, firstLine: first)
+    }
+
+    static func duplicateError(_ sku: String, line: Int, column: Int, firstLine: Int) -> RowError {
+        RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(firstLine) already uses it")
     }
 
     /// Records that `line` uses `sku`. Returns nil when no earlier line did, else the first line that did
@@ -90,6 +94,15 @@ final class SeenSKUs {
             batchLines.removeAll(keepingCapacity: true)
         }
         return nil
+    }
+
+    /// The line recorded for `sku`, without recording anything.
+    func firstLine(of sku: String) throws -> Int? {
+        guard database != nil else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        let key = SKUKey(sku)
+        if let first = batchLines[key] { return first }
+        if let filter, !filter.mayContain(key.hash) { return nil }
+        return try storedLine(of: key)
     }
 
     /// Makes the Bloom filter from the SKUs stored so far (all of them in order, so the batch is empty).

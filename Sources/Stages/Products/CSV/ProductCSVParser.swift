@@ -14,6 +14,8 @@ public struct ProductRejection: Sendable, Equatable {
     /// Byte offset of the first rejected row.
     public var byteOffset: Int64?
     public var rows: [RejectedRow]
+    /// Set on the parts after the first of a block too large to hold whole: the same rejected item.
+    public var continuesItem = false
 
     public var errors: [RowError] { rows.map(\.error) }
 }
@@ -27,7 +29,8 @@ public struct RejectedRow: Sendable, Equatable {
 }
 
 /// Reads Vendure's product import CSV one product at a time: the product row and the variant rows below
-/// it (rows with an empty name). Memory holds one product; the SKUs seen so far, to catch duplicates
+/// it (rows with an empty name). Memory holds one product, or one part of a product too large for that;
+/// the SKUs seen so far, to catch duplicates
 /// (see `Options.rejectsDuplicateSKUs`), go to a temporary database on disk (`SeenSKUs`).
 ///
 /// The header is checked when the parser is made: a file missing required columns, mixing translated and
@@ -42,11 +45,20 @@ public final class ProductCSVParser {
         /// A SKU used by an earlier row of the file makes its row bad. Vendure itself allows duplicates
         /// (its demo catalogue has one); turning this off also spares the temporary database of seen SKUs.
         public var rejectsDuplicateSKUs: Bool
+        /// When set, every asset path must resolve under this folder (URLs aside), or its row is bad.
+        public var assets: String?
+        /// Variant rows a block may have before it is handed out in parts of this many (see `next()`).
+        public var partRows: Int
 
-        public init(mainLanguage: String = "en", reportsBlankLines: Bool = true, rejectsDuplicateSKUs: Bool = true) {
+        public init(
+            mainLanguage: String = "en", reportsBlankLines: Bool = true, rejectsDuplicateSKUs: Bool = true,
+            assets: String? = nil, partRows: Int = 2_000
+        ) {
             self.mainLanguage = mainLanguage
             self.reportsBlankLines = reportsBlankLines
             self.rejectsDuplicateSKUs = rejectsDuplicateSKUs
+            self.assets = assets
+            self.partRows = max(partRows, 1)
         }
     }
 
@@ -57,15 +69,17 @@ public final class ProductCSVParser {
     /// The languages of the file, in header order.
     public var languages: [String] { header.languages }
 
-    private let options: Options
-    private let header: ProductCSVHeader
-    private let rowReader: ProductRowReader
-    private let reader: CSVReader
+    let options: Options
+    let header: ProductCSVHeader
+    let rowReader: ProductRowReader
+    let reader: CSVReader
     private let record = RecordBuffer()
-    private var lookahead: RawRow?
-    private var queued: [ProductReadItem] = []
-    private let seenSKUs: SeenSKUs?
+    var lookahead: RawRow?
+    var queued: [ProductReadItem] = []
+    let seenSKUs: SeenSKUs?
     private var reachedEnd = false
+    /// The block being handed out in parts, if any.
+    var largeBlock: LargeBlock?
 
     public init(path: String, currency: CurrencyCode, options: Options = Options()) throws {
         self.path = path
@@ -96,6 +110,7 @@ public final class ProductCSVParser {
 
     /// Where the next product block starts (after the one `next()` returned last), to resume there.
     public var position: ReaderPosition {
+        if let block = largeBlock { return block.resumePosition }
         if let row = lookahead, let offset = row.byteOffset { return ReaderPosition(offset: offset, line: row.line) }
         return reader.position
     }
@@ -103,8 +118,14 @@ public final class ProductCSVParser {
     /// Continues at a `position` taken from an earlier parser of the same file. SKUs read before it are
     /// not known to the duplicate check.
     public func resume(at position: ReaderPosition) throws {
-        lookahead = nil
         queued = []
+        largeBlock = nil
+        try rewind(to: position)
+    }
+
+    /// Reads on from `position`, forgetting the row read ahead.
+    func rewind(to position: ReaderPosition) throws {
+        lookahead = nil
         reachedEnd = false
         try reader.resume(at: position)
     }
@@ -118,9 +139,12 @@ public final class ProductCSVParser {
         seenSKUs?.close()
     }
 
-    /// The next product or rejection; nil at the end of the file.
+    /// The next product or rejection; nil at the end of the file. A block of more than `partRows` variant
+    /// rows comes in parts (`ProductBlock.part`, `ProductRejection.continuesItem`), read again from the
+    /// file once it was checked whole: accepted or rejected whole, as any block.
     public func next() throws -> ProductReadItem? {
         if !queued.isEmpty { return queued.removeFirst() }
+        if largeBlock != nil { return try nextPart() }
         while true {
             guard let first = try takeRow() else { return nil }
             if first.isBlank {
@@ -145,6 +169,7 @@ public final class ProductCSVParser {
                     break
                 }
                 rows.append(row)
+                if rows.count > options.partRows { return try startLargeBlock(rows) }
             }
             return try assemble(rows)
         }
@@ -152,7 +177,7 @@ public final class ProductCSVParser {
 
     // MARK: - Rows
 
-    private struct RawRow {
+    struct RawRow {
         var line: Int
         var byteOffset: Int64?
         var byteLength = 0
@@ -163,7 +188,7 @@ public final class ProductCSVParser {
         var cells: [String] { fields.map { ($0 ?? "").trimmingPadding() } }
     }
 
-    private func takeRow() throws -> RawRow? {
+    func takeRow() throws -> RawRow? {
         if let row = lookahead {
             lookahead = nil
             return row
@@ -181,18 +206,18 @@ public final class ProductCSVParser {
     }
 
     /// A rejected row as it was in the file, read back (rejections are rare; rows are not kept as text).
-    private func recordText(of row: RawRow) -> String? {
+    func recordText(of row: RawRow) -> String? {
         row.byteOffset.map { reader.recordText(offset: $0, length: row.byteLength) }
     }
 
-    private func startsProduct(_ row: RawRow) -> Bool {
+    func startsProduct(_ row: RawRow) -> Bool {
         guard let nameIndex = header.productNameIndex, nameIndex < row.fields.count else { return false }
         // In a broken record only the fields before the broken one can be trusted.
         if let error = row.readError, error.column <= nameIndex + 1 { return false }
         return !(row.fields[nameIndex] ?? "").trimmingPadding().isEmpty
     }
 
-    private func blankLineReport(_ row: RawRow) -> ProductReadItem? {
+    func blankLineReport(_ row: RawRow) -> ProductReadItem? {
         guard options.reportsBlankLines else { return nil }
         let error = RowError(
             line: row.line, column: 1,
@@ -208,24 +233,12 @@ public final class ProductCSVParser {
         var errors: [RowError?] = []
         var product: ProductBlock?
         for (position, row) in rows.enumerated() {
-            let sku: String
-            do throws(RowError) {
-                if let error = row.readError { throw error }
-                guard row.fields.count == header.columnCount else {
-                    throw RowError(
-                        line: row.line, column: min(row.fields.count, header.columnCount) + 1,
-                        reason: "Invalid Record Length: header length is \(header.columnCount), got \(row.fields.count)")
-                }
-                let cells = row.cells
-                if position == 0 { product = try rowReader.product(from: cells, line: row.line) }
-                let variant = try rowReader.variant(from: cells, line: row.line, optionGroupCount: product?.optionGroups.count)
+            switch try read(row, first: position == 0, product: &product, recordsSKU: true) {
+            case .success(let variant):
                 product?.variants.append(variant)
-                sku = variant.sku
-            } catch {
-                errors.append(error)
-                continue
+                errors.append(nil)
+            case .failure(let error): errors.append(error)
             }
-            errors.append(try duplicateSKU(sku, line: row.line))
         }
         guard let firstBad = errors.compactMap({ $0 }).first else {
             guard var block = product else { return .product(ProductBlock(line: rows[0].line, translations: [], variants: [])) }
@@ -233,20 +246,56 @@ public final class ProductCSVParser {
             Self.fillOptionGroupValues(&block)
             return .product(block)
         }
-        let rejected = zip(rows, errors).map { row, error in
-            RejectedRow(
-                fields: row.fields,
-                error: error ?? RowError(
-                    line: row.line, column: 1, reason: "rejected because line \(firstBad.line) of the same product was rejected"),
-                record: recordText(of: row))
-        }
+        let rejected = zip(rows, errors).map { row, error in rejectedRow(row, error: error, firstBad: firstBad) }
         return .rejected(ProductRejection(line: rows[0].line, byteOffset: rows[0].byteOffset, rows: rejected))
     }
 
-    /// Records the SKU of a good row; the row's error when an earlier row used it.
-    private func duplicateSKU(_ sku: String, line: Int) throws -> RowError? {
-        guard let seenSKUs else { return nil }
-        return try seenSKUs.duplicate(sku, line: line, column: (header.index(.sku, language: header.languages[0]) ?? 0) + 1)
+    func rejectedRow(_ row: RawRow, error: RowError?, firstBad: RowError) -> RejectedRow {
+        RejectedRow(
+            fields: row.fields,
+            error: error ?? RowError(
+                line: row.line, column: 1, reason: "rejected because line \(firstBad.line) of the same product was rejected"),
+            record: recordText(of: row))
+    }
+
+    /// One row of a block: its variant, or what is wrong with it. The block's first row also gives the
+    /// product. `recordsSKU`: the SKU is recorded for the duplicate check (else only looked up, for a row
+    /// read again: a duplicate is a SKU recorded first by another line).
+    func read(_ row: RawRow, first: Bool, product: inout ProductBlock?, recordsSKU: Bool) throws
+        -> Result<ProductVariant, RowError>
+    {
+        let variant: ProductVariant
+        do throws(RowError) {
+            if let error = row.readError { throw error }
+            guard row.fields.count == header.columnCount else {
+                throw RowError(
+                    line: row.line, column: min(row.fields.count, header.columnCount) + 1,
+                    reason: "Invalid Record Length: header length is \(header.columnCount), got \(row.fields.count)")
+            }
+            let cells = row.cells
+            if first {
+                product = try rowReader.product(from: cells, line: row.line)
+                try checkAssets(product?.assetPaths ?? [], column: .assets, line: row.line)
+            }
+            variant = try rowReader.variant(from: cells, line: row.line, optionGroupCount: product?.optionGroups.count)
+            try checkAssets(variant.assetPaths, column: .variantAssets, line: row.line)
+        } catch {
+            return .failure(error)
+        }
+        if let seenSKUs {
+            let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1
+            if recordsSKU {
+                if let error = try seenSKUs.duplicate(variant.sku, line: row.line, column: column) { return .failure(error) }
+            } else if let firstLine = try seenSKUs.firstLine(of: variant.sku), firstLine != row.line {
+                return .failure(SeenSKUs.duplicateError(variant.sku, line: row.line, column: column, firstLine: firstLine))
+            }
+        }
+        return .success(variant)
+    }
+
+    private func checkAssets(_ paths: [String], column: ProductColumn, line: Int) throws(RowError) {
+        guard let assets = options.assets, let problem = AssetPath.firstProblem(paths, under: assets) else { return }
+        throw RowError(line: line, column: (columnNames.firstIndex(of: column.rawValue) ?? 0) + 1, reason: problem.description)
     }
 
     /// Vendure's `populateOptionGroupValues`: each group's values are the distinct values its variants

@@ -15,7 +15,8 @@ final class ProductCheckSource: ImportCheckSource {
         guard let item = try source.next() else { return nil }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
             return CheckedItem(
-                line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" })
+                line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" },
+                continuesItem: rejection.continuesItem)
         }
         guard case .product(let block) = item else { return CheckedItem(line: source.position.line) }
         return CheckedItem(line: block.line)
@@ -28,29 +29,24 @@ final class ProductCheckSource: ImportCheckSource {
 
 /// Why an item of the import file is rejected, if it is.
 enum ProductImportRejection {
-    /// The reader's own rejection, or a block with an asset path that does not resolve under `assets`.
+    /// The reader's own rejection, or a product JSONL block with an asset path that does not resolve
+    /// under `assets` (the CSV parser checks those itself).
     static func of(_ item: ProductReadItem, in source: ProductSource, assets: FilePath?) -> ProductRejection? {
         switch item {
         case .rejected(let rejection): return rejection
         case .product(let block):
-            guard let assets else { return nil }
-            let columns = source.assetColumns
+            guard let assets, case .jsonl = source else { return nil }
             var problem: RowError?
-            for path in block.assetPaths {
-                if case .failure(let failure) = AssetPath.resolve(path, under: assets.path) {
-                    problem = RowError(line: block.line, column: columns.product, reason: failure.description)
-                    break
-                }
+            if let failure = AssetPath.firstProblem(block.assetPaths, under: assets.path) {
+                problem = RowError(line: block.line, column: 1, reason: failure.description)
             }
             for variant in block.variants where problem == nil {
-                for path in variant.assetPaths {
-                    if case .failure(let failure) = AssetPath.resolve(path, under: assets.path) {
-                        problem = RowError(line: variant.line, column: columns.variant, reason: failure.description)
-                        break
-                    }
+                if let failure = AssetPath.firstProblem(variant.assetPaths, under: assets.path) {
+                    problem = RowError(line: variant.line, column: 1, reason: failure.description)
                 }
             }
             guard let problem else { return nil }
+            let record = block.byteOffset.flatMap { source.lineText(at: ReaderPosition(offset: $0, line: block.line)) }
             let lines = block.variants.map(\.line)
             let rows = (lines.isEmpty ? [block.line] : lines).map { line in
                 RejectedRow(
@@ -58,15 +54,10 @@ enum ProductImportRejection {
                     error: line == problem.line
                         ? problem
                         : RowError(
-                            line: line, column: 1,
-                            reason: "rejected because line \(problem.line) of the same product was rejected"))
+                            line: line, column: 1, reason: "rejected because line \(problem.line) of the same product was rejected"),
+                    record: record)
             }
-            guard let offset = block.byteOffset else { return ProductRejection(line: block.line, byteOffset: nil, rows: rows) }
-            let records = source.recordTexts(
-                ofBlockAt: ReaderPosition(offset: offset, line: block.line), lines: rows.map(\.error.line))
-            return ProductRejection(
-                line: block.line, byteOffset: block.byteOffset,
-                rows: zip(rows, records).map { RejectedRow(fields: $0.fields, error: $0.error, record: $1) })
+            return ProductRejection(line: block.line, byteOffset: block.byteOffset, rows: rows)
         }
     }
 }

@@ -14,6 +14,8 @@ final class ProductImportFeed: @unchecked Sendable {
         /// Where the block after this batch starts.
         var position = ReaderPosition(offset: 0, line: 1)
         var reachedEnd = false
+        /// The batch ends with a part of a product that is not its last: the chunk goes on.
+        var endsInsideProduct = false
     }
 
     /// Variant rows a batch holds at most: enough to amortise a chunk of statements, few enough to keep
@@ -45,7 +47,7 @@ final class ProductImportFeed: @unchecked Sendable {
     {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            rejectsDuplicateSKUs: rejectsDuplicateSKUs)
+            rejectsDuplicateSKUs: rejectsDuplicateSKUs, assets: config.assets)
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what
@@ -108,6 +110,7 @@ private struct Reader: @unchecked Sendable {
             batch.products.append(try DesiredProduct(block))
             if batch.rows >= batchRows {
                 batch.position = source.position
+                batch.endsInsideProduct = block.part.map { !$0.isLast } ?? false
                 guard feed.push(batch) else { return }
                 batch = ProductImportFeed.Batch()
             }

@@ -54,7 +54,7 @@ final class ProductImporter: ChunkImporter {
             feed.recycle(batch.products)
             loaded += batch.rows
             position = batch.position
-            if batch.reachedEnd || loaded >= rows { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
+            if batch.reachedEnd || (loaded >= rows && !batch.endsInsideProduct) { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
         }
         return ChunkEnd(position: position, reachedEnd: true)
     }

@@ -7,14 +7,17 @@ enum ProductSource {
     case jsonl(ProductJSONLReader)
 
     /// Opens the file; a Vendure CSV's header is checked here, so a file missing required columns fails
-    /// before anything is written.
+    /// before anything is written. The CSV parser checks asset paths under `assets` itself (it hands large
+    /// blocks out in parts); for product JSONL, `ProductImportRejection` does.
     static func open(
-        _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, rejectsDuplicateSKUs: Bool
+        _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, rejectsDuplicateSKUs: Bool,
+        assets: FilePath?
     ) throws -> ProductSource {
         switch format {
         case .vendureCSV:
             let options = ProductCSVParser.Options(
-                mainLanguage: language, reportsBlankLines: false, rejectsDuplicateSKUs: rejectsDuplicateSKUs)
+                mainLanguage: language, reportsBlankLines: false, rejectsDuplicateSKUs: rejectsDuplicateSKUs,
+                assets: assets?.path)
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
             return .jsonl(try ProductJSONLReader(path: file.path, rejectsDuplicateSKUs: rejectsDuplicateSKUs))
@@ -43,41 +46,17 @@ enum ProductSource {
         }
     }
 
-    /// The rows at `lines` of the product block that starts at `position`, as they were in the file, read
-    /// again by a reader of their own (for a block rejected after it was parsed, e.g. for its assets).
-    func recordTexts(ofBlockAt position: ReaderPosition, lines: [Int]) -> [String] {
-        guard let last = lines.max() else { return [] }
-        var texts: [Int: String] = [:]
+    /// The product line at `position` of a product JSONL file, as it was in the file (for a product
+    /// rejected after it was parsed, for its assets); nil for a CSV.
+    func lineText(at position: ReaderPosition) -> String? {
+        guard case .jsonl(let products) = self else { return nil }
         do {
-            switch self {
-            case .csv(let parser):
-                let reader = try CSVReader(path: parser.path, skipsBlankLines: false, trimsSpaceAroundQuotes: true)
-                defer { reader.input.close() }
-                try reader.resume(at: position)
-                let record = RecordBuffer()
-                while let status = try reader.next(into: record), status.line <= last { texts[status.line] = reader.lastRecordText() }
-            case .jsonl(let products):
-                let reader = try JSONLReader(path: products.path, columns: [])
-                defer { reader.input.close() }
-                try reader.resume(at: position)
-                if try reader.next(into: RecordBuffer()) != nil { texts[position.line] = reader.lastLineText() }
-            }
+            let reader = try JSONLReader(path: products.path, columns: [])
+            defer { reader.input.close() }
+            try reader.resume(at: position)
+            return try reader.next(into: RecordBuffer()) != nil ? reader.lastLineText() : nil
         } catch {
-            return lines.map { _ in "" }
-        }
-        return lines.map { texts[$0] ?? "" }
-    }
-
-    /// The 1-based column of the product's and the variants' asset lists, for rejects.
-    var assetColumns: (product: Int, variant: Int) {
-        switch self {
-        case .csv(let parser):
-            let names = parser.columnNames
-            return (
-                (names.firstIndex(of: ProductColumn.assets.rawValue) ?? 0) + 1,
-                (names.firstIndex(of: ProductColumn.variantAssets.rawValue) ?? 0) + 1
-            )
-        case .jsonl: return (1, 1)
+            return nil
         }
     }
 

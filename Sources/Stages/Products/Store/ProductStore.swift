@@ -18,6 +18,8 @@ public final class ProductStore {
     /// Ids of shared rows (facets, facet values, assets) read or written by the current `upsert` call; emptied
     /// at the start of each call, since a rolled-back transaction takes its new rows with it.
     var sharedIDs = SharedRowIDs()
+    /// The large product whose parts are being stored, between its first and its last part.
+    var partlyStored: PartlyStoredProduct?
     /// PostgreSQL: the identity sequence of each table new ids were reserved in.
     var sequenceNames: [String: String] = [:]
 

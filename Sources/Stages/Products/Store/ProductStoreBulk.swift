@@ -127,6 +127,20 @@ extension ProductStore {
         return (result, ids)
     }
 
+    /// Inserts variants new to the store into the stored product `product` (its options stored), with
+    /// one bulk insert a table.
+    func insertNewVariants(_ variants: [(sku: String, rows: VariantRows)], of product: StoredProduct, now: String) throws {
+        guard !variants.isEmpty else { return }
+        var ids = ReservedIDs(try reserveIDs("store_variants", count: variants.count))
+        var tables = NewProductRows()
+        for variant in variants {
+            try addVariantRows(
+                variant.rows, sku: variant.sku, id: try ids.take(), product: product.id, now: now, options: product.optionIDs,
+                into: &tables)
+        }
+        for table in tables.inOrder { try bulkWrite(table) }
+    }
+
     /// Adds a product's own rows; returns its options' ids.
     private func addProductRows(
         _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,

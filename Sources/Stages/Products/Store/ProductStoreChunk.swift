@@ -29,6 +29,17 @@ struct StoredOwners {
     var bySlug: [SlugKey: Int64] = [:]
 }
 
+extension StoredOwners {
+    /// After `stored` was written as `desired`: its old slugs go, its new SKUs and slugs are its own.
+    mutating func record(_ stored: StoredProduct, _ desired: ProductRows) {
+        for (language, translation) in stored.rows.translations {
+            bySlug[SlugKey(language: language, slug: translation.slug)] = nil
+        }
+        for sku in desired.variants.keys { bySKU[sku] = stored.id }
+        for key in desired.slugKeys { bySlug[key] = stored.id }
+    }
+}
+
 extension ProductRows {
     var slugKeys: [SlugKey] { translations.map { SlugKey(language: $0.key, slug: $0.value.slug) } }
 }
@@ -57,7 +68,13 @@ extension ProductStore {
             slugs += products[index].slugKeys
         }
         var owners = try lookUpOwners(skus: skus, slugs: slugs)
-        var stored = try loadProducts(owners.productIDs, withFacetNames: false)
+        // A large product is read part by part, never whole.
+        var wholeProductOwners = Set<Int64>()
+        for index in products.indices where products[index].block.part == nil {
+            wholeProductOwners.formUnion(products[index].skus.compactMap { owners.bySKU[$0] })
+            wholeProductOwners.formUnion(products[index].slugKeys.compactMap { owners.bySlug[$0] })
+        }
+        var stored = try loadProducts(Array(wholeProductOwners), withFacetNames: false)
         var result = UpsertResult()
         // New products waiting for one bulk insert: always a run of consecutive products.
         var pending = 0..<0
@@ -78,6 +95,13 @@ extension ProductStore {
         }
 
         for index in products.indices {
+            if products[index].block.part != nil {
+                try flush()
+                let written = try upsert(part: products[index], owners: &owners, now: now)
+                if written.rowsWritten > 0 { stored.removeAll() }
+                result += written
+                continue
+            }
             let isNew =
                 products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
                 && products[index].slugKeys.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }

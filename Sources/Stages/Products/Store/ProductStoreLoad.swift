@@ -9,6 +9,13 @@ struct StoredProduct {
     var optionIDs: [OptionRef: Int64] = [:]
 }
 
+/// The variants and options a part of a product has: the only ones read of a large stored product.
+struct ProductPartKeys {
+    var skus: [String]
+    /// Option codes by option group code.
+    var optionCodes: [String: [String]]
+}
+
 extension StoredOwners {
     /// Every stored product owning one of the SKUs or slugs.
     var productIDs: [Int64] { Array(Set(bySKU.values).union(bySlug.values)) }
@@ -23,8 +30,11 @@ extension ProductStore {
     /// Reads products with one query per table (about 15) for all of them (SQLite: per `lookupBatch`
     /// keys); facet names only when `withFacetNames`. An id that is not stored reads as a product without
     /// rows.
-    func loadProducts(_ ids: [Int64], withFacetNames: Bool) throws -> [Int64: StoredProduct] {
-        var loader = ProductsLoad(ids: ids)
+    ///
+    /// With `only`, of their variants and options only those with these SKUs and codes: a part of a
+    /// product too large to read whole.
+    func loadProducts(_ ids: [Int64], withFacetNames: Bool, only: ProductPartKeys? = nil) throws -> [Int64: StoredProduct] {
+        var loader = ProductsLoad(ids: ids, only: only)
         try loader.readProductRows(self)
         try loader.readOptionGroups(self)
         try loader.readVariants(self)
@@ -42,8 +52,10 @@ private struct ProductsLoad {
     var options: [Int64: (product: Int, ref: OptionRef)] = [:]
     /// Facet values the products and their variants use, collected for `readFacetNames`.
     var facetValueIDs = Set<Int64>()
+    let only: ProductPartKeys?
 
-    init(ids: [Int64]) {
+    init(ids: [Int64], only: ProductPartKeys?) {
+        self.only = only
         self.ids = Array(Set(ids))
         products = self.ids.map { StoredProduct(id: $0) }
         productIndex = Dictionary(uniqueKeysWithValues: self.ids.enumerated().map { ($0.element, $0.offset) })
@@ -56,7 +68,16 @@ private struct ProductsLoad {
     mutating func eachProductRow(
         _ store: ProductStore, _ select: String, _ apply: (inout StoredProduct, _ index: Int, any RowView) -> Void
     ) throws {
-        try store.eachBatch(of: ids, select) { row in
+        try eachProductRow(store, select, by: ids, apply)
+    }
+
+    /// `eachProductRow` for a query matching other keys than the product ids; rows of other products are
+    /// left out.
+    mutating func eachProductRow<Key: LookupKey>(
+        _ store: ProductStore, _ select: String, by keys: [Key],
+        _ apply: (inout StoredProduct, _ index: Int, any RowView) -> Void
+    ) throws {
+        try store.eachBatch(of: keys, select) { row in
             guard let index = productIndex[row.storeInteger(0)] else { return }
             apply(&products[index], index, row)
         }
@@ -115,8 +136,15 @@ private struct ProductsLoad {
             guard let group = groups[row.storeInteger(0)] else { return }
             products[group.product].rows.optionGroups[group.code]?.names[row.storeText(1)] = row.storeText(2)
         }
-        try store.eachBatch(of: groupIDs, "SELECT option_group_id, id, code, position FROM store_options WHERE option_group_id") {
-            row in
+        func eachOption(_ apply: (any RowView) -> Void) throws {
+            let select = "SELECT option_group_id, id, code, position FROM store_options WHERE"
+            guard let only else { return try store.eachBatch(of: groupIDs, "\(select) option_group_id", apply) }
+            // Group ids are the store's own integers, safe to write into the statement.
+            for (id, group) in groups.sorted(by: { $0.key < $1.key }) {
+                try store.eachBatch(of: only.optionCodes[group.code] ?? [], "\(select) option_group_id = \(id) AND code", apply)
+            }
+        }
+        try eachOption { row in
             guard let group = groups[row.storeInteger(0)] else { return }
             let ref = OptionRef(groupCode: group.code, optionCode: row.storeText(2))
             options[row.storeInteger(1)] = (group.product, ref)
@@ -136,15 +164,19 @@ private struct ProductsLoad {
     mutating func readVariants(_ store: ProductStore) throws {
         var variants: [(product: Int, sku: String, rows: VariantRows)] = []
         var variantIndex: [Int64: Int] = [:]
-        try eachProductRow(
-            store, "SELECT product_id, id, sku, position, tax_category, track_inventory FROM store_variants WHERE product_id"
-        ) { product, index, row in
+        func readVariant(_ product: inout StoredProduct, _ index: Int, _ row: any RowView) {
             let (id, sku) = (row.storeInteger(1), row.storeText(2))
             variantIndex[id] = variants.count
             product.variantIDs[sku] = id
             let rows = VariantRows(
                 position: row.storeInt(3), taxCategory: row.storeText(4), trackInventory: row.int64(5).map { $0 != 0 })
             variants.append((index, sku, rows))
+        }
+        let select = "SELECT product_id, id, sku, position, tax_category, track_inventory FROM store_variants WHERE"
+        if let only {
+            try eachProductRow(store, "\(select) sku", by: only.skus, readVariant)
+        } else {
+            try eachProductRow(store, "\(select) product_id", readVariant)
         }
         let variantIDs = Array(variantIndex.keys)
         /// Runs a query whose first column is a variant id and hands each row to `apply`.
@@ -180,11 +212,24 @@ private struct ProductsLoad {
             usedFacetValues.append(row.storeInteger(4))
         }
         facetValueIDs.formUnion(usedFacetValues)
-        // A variant links options of its own product's groups, all read by `readOptionGroups`.
-        let optionRefs = options.mapValues(\.ref)
-        try eachVariantRow("SELECT variant_id, position, option_id FROM store_variant_options WHERE variant_id") { variant, row in
-            variant.options[row.storeInt(1)] = optionRefs[row.storeInteger(2)]
+        // A variant links options of its own product's groups, all read by `readOptionGroups`; for a part,
+        // those of the part's option codes, and the others a stored variant links are named here.
+        var optionRefs = options.mapValues(\.ref)
+        var unread: [(variant: Int, position: Int, option: Int64)] = []
+        try store.eachBatch(of: variantIDs, "SELECT variant_id, position, option_id FROM store_variant_options WHERE variant_id") {
+            row in
+            guard let index = variantIndex[row.storeInteger(0)] else { return }
+            if let ref = optionRefs[row.storeInteger(2)] {
+                variants[index].rows.options[row.storeInt(1)] = ref
+            } else {
+                unread.append((index, row.storeInt(1), row.storeInteger(2)))
+            }
         }
+        try store.eachBatch(
+            of: Array(Set(unread.map(\.option))),
+            "SELECT o.id, g.code, o.code FROM store_options o JOIN store_option_groups g ON g.id = o.option_group_id WHERE o.id"
+        ) { row in optionRefs[row.storeInteger(0)] = OptionRef(groupCode: row.storeText(1), optionCode: row.storeText(2)) }
+        for link in unread { variants[link.variant].rows.options[link.position] = optionRefs[link.option] }
         try eachVariantRow(
             "SELECT variant_id, language, name, position, value FROM store_variant_custom_fields WHERE variant_id"
         ) { variant, row in

@@ -126,7 +126,9 @@ extension ProductRows {
             groupCodes.append(main.name)
         }
 
-        for (position, variant) in block.variants.enumerated() {
+        let firstPosition = block.part?.firstVariant ?? 0
+        for (index, variant) in block.variants.enumerated() {
+            let position = firstPosition + index
             guard variants[variant.sku] == nil else {
                 throw PipelineError(.data, "\(context) lists the SKU '\(variant.sku)' twice")
             }

@@ -30,9 +30,39 @@ extension ProductStore {
     ) throws -> UpsertResult {
         rowsWritten = 0
         var result = UpsertResult()
+        func storedProduct(_ id: Int64) throws -> StoredProduct {
+            if let product = cache[id] { return product }
+            let product = try loadProduct(id, withFacetNames: false)
+            cache[id] = product
+            return product
+        }
+        let productID = try owningProduct(block, desired, owners: owners)
+        var stored = try productID.map(storedProduct) ?? StoredProduct(id: try insertProduct(now: now))
+        result.productID = stored.id
 
-        let ownerBySKU = owners.bySKU
-        let matchedBySKU = block.variants.lazy.compactMap { ownerBySKU[$0.sku] }.first
+        var productChanged = try syncProductRows(desired, &stored)
+        productChanged = try syncFacetNames(desired.facetNames) || productChanged
+        var otherProducts: [Int64: StoredProduct] = [:]
+        result += try syncVariants(desired, &stored, owners: owners, others: &otherProducts, load: storedProduct, now: now)
+        for (sku, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where desired.variants[sku] == nil {
+            try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
+            owners.bySKU[sku] = nil
+            result.variantsDeleted += 1
+        }
+        owners.record(stored, desired)
+        try countProduct(stored.id, isNew: productID == nil, changed: productChanged, into: &result, now: now)
+        result.rowsWritten = rowsWritten
+        if rowsWritten > 0 {
+            cache[stored.id] = nil
+            for id in otherProducts.keys { cache[id] = nil }
+        }
+        return result
+    }
+
+    /// The stored product a block is for: the one owning its SKUs (the first SKU found decides), else the
+    /// one with one of its slugs; nil for a new product. A slug of another product is a data error.
+    func owningProduct(_ block: ProductBlock, _ desired: ProductRows, owners: StoredOwners) throws -> Int64? {
+        let matchedBySKU = block.variants.lazy.compactMap { owners.bySKU[$0.sku] }.first
         var slugOwners: [String: Int64] = [:]
         for (language, translation) in desired.translations {
             slugOwners[language] = owners.bySlug[SlugKey(language: language, slug: translation.slug)]
@@ -44,35 +74,34 @@ extension ProductStore {
                 "product at line \(block.line): the slug '\(desired.translations[language]?.slug ?? "")' (\(language)) "
                     + "belongs to another stored product than its SKUs")
         }
+        return productID
+    }
 
-        func storedProduct(_ id: Int64) throws -> StoredProduct {
-            if let product = cache[id] { return product }
-            let product = try loadProduct(id, withFacetNames: false)
-            cache[id] = product
-            return product
-        }
-        var stored: StoredProduct
-        if let productID {
-            stored = try storedProduct(productID)
-        } else {
-            let id = try insertReturningID(
-                "INSERT INTO store_products (created_at, updated_at) VALUES ($1, $2) RETURNING id", [.text(now), .text(now)])
-            stored = StoredProduct(id: id)
-        }
-        result.productID = stored.id
+    func insertProduct(now: String) throws -> Int64 {
+        try insertReturningID(
+            "INSERT INTO store_products (created_at, updated_at) VALUES ($1, $2) RETURNING id", [.text(now), .text(now)])
+    }
 
-        var productChanged = try syncProductRows(desired, &stored)
-        productChanged = try syncFacetNames(desired.facetNames) || productChanged
-
-        var otherProducts: [Int64: StoredProduct] = [:]
+    /// Writes the desired variants, in position order, taking over those another product owns (read
+    /// through `load`); the outcomes counted.
+    func syncVariants(
+        _ desired: ProductRows, _ stored: inout StoredProduct, owners: StoredOwners, others: inout [Int64: StoredProduct],
+        load: (Int64) throws -> StoredProduct, now: String
+    ) throws -> UpsertResult {
+        var result = UpsertResult()
+        var new: [(sku: String, rows: VariantRows)] = []
         for (sku, variant) in desired.variants.sorted(by: { $0.value.position < $1.value.position }) {
             var storedVariant = stored.rows.variants[sku]
             var variantID = stored.variantIDs[sku]
             var moved = false
-            if storedVariant == nil, let owner = ownerBySKU[sku] {
-                if otherProducts[owner] == nil { otherProducts[owner] = try storedProduct(owner) }
-                storedVariant = otherProducts[owner]?.rows.variants[sku]
-                variantID = otherProducts[owner]?.variantIDs[sku]
+            if storedVariant == nil {
+                guard let owner = owners.bySKU[sku], owner != stored.id else {
+                    new.append((sku, variant))
+                    continue
+                }
+                if others[owner] == nil { others[owner] = try load(owner) }
+                storedVariant = others[owner]?.rows.variants[sku]
+                variantID = others[owner]?.variantIDs[sku]
                 moved = true
             }
             let outcome = try syncVariant(
@@ -83,31 +112,22 @@ extension ProductStore {
             case .unchanged: result.variantsUnchanged += 1
             }
         }
-        for (sku, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where desired.variants[sku] == nil {
-            try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
-            owners.bySKU[sku] = nil
-            result.variantsDeleted += 1
-        }
-        for (language, translation) in stored.rows.translations {
-            owners.bySlug[SlugKey(language: language, slug: translation.slug)] = nil
-        }
-        for sku in desired.variants.keys { owners.bySKU[sku] = stored.id }
-        for key in desired.slugKeys { owners.bySlug[key] = stored.id }
+        try insertNewVariants(new, of: stored, now: now)
+        result.variantsCreated += new.count
+        return result
+    }
 
-        if productID == nil {
+    /// Counts the product as created, updated (stamping `updated_at`) or unchanged, from what was written
+    /// of it and its variants.
+    func countProduct(_ id: Int64, isNew: Bool, changed: Bool, into result: inout UpsertResult, now: String) throws {
+        if isNew {
             result.productsCreated = 1
-        } else if productChanged || result.variantsCreated + result.variantsUpdated + result.variantsDeleted > 0 {
-            try write("UPDATE store_products SET updated_at = $1 WHERE id = $2", [.text(now), .integer(stored.id)])
+        } else if changed || result.variantsCreated + result.variantsUpdated + result.variantsDeleted > 0 {
+            try write("UPDATE store_products SET updated_at = $1 WHERE id = $2", [.text(now), .integer(id)])
             result.productsUpdated = 1
         } else {
             result.productsUnchanged = 1
         }
-        result.rowsWritten = rowsWritten
-        if rowsWritten > 0 {
-            cache[stored.id] = nil
-            for id in otherProducts.keys { cache[id] = nil }
-        }
-        return result
     }
 
     enum Outcome { case created, updated, unchanged }
@@ -115,7 +135,7 @@ extension ProductStore {
     // MARK: - Product rows
 
     /// Writes the product's own rows that differ; returns whether any did.
-    private func syncProductRows(_ desired: ProductRows, _ stored: inout StoredProduct) throws -> Bool {
+    func syncProductRows(_ desired: ProductRows, _ stored: inout StoredProduct) throws -> Bool {
         let product = SQLValue.integer(stored.id)
         var changed = try sync(stored.rows.translations, desired.translations) { language, row, isStored in
             if isStored {
