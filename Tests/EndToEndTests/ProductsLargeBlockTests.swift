@@ -65,39 +65,6 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.remove() }
         try ProductsRun.generate(products: 2, variantsEach: 2_300, to: scratch.file("large.csv"))
-        let baseline = try ProductsTestStore(backend, in: scratch, name: "baseline")
-        defer { baseline.drop() }
-        let started = Date()
-        let uninterrupted = try ProductsRun.importFile(scratch.file("large.csv"), into: baseline, scratch: scratch, chunkSize: 300)
-        let seconds = Date().timeIntervalSince(started)
-        #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
-        let expected = try ProductsRun.export(baseline, scratch: scratch)
-        var store = try ProductsTestStore(backend, in: scratch, name: "killed")
-        defer { store.drop() }
-        let runner = KillAndResume(arguments: ["run", "killed.yaml"], directory: scratch.path)
-        let reset = {
-            store.drop()
-            try? FileManager.default.removeItem(atPath: scratch.file("killed.db"))
-            try? FileManager.default.removeItem(atPath: scratch.file("killed-state"))
-            store = try ProductsTestStore(backend, in: scratch, name: "killed")
-            try scratch.write(
-                "killed.yaml",
-                """
-                name: killed
-                database: \(store.url)
-                state: sqlite:killed-state/state.db
-                stages:
-                  - id: import
-                    uses: products.import
-                    chunk_size: 300
-                    with: { file: large.csv }
-                """)
-        }
-        try runner.killAtRandomPoints(4, seed: 23, duration: seconds, reset: reset) { kill in
-            let variants = try store.count("store_variants")
-            let resumed = try ProductsRun.export(store, scratch: scratch)
-            #expect(variants == 4_600, "kill \(kill)")
-            #expect(resumed == expected, "kill \(kill): store differs from the uninterrupted import")
-        }
+        try ProductsRun.expectKilledImportsResume("large.csv", backend: backend, variants: 4_600, kills: 4, seed: 23, in: scratch)
     }
 }

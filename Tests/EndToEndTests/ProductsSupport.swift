@@ -120,3 +120,48 @@ enum ProductsRun {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
+
+extension ProductsRun {
+    /// Imports `file` (in `scratch`, chunks of 300 variant rows) once uninterrupted, then `kills` times
+    /// killed at a random point and run again to the end: each resumed store holds `variants` variants and
+    /// exports the same as the uninterrupted one.
+    static func expectKilledImportsResume(
+        _ file: String, backend: ProductsTestStore.Backend, variants: Int, kills: Int, seed: UInt64, in scratch: Scratch
+    ) throws {
+        let baseline = try ProductsTestStore(backend, in: scratch, name: "baseline")
+        defer { baseline.drop() }
+        let started = Date()
+        let uninterrupted = try importFile(scratch.file(file), into: baseline, scratch: scratch, chunkSize: 300)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
+        #expect(try baseline.count("store_variants") == variants)
+        let expected = try export(baseline, scratch: scratch)
+        var store = try ProductsTestStore(backend, in: scratch, name: "killed")
+        defer { store.drop() }
+        let runner = KillAndResume(arguments: ["run", "killed.yaml"], directory: scratch.path)
+        let reset = {
+            store.drop()
+            try? FileManager.default.removeItem(atPath: scratch.file("killed.db"))
+            try? FileManager.default.removeItem(atPath: scratch.file("killed-state"))
+            store = try ProductsTestStore(backend, in: scratch, name: "killed")
+            try scratch.write(
+                "killed.yaml",
+                """
+                name: killed
+                database: \(store.url)
+                state: sqlite:killed-state/state.db
+                stages:
+                  - id: import
+                    uses: products.import
+                    chunk_size: 300
+                    with: { file: \(file) }
+                """)
+        }
+        try runner.killAtRandomPoints(kills, seed: seed, duration: seconds, reset: reset) { kill in
+            let stored = try store.count("store_variants")
+            let resumed = try export(store, scratch: scratch)
+            #expect(stored == variants, "kill \(kill)")
+            #expect(resumed == expected, "kill \(kill): store differs from the uninterrupted import")
+        }
+    }
+}

@@ -12,9 +12,6 @@ struct LargeBlock {
     var rows: Int
     var handedOut = 0
     var parts = 0
-
-    /// A resume starts at the block: its parts are never stored apart.
-    var resumePosition: ReaderPosition { start }
 }
 
 extension ProductCSVParser {

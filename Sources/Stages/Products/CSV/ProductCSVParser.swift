@@ -110,7 +110,8 @@ public final class ProductCSVParser {
 
     /// Where the next product block starts (after the one `next()` returned last), to resume there.
     public var position: ReaderPosition {
-        if let block = largeBlock { return block.resumePosition }
+        // A resume starts at the block being handed out in parts: its parts are never stored apart.
+        if let block = largeBlock { return block.start }
         if let row = lookahead, let offset = row.byteOffset { return ReaderPosition(offset: offset, line: row.line) }
         return reader.position
     }

@@ -94,20 +94,19 @@ extension ProductStore {
             var storedVariant = stored.rows.variants[sku]
             var variantID = stored.variantIDs[sku]
             var moved = false
-            if storedVariant == nil {
-                guard let owner = owners.bySKU[sku], owner != stored.id else {
-                    new.append((sku, variant))
-                    continue
-                }
+            if storedVariant == nil, let owner = owners.bySKU[sku], owner != stored.id {
                 if others[owner] == nil { others[owner] = try load(owner) }
                 storedVariant = others[owner]?.rows.variants[sku]
                 variantID = others[owner]?.variantIDs[sku]
                 moved = true
             }
+            guard let storedVariant, let variantID else {
+                new.append((sku, variant))
+                continue
+            }
             let outcome = try syncVariant(
                 sku: sku, desired: variant, stored: storedVariant, id: variantID, moved: moved, product: stored, now: now)
             switch outcome {
-            case .created: result.variantsCreated += 1
             case .updated: result.variantsUpdated += 1
             case .unchanged: result.variantsUnchanged += 1
             }
@@ -130,7 +129,7 @@ extension ProductStore {
         }
     }
 
-    enum Outcome { case created, updated, unchanged }
+    enum Outcome { case updated, unchanged }
 
     // MARK: - Product rows
 

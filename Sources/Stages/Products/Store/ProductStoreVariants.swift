@@ -1,26 +1,13 @@
 import Pipelines
 
 extension ProductStore {
-    /// Writes a variant's rows that differ from `stored` (nil: a new variant).
+    /// Writes a stored variant's rows that differ from `stored` (new variants go in bulk:
+    /// `insertNewVariants`).
     func syncVariant(
-        sku: String, desired: VariantRows, stored: VariantRows?, id: Int64?, moved: Bool, product: StoredProduct,
+        sku: String, desired: VariantRows, stored: VariantRows, id: Int64, moved: Bool, product: StoredProduct,
         now: String
     ) throws -> Outcome {
         let trackInventory: SQLValue = desired.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null
-        guard let stored, let id else {
-            let newID = try insertReturningID(
-                """
-                INSERT INTO store_variants (product_id, position, sku, tax_category, track_inventory, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-                """,
-                [
-                    .integer(product.id), .integer(Int64(desired.position)), .text(sku), .text(desired.taxCategory),
-                    trackInventory, .text(now), .text(now),
-                ])
-            let empty = VariantRows(position: desired.position, taxCategory: desired.taxCategory)
-            _ = try syncVariantChildren(desired, stored: empty, id: newID, product: product)
-            return .created
-        }
         var changed = false
         if moved || stored.position != desired.position || stored.taxCategory != desired.taxCategory
             || stored.trackInventory != desired.trackInventory
