@@ -1,9 +1,10 @@
+import Foundation
 import Pipelines
 
 /// The parsed command line. Options may stand before or after the file arguments.
 struct Invocation {
     enum Command: String, CaseIterable {
-        case run, plan, runs, validate, stages, db
+        case run, plan, runs, validate, stages, db, due, schedule
         /// A family's own subcommand: `pipeline FAMILY VERB ...` (the family name is in `family`).
         case family
     }
@@ -27,6 +28,17 @@ struct Invocation {
     var logFormat = LogFormat.text
     var help = false
     var version = false
+    /// The clock the schedule commands use instead of the system's (`--now`), for rehearsals and tests.
+    var now: Date?
+    var slot: Date?
+    var ignoreWindow = false
+    var from: Date?
+    /// `schedule show`: how many slots to list (default 10).
+    var count: Int?
+    var user = false
+    var install = false
+    var root: String?
+    var out: String?
 }
 
 struct UsageError: Error {
@@ -58,6 +70,20 @@ enum ArgumentParser {
                 let text = try value()
                 guard let limit = Int(text), limit > 0 else { throw UsageError(message: "--limit needs a positive number, got '\(text)'") }
                 invocation.limit = limit
+            case "--now": invocation.now = try instant(option, try value())
+            case "--slot": invocation.slot = try instant(option, try value())
+            case "--from": invocation.from = try instant(option, try value())
+            case "--ignore-window": invocation.ignoreWindow = true
+            case "--count":
+                let text = try value()
+                guard let count = Int(text), (1...10_000).contains(count) else {
+                    throw UsageError(message: "--count needs a number from 1 to 10000, got '\(text)'")
+                }
+                invocation.count = count
+            case "--user": invocation.user = true
+            case "--install": invocation.install = true
+            case "--root": invocation.root = try value()
+            case "--out": invocation.out = try value()
             case "-p", "--param":
                 let pair = try value()
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -98,6 +124,14 @@ enum ArgumentParser {
         return invocation
     }
 
+    /// A date and time with its offset, as `--now`, `--slot` and `--from` take it.
+    private static func instant(_ option: String, _ text: String) throws(UsageError) -> Date {
+        guard let value = DateTime(text) else {
+            throw UsageError(message: "\(option) needs a date and time with its UTC offset such as 2026-03-08T02:00:00-08:00, got '\(text)'")
+        }
+        return value.date
+    }
+
     private static func split(_ argument: String) -> (String, String?) {
         guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
         return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
@@ -124,6 +158,15 @@ enum ArgumentParser {
             guard !invocation.files.isEmpty else { throw UsageError(message: "validate needs at least one file") }
         case .stages:
             guard invocation.files.count <= 1 else { throw UsageError(message: "stages takes at most one stage kind") }
+        case .due:
+            guard !invocation.files.isEmpty else { throw UsageError(message: "due needs at least one pipeline file") }
+        case .schedule:
+            let verbs = ["show", "systemd", "cron"]
+            guard let verb = invocation.files.first, verbs.contains(verb) else {
+                let given = invocation.files.first.map { " '\($0)'" + Suggestion.hint(for: $0, among: verbs) } ?? ""
+                throw UsageError(message: "schedule takes a subcommand: show, systemd or cron, got\(given.isEmpty ? " none" : given)")
+            }
+            guard invocation.files.count == 2 else { throw UsageError(message: "schedule \(verb) takes one pipeline file") }
         case .family:
             guard !invocation.files.isEmpty else {
                 throw UsageError(message: "\(invocation.family ?? "this family") needs a subcommand")
@@ -133,12 +176,29 @@ enum ArgumentParser {
             if invocation.dryRun { throw UsageError(message: "--dry-run only applies to run") }
             if invocation.restart || invocation.rerun { throw UsageError(message: "--restart and --rerun only apply to run") }
         }
-        if !invocation.params.isEmpty, ![.run, .plan, .validate].contains(command) {
-            throw UsageError(message: "--param only applies to run, plan and validate")
+        if !invocation.params.isEmpty, ![.run, .plan, .validate, .due, .schedule].contains(command) {
+            throw UsageError(message: "--param only applies to run, plan, validate, due and schedule")
         }
+        let verb = command == .schedule ? invocation.files.first : nil
+        if invocation.now != nil, ![.run, .due].contains(command), verb != "show" {
+            throw UsageError(message: "--now only applies to run, due and schedule show")
+        }
+        if invocation.slot != nil || invocation.ignoreWindow, command != .run {
+            throw UsageError(message: "--slot and --ignore-window only apply to run")
+        }
+        if invocation.from != nil || invocation.count != nil, verb != "show" {
+            throw UsageError(message: "--from and --count only apply to schedule show")
+        }
+        if invocation.user || invocation.install || invocation.root != nil || invocation.out != nil, verb != "systemd" {
+            throw UsageError(message: "--user, --install, --root and --out only apply to schedule systemd")
+        }
+        if invocation.root != nil && (invocation.user || !invocation.install) {
+            throw UsageError(message: "--root is for --install of system units (not --user)")
+        }
+        if invocation.out != nil && invocation.install { throw UsageError(message: "give --out or --install, not both") }
         if invocation.restart && invocation.rerun { throw UsageError(message: "give --restart or --rerun, not both") }
-        if invocation.state != nil, ![.run, .plan, .runs].contains(command) {
-            throw UsageError(message: "--state only applies to run, plan and runs")
+        if invocation.state != nil, ![.run, .plan, .runs, .due, .schedule].contains(command) {
+            throw UsageError(message: "--state only applies to run, plan, runs, due and schedule")
         }
         if invocation.database != nil, command != .db, command != .family {
             throw UsageError(message: "--database only applies to db migrate and family commands")

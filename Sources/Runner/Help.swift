@@ -25,6 +25,10 @@ enum Help {
           pipeline validate FILE... [--param NAME=VALUE]...
           pipeline stages [KIND]
           pipeline db migrate [--database URL]
+          pipeline due FILE... [--now TIME]
+          pipeline schedule show FILE [--from TIME] [--count N] [--now TIME]
+          pipeline schedule systemd FILE [--user] [--install [--root DIR]] [--out DIR]
+          pipeline schedule cron FILE
           pipeline --version
 
         Commands:
@@ -34,6 +38,8 @@ enum Help {
           validate   check pipeline files and print every error
           stages     list stage kinds, or the parameters of one kind
           db         db migrate: create or upgrade the tables of every stage family
+          due        run the slots of scheduled pipelines that are due (for a runner that calls it every minute)
+          schedule   show a schedule's next and missed slots, or write its systemd units or crontab line
 
         Run `pipeline COMMAND --help` for a command's options.
         Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal error,
@@ -53,6 +59,36 @@ enum Help {
         switch command {
         case .family:
             familyText(family)
+        case .due:
+            """
+            Usage: pipeline due FILE... [--now TIME] [--param NAME=VALUE]... [--state URL]
+
+            For a runner that calls it every minute (cron: `pipeline schedule cron FILE` prints the line).
+            Runs the slots of each file's schedule that are due now, oldest first across the files:
+            interrupted slots, the latest slot if it never ran, and with `catch_up: all` every slot missed
+            since the last completed one. Prints nothing when nothing is due; a slot another process is
+            running is skipped. A file whose slot fails runs no later slot; the other files go on, and the
+            exit status is the first failure's.
+
+            """
+        case .schedule:
+            """
+            Usage:
+              pipeline schedule show FILE [--from TIME] [--count N] [--now TIME]
+              pipeline schedule systemd FILE [--user] [--install [--root DIR]] [--out DIR]
+              pipeline schedule cron FILE
+
+            show      the schedule, its last completed slot, the slots not completed since, what is due
+                      now, and the next N slots (default 10) after --from (default now), in the schedule's
+                      time zone and in UTC
+            systemd   writes pipeline-NAME.service and pipeline-NAME.timer into --out (default: here);
+                      --install puts them into /etc/systemd/system (--user: ~/.config/systemd/user),
+                      reloads systemd and enables the timer; --root DIR installs below DIR offline
+            cron      prints the crontab line that runs `pipeline due FILE` every minute
+
+            TIME is a date and time with its UTC offset, e.g. 2026-03-08T02:00:00-08:00.
+
+            """
         case .run:
             """
             Usage: pipeline run FILE [options]
@@ -66,12 +102,17 @@ enum Help {
               --restart                start this run (same pipeline and params) over instead of
                                        resuming it; committed output is not undone
               --rerun                  run again although this run already completed
+              --slot TIME              a scheduled pipeline: run this slot (e.g. 2026-03-08T02:00:00-08:00)
+              --ignore-window          a scheduled pipeline: run the latest slot although the window is shut
+              --now TIME               take TIME as the current time when choosing slots (rehearsals, tests)
               --state URL              keep run records and checkpoints here (sqlite:PATH or
                                        postgres://...); default: state.db beside the SQLite database
               --log-format text|json   log lines on stderr as text (default) or one JSON object per line
               -v, --verbose            also log debug events
               -h, --help               show this help
 
+            A pipeline with a `schedule:` runs the slot the current time falls in (interrupted slots first,
+            then missed ones with `catch_up: all`); outside the schedule's window it exits 0 with a notice.
             A run that was interrupted (killed, SIGINT/SIGTERM, a lost connection) resumes from its last
             committed chunk when run again with the same params. A second run of the same pipeline and
             params while one is running exits 75.

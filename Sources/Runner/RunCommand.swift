@@ -13,30 +13,77 @@ struct RunCommand {
 
     func execute() -> ExitStatus {
         let logger = Logger(handler: LogOutput.handler(for: invocation))
+        let now = invocation.now ?? Date()
         let pipeline: Pipeline
-        switch PipelineFile.load(invocation) {
+        switch PipelineFile.load(invocation, slot: SlotChoice(now: now, slot: invocation.slot)) {
         case .success(let loaded): pipeline = loaded
         case .failure(let status): return status
         }
-        let engine = PipelineEngine(pipeline: pipeline, logger: logger)
         if invocation.dryRun {
+            let engine = PipelineEngine(pipeline: pipeline, logger: logger)
             Console.writeOutput(PlanText.render(pipeline: pipeline, plan: engine.plan()))
             return .success
         }
-        installSignalHandlers()
+        Self.installSignalHandlers()
+        guard pipeline.schedule != nil, invocation.slot == nil else {
+            return Self.status(of: Self.run(pipeline, invocation, logger: logger), logger: logger)
+        }
         do {
-            _ = try engine.run(RunOptions(restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest))
+            let plan = try SlotPlanner.plan(
+                pipeline, now: now, mode: .run, ignoringWindow: invocation.ignoreWindow, logger: logger)
+            for notice in plan.notices {
+                logger.notice(plan.outsideWindow ? "schedule.outside-window" : "schedule.skipped", notice)
+            }
+            for (slot, reason) in plan.slots {
+                let status = Self.runSlot(slot, reason: reason, of: pipeline, invocation, now: now, logger: logger)
+                guard status == .success else { return status }
+            }
             return .success
         } catch {
-            logger.error("run.failed", error.description)
-            return ExitStatus(error)
+            return ExitStatus.reporting(error)
         }
+    }
+
+    /// Runs one slot of a scheduled pipeline: the file loaded again for it, so that its params follow the slot.
+    static func runSlot(
+        _ slot: Date, reason: SlotPlan.Reason, of pipeline: Pipeline, _ invocation: Invocation, now: Date,
+        logger: Logger, quietWhenLocked: Bool = false
+    ) -> ExitStatus {
+        let slotted: Pipeline
+        switch PipelineFile.load(invocation, path: pipeline.file, slot: SlotChoice(now: now, slot: slot)) {
+        case .success(let loaded): slotted = loaded
+        case .failure(let status): return status
+        }
+        if reason != .current, let schedule = pipeline.schedule {
+            logger.info("schedule.slot", "running the \(reason.rawValue) slot \(schedule.displayText(slot)) of \(pipeline.name)")
+        }
+        let result = run(slotted, invocation, logger: logger)
+        if quietWhenLocked, case .failure(let error) = result, error.code == .locked {
+            logger.debug("schedule.locked", error.description)
+            return .success
+        }
+        return status(of: result, logger: logger)
+    }
+
+    static func run(_ pipeline: Pipeline, _ invocation: Invocation, logger: Logger) -> Result<RunSummary, PipelineError> {
+        let engine = PipelineEngine(pipeline: pipeline, logger: logger)
+        do {
+            return .success(try engine.run(RunOptions(restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func status(of result: Result<RunSummary, PipelineError>, logger: Logger) -> ExitStatus {
+        guard case .failure(let error) = result else { return .success }
+        logger.error("run.failed", error.description)
+        return ExitStatus(error)
     }
 
     /// The first SIGINT or SIGTERM asks the run to stop after its current chunk; a second one ends the
     /// process at once (still resumable from the last committed chunk). The signals are also unblocked:
     /// a parent may have started us with them blocked, which exec keeps.
-    private func installSignalHandlers() {
+    static func installSignalHandlers() {
         _ = stopRequest
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
@@ -55,15 +102,17 @@ struct RunCommand {
 
 /// Loading a pipeline file for a command, with `--state` applied and errors printed.
 enum PipelineFile {
-    static func load(_ invocation: Invocation) -> Result<Pipeline, ExitStatus> {
+    static func load(_ invocation: Invocation, path: String? = nil, slot: SlotChoice = SlotChoice())
+        -> Result<Pipeline, ExitStatus>
+    {
         do {
             var pipeline = try PipelineLoader(catalog: StageCatalog.all).load(
-                path: invocation.files[0], overrides: invocation.params,
-                environment: ProcessInfo.processInfo.environment)
+                path: path ?? invocation.files[0], overrides: invocation.params,
+                environment: ProcessInfo.processInfo.environment, slot: slot)
             if let state = invocation.state {
                 pipeline.state = try DatabaseLocator.parse(state, relativeTo: FileManager.default.currentDirectoryPath)
             }
-            Console.secrets = pipeline.secrets
+            Console.secrets += pipeline.secrets.filter { !Console.secrets.contains($0) }
             return .success(pipeline)
         } catch let error as DiagnosticList {
             Console.writeError(error.description + "\n")
@@ -91,6 +140,10 @@ enum PlanText {
         var lines = ["pipeline \(pipeline.name) (\(pipeline.file))", "database: \(pipeline.database)", "state: \(pipeline.state)"]
         for (name, locator) in pipeline.databases.sorted(by: { $0.key < $1.key }) { lines.append("database \(name): \(locator)") }
         if let description = pipeline.description { lines.append("description: \(description)") }
+        if let schedule = pipeline.schedule, let slot = pipeline.slot {
+            lines.append("schedule: \(schedule.summary)")
+            lines.append("slot: \(schedule.displayText(slot)) (\(Schedule.utcText(slot)))")
+        }
         if !pipeline.params.isEmpty {
             lines.append("params: " + pipeline.displayedParams.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
         }

@@ -37,6 +37,8 @@ func main() -> Int32 {
         case .db: DatabaseCommand(invocation: invocation).execute()
         case .validate: ValidateCommand(invocation: invocation).execute()
         case .stages: StagesCommand(invocation: invocation).execute()
+        case .due: DueCommand(invocation: invocation).execute()
+        case .schedule: ScheduleCommand(invocation: invocation).execute()
         case .family: FamilyCommandRunner(invocation: invocation).execute()
         }
     return status.rawValue

@@ -6,7 +6,7 @@ import Testing
         let version = try PipelineProcess.run(["--version"])
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("pipeline "))
-        for command in ["run", "validate", "stages"] {
+        for command in ["run", "validate", "stages", "due"] {
             let help = try PipelineProcess.run([command, "--help"])
             #expect(help.status == 0)
             #expect(help.stdout.contains("Usage: pipeline \(command)"))
@@ -22,6 +22,19 @@ import Testing
         #expect(try PipelineProcess.run(["run", "a.yaml", "--bogus"]).status == 64)
         #expect(try PipelineProcess.run(["run", "a.yaml", "--param", "novalue"]).status == 64)
         #expect(try PipelineProcess.run([]).status == 64)
+        for (arguments, message) in [
+            (["run", "a.yaml", "--now", "2026-03-08 02:00"], "--now needs a date and time with its UTC offset"),
+            (["schedule", "a.yaml"], "schedule takes a subcommand: show, systemd or cron, got 'a.yaml'"),
+            (["schedule", "sho", "a.yaml"], "(did you mean 'show'?)"),
+            (["schedule", "cron", "a.yaml", "--count", "3"], "--from and --count only apply to schedule show"),
+            (["schedule", "systemd", "a.yaml", "--root", "/tmp/x"], "--root is for --install of system units"),
+            (["due"], "due needs at least one pipeline file"),
+            (["due", "a.yaml", "--slot", "2026-03-08T02:00:00Z"], "--slot and --ignore-window only apply to run"),
+        ] {
+            let result = try PipelineProcess.run(arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
     }
 
     @Test func missingPipelineFileExits66() throws {

@@ -42,6 +42,15 @@ struct PipelineProcess {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
         process.arguments = ["-f", "%M", "-o", report, binary] + arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let result = try runToEnd(process)
+        // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
+        let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
+        let peak = lines.last.flatMap { Int($0) } ?? Int.max
+        return (result, peak)
+    }
+
+    /// Starts `process` with its output captured and waits for it.
+    static func runToEnd(_ process: Process) throws -> Result {
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -50,13 +59,9 @@ struct PipelineProcess {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
-        let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n")
-        let peak = lines.last.flatMap { Int($0) } ?? Int.max
-        let result = Result(
+        return Result(
             status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
             stderr: String(decoding: err, as: UTF8.self))
-        return (result, peak)
     }
 
     struct Running {
@@ -154,5 +159,21 @@ enum Inspect {
         let connection = try locator.connect(logger: Logger(handler: SilentLogHandler()))
         defer { connection.close() }
         return try connection.tableColumns(SQLName(validating: table)) != nil
+    }
+}
+
+/// Runs another program on what `pipeline` wrote (systemd-analyze, sh), the way its users would.
+enum ExternalTool {
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws
+        -> PipelineProcess.Result
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        return try PipelineProcess.runToEnd(process)
     }
 }

@@ -68,7 +68,10 @@ public struct MigrationRunner {
         }
     }
 
+    /// Looked up first: PostgreSQL answers `CREATE TABLE IF NOT EXISTS` on an existing table with a notice,
+    /// which would be logged by every run (and mailed by cron every minute for `pipeline due`).
     private func createTableIfMissing() throws {
+        guard try connection.tableColumns(SQLName(trusted: "schema_migrations")) == nil else { return }
         try connection.executeScript(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -27,7 +27,8 @@ final class RunExecution {
             id: Self.newRunID(at: now), identity: identity.key, instance: "\(identity.key).\(generation)",
             pipeline: engine.pipeline.name, file: engine.pipeline.file, params: identity.params, status: .running,
             resumedFrom: resumes ? previous?.id : nil, startedAt: now, finishedAt: nil, heartbeatAt: now,
-            pid: Int(ProcessInfo.processInfo.processIdentifier), host: ProcessInfo.processInfo.hostName, error: nil)
+            pid: Int(ProcessInfo.processInfo.processIdentifier), host: ProcessInfo.processInfo.hostName, error: nil,
+            series: identity.series, slot: identity.slot.map(Schedule.utcText))
         try store.insert(record)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A pipeline file, read and checked: every stage is bound to its kind and the stages are in run order.
 public struct Pipeline: Sendable {
     public var name: String
@@ -15,14 +17,20 @@ public struct Pipeline: Sendable {
     public var state: DatabaseLocator
     /// Params that do not make a run a different run (declared with `identifying: false`).
     public var nonIdentifyingParams: Set<String>
+    /// When timers run the pipeline, and the slot this load is for (set exactly when `schedule` is).
+    public var schedule: Schedule?
+    public var slot: Date?
     /// In topological order; among stages that are ready at the same time, file order decides.
     public var stages: [PipelineStage]
 
     public init(
         name: String, description: String?, file: String, baseDirectory: String,
         params: [(name: String, value: String)], database: DatabaseLocator, databases: [String: DatabaseLocator] = [:],
-        state: DatabaseLocator, nonIdentifyingParams: Set<String> = [], stages: [PipelineStage]
+        state: DatabaseLocator, nonIdentifyingParams: Set<String> = [], schedule: Schedule? = nil, slot: Date? = nil,
+        stages: [PipelineStage]
     ) {
+        self.schedule = schedule
+        self.slot = slot
         self.name = name
         self.description = description
         self.file = file

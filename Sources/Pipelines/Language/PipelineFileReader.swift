@@ -8,7 +8,7 @@ struct PipelineFileReader {
         var value: YAMLNode
     }
 
-    static let topLevelKeys = ["name", "description", "params", "database", "databases", "state", "stages"]
+    static let topLevelKeys = ["name", "description", "params", "database", "databases", "state", "schedule", "stages"]
     static let defaultDatabase = "sqlite:var/store.db"
 
     let file: String
@@ -30,7 +30,8 @@ struct PipelineFileReader {
 
     /// Nil when anything in the file is wrong; `diagnostics` then says what.
     mutating func readPipeline(
-        _ root: YAMLNode, overrides: [(name: String, value: String)], environment: [String: String]
+        _ root: YAMLNode, overrides: [(name: String, value: String)], environment: [String: String],
+        slotChoice: SlotChoice = SlotChoice()
     ) -> Pipeline? {
         guard case .mapping(let pairs) = root.value else {
             report(root.location, "a pipeline file must be a mapping with 'name' and 'stages', found \(root.kindDescription)")
@@ -38,8 +39,13 @@ struct PipelineFileReader {
         }
         let fields = entries(of: pairs, allowed: Self.topLevelKeys, place: "")
         let name = requiredName(fields["name"], missingAt: root.location)
+        let schedule = readSchedule(fields["schedule"])
+        var environment = environment
+        let (slot, scheduledValues) = chooseSlot(
+            schedule, slotChoice, declared: Self.declaredParamNames(fields["params"]), environment: &environment,
+            at: root.location)
         let params = readParams(
-            fields["params"], overrides: overrides, environment: environment,
+            fields["params"], overrides: scheduledValues + overrides, environment: environment,
             overridesLocation: fields["params"]?.key.location ?? root.location)
         let interpolator = Interpolator(
             params: Dictionary(params.values.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
@@ -57,7 +63,13 @@ struct PipelineFileReader {
         return Pipeline(
             name: name, description: description, file: file, baseDirectory: baseDirectory, params: params.values,
             database: database, databases: databases, state: state, nonIdentifyingParams: params.nonIdentifying,
-            stages: stages)
+            schedule: schedule, slot: slot, stages: stages)
+    }
+
+    /// The names under `params:`, for checking the schedule's params before the values are read.
+    static func declaredParamNames(_ entry: Entry?) -> [String] {
+        guard let entry, case .mapping(let pairs) = entry.value.value else { return [] }
+        return pairs.compactMap { $0.key.scalarText }
     }
 
     // MARK: - Reading values

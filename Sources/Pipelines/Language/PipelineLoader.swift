@@ -13,18 +13,19 @@ public struct PipelineLoader: Sendable {
 
     /// `path` is kept as given for messages; `overrides` are `--param name=value` pairs, later ones winning.
     public func load(
-        path: String, overrides: [(name: String, value: String)] = [], environment: [String: String]
+        path: String, overrides: [(name: String, value: String)] = [], environment: [String: String],
+        slot: SlotChoice = SlotChoice()
     ) throws(DiagnosticList) -> Pipeline {
         let contents = try Self.readContents(of: path, limit: limits.maximumBytes)
         return try load(
             contents: contents, file: path, baseDirectory: Self.absoluteFolder(of: path),
-            overrides: overrides, environment: environment)
+            overrides: overrides, environment: environment, slot: slot)
     }
 
     /// Loads a pipeline from bytes already in memory; `file` only appears in messages.
     public func load(
         contents: [UInt8], file: String, baseDirectory: String, overrides: [(name: String, value: String)] = [],
-        environment: [String: String]
+        environment: [String: String], slot: SlotChoice = SlotChoice()
     ) throws(DiagnosticList) -> Pipeline {
         let document: YAMLDocument
         do {
@@ -34,7 +35,7 @@ public struct PipelineLoader: Sendable {
         }
         var reader = PipelineFileReader(file: file, baseDirectory: baseDirectory, catalog: catalog)
         reader.diagnostics = document.diagnostics
-        let pipeline = reader.readPipeline(document.root, overrides: overrides, environment: environment)
+        let pipeline = reader.readPipeline(document.root, overrides: overrides, environment: environment, slotChoice: slot)
         guard let pipeline, reader.diagnostics.isEmpty else {
             throw DiagnosticList(Self.sorted(reader.diagnostics), code: .config)
         }

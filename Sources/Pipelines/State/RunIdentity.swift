@@ -9,15 +9,35 @@ public struct RunIdentity: Sendable, Hashable, CustomStringConvertible {
     /// As recorded and shown: values that went into a secret are `***` (the key is made from the real ones).
     public let params: [String: String]
 
+    /// For a scheduled pipeline: the slot this run belongs to, part of the identity as `SCHEDULED_TIME`.
+    public let slot: Date?
+    /// For a scheduled pipeline: the key of its runs across slots (the identity without the slot and the
+    /// params the schedule sets), under which the scheduler finds the last completed slot.
+    public let series: String?
+
+    public static let slotParam = "SCHEDULED_TIME"
+
     public init(pipeline: Pipeline) throws {
         self.pipeline = pipeline.name
         let identifying = pipeline.params.filter { !pipeline.nonIdentifyingParams.contains($0.name) }
-        let values = Dictionary(identifying.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        var values = Dictionary(identifying.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        slot = pipeline.slot
+        if let schedule = pipeline.schedule, let slot = pipeline.slot {
+            let setBySchedule = Set(schedule.paramNames)
+            series = try Self.key(pipeline.name, values.filter { !setBySchedule.contains($0.key) })
+            values[Self.slotParam] = Schedule.utcText(slot)
+        } else {
+            series = nil
+        }
         params = SecretMask.params(values, hiding: pipeline.secrets)
-        let canonical = ([pipeline.name] + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        key = try Self.key(pipeline.name, values)
+    }
+
+    private static func key(_ name: String, _ values: [String: String]) throws -> String {
+        let canonical = ([name] + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n") }
             .joined(separator: "\n")
-        key = try SHA256.hex(of: canonical)
+        return try SHA256.hex(of: canonical)
     }
 
     /// The first 12 hex digits, for people.

@@ -22,6 +22,9 @@ public struct RunRecord: Sendable {
     public var pid: Int
     public var host: String
     public var error: String?
+    /// For a scheduled pipeline: the key of its runs across slots, and the slot (UTC, `Schedule.utcText`).
+    public var series: String? = nil
+    public var slot: String? = nil
 
     public var generation: Int { Int(instance.split(separator: ".").last ?? "1") ?? 1 }
 

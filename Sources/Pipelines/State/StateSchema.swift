@@ -1,5 +1,5 @@
 /// The state store's tables: runs, stage runs with their counters, per-instance stage states with
-/// checkpoints and outputs, and the events stages raised. Versioned through `MigrationRunner` as the
+/// checkpoints and outputs, the events stages raised, and the schedule slot each run belongs to. Versioned through `MigrationRunner` as the
 /// family `state`.
 enum StateSchema {
     static let family = "state"
@@ -85,6 +85,13 @@ enum StateSchema {
                 raised_at TEXT NOT NULL
             );
             CREATE INDEX pipeline_stage_events_by_run ON pipeline_stage_events (run_id, raised_at);
+            """
+        },
+        Migration(version: 3, name: "the schedule slot of a run") { _ in
+            """
+            ALTER TABLE pipeline_runs ADD COLUMN series TEXT;
+            ALTER TABLE pipeline_runs ADD COLUMN slot TEXT;
+            CREATE INDEX pipeline_runs_by_series ON pipeline_runs (series, slot);
             """
         },
     ]

@@ -39,18 +39,44 @@ public final class StateStore {
         return try runs(where: "pipeline = $1", [.text(pipeline)], limit: limit)
     }
 
+    /// The latest slot of `series` whose run completed.
+    public func lastCompletedSlot(series: String) throws -> String? {
+        var slot: String?
+        try connection.query(
+            "SELECT max(slot) FROM pipeline_runs WHERE series = $1 AND status = 'succeeded'", [.text(series)],
+            columns: { _ in }
+        ) { row in slot = row.string(0) }
+        return slot
+    }
+
+    /// The status of the latest run of each slot of `series` after `slot` (all slots when nil), by slot.
+    public func slotStatuses(series: String, after slot: String?, limit: Int) throws -> [String: RunStatus] {
+        var statuses: [String: RunStatus] = [:]
+        try connection.query(
+            """
+            SELECT slot, status FROM pipeline_runs WHERE series = $1 AND slot > $2
+            ORDER BY slot DESC, started_at DESC, id DESC LIMIT \(max(limit, 1))
+            """, [.text(series), .text(slot ?? "")], columns: { _ in }
+        ) { row in
+            guard let slot = row.string(0), statuses[slot] == nil else { return }
+            statuses[slot] = RunStatus(rawValue: row.string(1) ?? "") ?? .failed
+        }
+        return statuses
+    }
+
     func insert(_ run: RunRecord) throws {
         try connection.execute(
             """
             INSERT INTO pipeline_runs (id, identity, instance, pipeline, file, params, status, resumed_from,
-                started_at, heartbeat_at, pid, host)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                started_at, heartbeat_at, pid, host, series, slot)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             """,
             [
                 .text(run.id), .text(run.identity), .text(run.instance), .text(run.pipeline), .text(run.file),
                 .text(Self.json(run.params)), .text(run.status.rawValue), run.resumedFrom.map(SQLValue.text) ?? .null,
                 .text(StateTime.text(run.startedAt)), .text(StateTime.text(run.heartbeatAt)),
-                .integer(Int64(run.pid)), .text(run.host),
+                .integer(Int64(run.pid)), .text(run.host), run.series.map(SQLValue.text) ?? .null,
+                run.slot.map(SQLValue.text) ?? .null,
             ])
     }
 
@@ -70,7 +96,7 @@ public final class StateStore {
         try connection.query(
             """
             SELECT id, identity, instance, pipeline, file, params, status, resumed_from, started_at, finished_at,
-                heartbeat_at, pid, host, error
+                heartbeat_at, pid, host, error, series, slot
             FROM pipeline_runs WHERE \(condition) ORDER BY started_at DESC, id DESC LIMIT \(max(limit, 1))
             """, parameters, columns: { _ in }
         ) { row in
@@ -81,7 +107,8 @@ public final class StateStore {
                     params: Self.params(row.string(5)), status: RunStatus(rawValue: row.string(6) ?? "") ?? .failed,
                     resumedFrom: row.string(7), startedAt: StateTime.date(row.string(8)) ?? Date.distantPast,
                     finishedAt: StateTime.date(row.string(9)), heartbeatAt: StateTime.date(row.string(10)) ?? Date.distantPast,
-                    pid: Int(row.int64(11) ?? 0), host: row.string(12) ?? "", error: row.string(13)))
+                    pid: Int(row.int64(11) ?? 0), host: row.string(12) ?? "", error: row.string(13),
+                    series: row.string(14), slot: row.string(15)))
         }
         return records
     }
