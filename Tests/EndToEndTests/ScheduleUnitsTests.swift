@@ -53,7 +53,8 @@ import Testing
         let verify = try ExternalTool.run([
             "systemd-analyze", "verify", scratch.file("units/pipeline-\(name).timer"), scratch.file("units/pipeline-\(name).service"),
         ])
-        #expect(verify.status == 0 && verify.stderr.isEmpty, "systemd-analyze verify: \(verify.stderr)")
+        // Only what it says of our units counts: on some machines it also warns about units of the system's own.
+        #expect(verify.status == 0 && !verify.stderr.contains("pipeline-"), "systemd-analyze verify: \(verify.stderr)")
         for base in Self.baseTimes {
             let shown = try PipelineProcess.run(["schedule", "show", file, "--from", base, "--count", "10"])
             #expect(shown.status == 0, "\(shown.stderr)")
