@@ -147,5 +147,12 @@ final class CountingConnection: DatabaseConnection {
         return try base.bulkInsert(into: table, columns: columns)
     }
 
+    func bulkUpsert(into table: SQLName, columns: [String], key: [String]) throws -> any BulkInserter {
+        statements += 1
+        return try base.bulkUpsert(into: table, columns: columns, key: key)
+    }
+
+    func uniqueKeys(of table: SQLName) throws -> [[String]] { try base.uniqueKeys(of: table) }
+
     func close() { base.close() }
 }

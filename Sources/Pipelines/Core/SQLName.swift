@@ -38,6 +38,13 @@ public struct SQLName: Hashable, Sendable, CustomStringConvertible {
     /// The name as a quoted SQL identifier, valid in SQLite and PostgreSQL.
     public var quoted: String { parts.map { "\"\($0)\"" }.joined(separator: ".") }
 
+    /// A table beside this one, in the same schema: its name with `suffix`, shortened to fit the
+    /// 63-byte limit.
+    public func sibling(suffix: String) -> SQLName {
+        let base = String(decoding: name.utf8.prefix(Self.maximumLength - suffix.utf8.count), as: UTF8.self)
+        return SQLName(parts: parts.dropLast() + [base + suffix])
+    }
+
     /// The last part: the table's own name.
     public var name: String { parts[parts.count - 1] }
 

@@ -48,6 +48,15 @@ public protocol DatabaseConnection: AnyObject {
     /// `COPY ... FROM STDIN` on PostgreSQL. Must run inside a transaction the caller opened.
     func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter
 
+    /// Like `bulkInsert`, but a row whose `key` columns match a stored row updates it (the last of such rows
+    /// wins): `INSERT ... ON CONFLICT (key) DO UPDATE` on SQLite; on PostgreSQL a COPY into a temporary
+    /// table merged at `finish()`. The table needs a unique index on exactly `key` (`uniqueKeys`).
+    func bulkUpsert(into table: SQLName, columns: [String], key: [String]) throws -> any BulkInserter
+
+    /// The column lists of the table's primary key and unique indexes that `ON CONFLICT` can use
+    /// (whole columns, not partial).
+    func uniqueKeys(of table: SQLName) throws -> [[String]]
+
     /// Cancels the running statement from another thread (see `StatementCanceller`).
     var canceller: StatementCanceller { get }
 
@@ -85,6 +94,15 @@ extension DatabaseConnection {
 
     public func exportCSV(_ sql: String, header: Bool, line: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         false
+    }
+
+    /// ` ON CONFLICT (key) DO UPDATE SET c = excluded.c, ...` for the columns outside the key.
+    static func onConflictClause(columns: [String], key: [String]) -> String {
+        let updated = columns.filter { !key.contains($0) }
+        let target = " ON CONFLICT (\(key.map(SQLName.quote).joined(separator: ", ")))"
+        guard !updated.isEmpty else { return target + " DO NOTHING" }
+        return target + " DO UPDATE SET "
+            + updated.map { "\(SQLName.quote($0)) = excluded.\(SQLName.quote($0))" }.joined(separator: ", ")
     }
 }
 

@@ -206,6 +206,26 @@ public final class PostgresConnection: DatabaseConnection {
         }
         return PostgresCopyInserter(connection: self, statement: sql, columnCount: columns.count)
     }
+
+    public func bulkUpsert(into table: SQLName, columns: [String], key: [String]) throws -> any BulkInserter {
+        try PostgresUpsertInserter(connection: self, table: table, columns: columns, key: key)
+    }
+
+    public func uniqueKeys(of table: SQLName) throws -> [[String]] {
+        var keys: [[String]] = []
+        try query(
+            """
+            SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ordinal) FROM pg_index i
+            CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, ordinal)
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+            WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+            GROUP BY i.indexrelid ORDER BY i.indexrelid
+            """, [.text(table.quoted)], columns: { _ in }
+        ) { row in
+            if let names = row.string(0) { keys.append(names.split(separator: "\u{1F}").map(String.init)) }
+        }
+        return keys
+    }
 }
 
 /// The notice receiver's context: forwards server notices (RAISE NOTICE, warnings) to the logger.

@@ -9,17 +9,20 @@ final class SQLiteBulkInserter: BulkInserter {
     // Keeps the database open while the inserter lives, and takes the statements back.
     private let connection: SQLiteConnection
     private let insert: String
+    /// After the VALUES, e.g. an ON CONFLICT clause.
+    private let suffix: String
     private let columnCount: Int
     private var single: SQLiteStatement?
     private var multiple: SQLiteStatement?
     private var inserted: Int64 = 0
 
-    /// `insert` is `INSERT INTO table (columns) VALUES ` without the values.
-    init(connection: SQLiteConnection, insert: String, columnCount: Int) throws {
+    /// `insert` is `INSERT INTO table (columns) VALUES ` without the values; `suffix` follows them.
+    init(connection: SQLiteConnection, insert: String, suffix: String = "", columnCount: Int) throws {
         self.connection = connection
         self.insert = insert
+        self.suffix = suffix
         self.columnCount = columnCount
-        single = try connection.checkOutStatement(insert + Self.placeholders(rows: 1, columns: columnCount))
+        single = try connection.checkOutStatement(insert + Self.placeholders(rows: 1, columns: columnCount) + suffix)
     }
 
     deinit { checkIn() }
@@ -68,7 +71,7 @@ final class SQLiteBulkInserter: BulkInserter {
         var start = values.startIndex
         if values.endIndex - start >= wide {
             let statement = try multiple ?? connection.checkOutStatement(
-                insert + Self.placeholders(rows: Self.rowsPerStatement, columns: columnCount))
+                insert + Self.placeholders(rows: Self.rowsPerStatement, columns: columnCount) + suffix)
             multiple = statement
             while values.endIndex - start >= wide {
                 try bindAndStep(statement, values[start..<start + wide], rows: Self.rowsPerStatement)

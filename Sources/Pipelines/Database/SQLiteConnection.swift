@@ -170,12 +170,43 @@ public final class SQLiteConnection: DatabaseConnection {
     }
 
     public func bulkInsert(into table: SQLName, columns: [String]) throws -> any BulkInserter {
+        try bulkInserter(into: table, columns: columns, suffix: "")
+    }
+
+    public func bulkUpsert(into table: SQLName, columns: [String], key: [String]) throws -> any BulkInserter {
+        try bulkInserter(into: table, columns: columns, suffix: Self.onConflictClause(columns: columns, key: key))
+    }
+
+    private func bulkInserter(into table: SQLName, columns: [String], suffix: String) throws -> any BulkInserter {
         let quotedColumns = columns.map(SQLName.quote).joined(separator: ",")
         let insert = "INSERT INTO \(table.quoted) (\(quotedColumns)) VALUES "
         let database = try openDatabase(for: insert)
         guard sqlite3_get_autocommit(database) == 0 else {
             throw DatabaseError(.misuse, "bulk insert needs an open transaction (call begin() first)", statement: insert)
         }
-        return try SQLiteBulkInserter(connection: self, insert: insert, columnCount: columns.count)
+        return try SQLiteBulkInserter(connection: self, insert: insert, suffix: suffix, columnCount: columns.count)
+    }
+
+    public func uniqueKeys(of table: SQLName) throws -> [[String]] {
+        let schema = table.parts.count == 2 ? SQLName.quote(table.parts[0]) + "." : ""
+        var keys: [[String]] = []
+        var primaryKey: [(position: Int64, name: String)] = []
+        try query("PRAGMA \(schema)table_info(\(SQLName.quote(table.name)))", [], columns: { _ in }) { row in
+            if let position = row.int64(5), position > 0 { primaryKey.append((position, row.string(1) ?? "")) }
+        }
+        if !primaryKey.isEmpty { keys.append(primaryKey.sorted { $0.position < $1.position }.map(\.name)) }
+        var indexes: [String] = []
+        try query("PRAGMA \(schema)index_list(\(SQLName.quote(table.name)))", [], columns: { _ in }) { row in
+            if row.int64(2) == 1, row.int64(4) == 0, let name = row.string(1) { indexes.append(name) }
+        }
+        for index in indexes {
+            var columns: [String?] = []
+            try query("PRAGMA \(schema)index_info(\(SQLName.quote(index)))", [], columns: { _ in }) { row in
+                columns.append(row.string(2))
+            }
+            // An expression index has NULL names: ON CONFLICT cannot name it by columns.
+            if !columns.isEmpty, columns.allSatisfy({ $0 != nil }) { keys.append(columns.compactMap { $0 }) }
+        }
+        return keys
     }
 }

@@ -5,10 +5,22 @@ import Pipelines
 /// through the shared import pipeline: the whole file is checked (on a second thread, while the first
 /// chunk loads) before anything commits, so that past `max_rejects` nothing at all is written.
 public enum TableImport: StageKind {
+    /// What a load does with the rows already in the table.
+    public enum Mode: String, ParameterChoice {
+        /// Adds the file's rows.
+        case append
+        /// The table holds exactly the file's rows afterwards: loaded beside it, swapped in one transaction.
+        case replace
+        /// Inserts rows, and updates the stored row of the same `key`.
+        case upsert
+    }
+
     public struct Config: Sendable {
         var file: FilePath
         var table: SQLName
         var format: DataFormat?
+        var mode: Mode
+        var key: [String]?
         var create: Bool
         var maxRejects: Int
         var rejects: FilePath?
@@ -21,19 +33,25 @@ public enum TableImport: StageKind {
     static let file = Parameter<FilePath>.required("file", doc: "the CSV or JSONL file to read")
     static let table = Parameter<SQLName>.required("table", doc: "the table to load (name or schema.name)")
     static let format = Parameter<DataFormat?>.optional("format", doc: "csv or jsonl; by default from the file's extension")
+    static let mode = Parameter<Mode>.optional(
+        "mode", default: .append,
+        doc: "append adds the rows; replace makes the table hold exactly the file's rows (one swap at the end); upsert inserts or updates by key")
+    static let key = Parameter<[String]?>.optional(
+        "key", doc: "mode upsert: the columns that identify a row; the table needs a unique index or primary key on exactly them")
     static let create = Parameter<Bool>.optional(
-        "create", default: false, doc: "create the table (TEXT columns from the header) when missing")
+        "create", default: false,
+        doc: "create the table (TEXT columns from the header; with upsert, the key as primary key) when missing")
     static let rejects = Parameter<FilePath?>.optional(
         "rejects", doc: "where bad rows are listed; default var/<table>.rejects.csv")
     static let database = Parameter<DatabaseName?>.optional(
         "database", doc: "a database of the pipeline's databases: to load into; default the pipeline's database")
 
     public static let parameters = ParameterSet(
-        file, table, format, create, ImportParameters.maxRejects, rejects, database
-    ) { file, table, format, create, maxRejects, rejects, database in
+        file, table, format, mode, key, create, ImportParameters.maxRejects, rejects, database
+    ) { file, table, format, mode, key, create, maxRejects, rejects, database in
         Config(
-            file: file, table: table, format: format, create: create, maxRejects: maxRejects, rejects: rejects,
-            database: database)
+            file: file, table: table, format: format, mode: mode, key: key, create: create, maxRejects: maxRejects,
+            rejects: rejects, database: database)
     }
 
     public static let counters = [ImportCounters.read, ImportCounters.written, ImportCounters.rejected]
@@ -46,13 +64,30 @@ public enum TableImport: StageKind {
 
     public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] {
         DataFormat.check(config.format, for: config.file) + ImportParameters.checkRejects(config.rejects, input: config.file)
+            + checkKey(config)
+    }
+
+    static func checkKey(_ config: Config) -> [ConfigIssue] {
+        switch (config.mode, config.key) {
+        case (.upsert, nil):
+            return [ConfigIssue("mode: upsert needs 'key': the columns that identify a row, e.g. key: [sku]", parameter: "mode")]
+        case (.upsert, let key?):
+            if key.isEmpty { return [ConfigIssue("'key' needs at least one column", parameter: "key")] }
+            if Set(key).count != key.count { return [ConfigIssue("'key' names a column twice", parameter: "key")] }
+            return []
+        case (_, .some):
+            return [ConfigIssue("'key' only applies to mode: upsert", parameter: "key")]
+        case (_, nil):
+            return []
+        }
     }
 
     public static func effects(of config: Config, in workspace: Workspace) -> StageEffects {
         StageEffects(
             reads: ["file \(config.file.path)"],
             writes: [
-                "table \(config.table) in \(workspace.locator(for: config.database))",
+                "table \(config.table) in \(workspace.locator(for: config.database))"
+                    + (config.mode == .append ? "" : " (\(config.mode.rawValue)\(config.key.map { " by " + $0.joined(separator: ", ") } ?? ""))"),
                 "rejects file \(rejectsPath(config, in: workspace))",
             ])
     }

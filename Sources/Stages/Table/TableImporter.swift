@@ -18,6 +18,8 @@ final class TableImporter: ChunkImporter {
     private let record = RecordBuffer()
     private var columns: [String]
     private var tableExists = false
+    /// For `mode: replace`: where the chunks go, swapped into the table by the last chunk.
+    private let staging: SQLName?
     /// What the target's typed columns can hold; none for a table to be created.
     private var typedColumns: TypedColumns
     let startPosition: ReaderPosition
@@ -35,6 +37,7 @@ final class TableImporter: ChunkImporter {
             throw error
         }
         startPosition = source.position
+        staging = config.mode == .replace ? config.table.sibling(suffix: "__pipeline_replace") : nil
         typedColumns = TypedColumns(
             columns: columns, types: try database.columnTypes(of: config.table), dialect: database.dialect)
     }
@@ -48,14 +51,30 @@ final class TableImporter: ChunkImporter {
     }
 
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
-        guard let position else { return try checkTable() }
+        guard let position else {
+            try checkTable()
+            // What a replace that failed or was started over left behind.
+            if let staging, try database.tableColumns(staging) != nil {
+                try database.executeScript("DROP TABLE \(staging.quoted)")
+            }
+            return
+        }
         columns = progress.columns
         try source.resume(at: position, columns: progress.columns)
         tableExists = true
     }
 
-    /// Checks that the table exists with the file's columns, or may be created.
+    /// Checks that the table exists with the file's columns, or may be created, and that an upsert's key
+    /// is among the columns and has a unique index.
     private func checkTable() throws {
+        if let key = config.key {
+            let missing = key.filter { !columns.contains($0) }
+            guard missing.isEmpty else {
+                throw PipelineError(
+                    .config,
+                    "key column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) not in \(config.file.path) (it has \(columns.joined(separator: ", ")))")
+            }
+        }
         guard let tableColumns = try database.tableColumns(config.table) else {
             guard config.create else {
                 throw PipelineError(.config, "table \(config.table) does not exist (set create: true to create it)")
@@ -69,19 +88,49 @@ final class TableImporter: ChunkImporter {
                 .data,
                 "\(config.file.path): column\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0)'" }.joined(separator: ", ")) not in table \(config.table) (it has \(tableColumns.joined(separator: ", ")))")
         }
+        if let key = config.key, !(try database.uniqueKeys(of: config.table)).contains(where: { Set($0) == Set(key) }) {
+            let list = key.joined(separator: ", ")
+            throw PipelineError(
+                .config,
+                "table \(config.table) has no primary key or unique index on (\(list)), which mode: upsert needs; e.g. CREATE UNIQUE INDEX ON \(config.table) (\(list))")
+        }
     }
 
-    /// Creates the table with a TEXT column per file column, inside the first chunk's transaction.
+    /// Inside the first chunk's transaction: creates a missing table with a TEXT column per file column
+    /// (and an upsert's key as its primary key); for a replace, the table the chunks go to, with the
+    /// table's column types.
     func prepareTarget() throws {
-        guard !tableExists else { return }
-        let definitions = columns.map { "\(SQLName.quote($0)) TEXT" }.joined(separator: ", ")
-        try database.executeScript("CREATE TABLE \(config.table.quoted) (\(definitions))")
-        tableExists = true
+        if !tableExists {
+            var definitions = columns.map { "\(SQLName.quote($0)) TEXT" }
+            if let key = config.key { definitions.append("PRIMARY KEY (\(key.map(SQLName.quote).joined(separator: ", ")))") }
+            try database.executeScript("CREATE TABLE \(config.table.quoted) (\(definitions.joined(separator: ", ")))")
+            tableExists = true
+        }
+        if let staging {
+            let empty = database.dialect == .postgres ? "WITH NO DATA" : "WHERE 0"
+            try database.executeScript(
+                "CREATE TABLE \(staging.quoted) AS SELECT \(quotedColumns) FROM \(config.table.quoted) \(empty)")
+        }
+    }
+
+    private var quotedColumns: String { columns.map(SQLName.quote).joined(separator: ", ") }
+
+    /// The last chunk of a replace: the table's rows become the file's, in this chunk's transaction.
+    private func swapInStaging(_ staging: SQLName) throws {
+        try database.executeScript(
+            "DELETE FROM \(config.table.quoted);\n"
+                + "INSERT INTO \(config.table.quoted) (\(quotedColumns)) SELECT \(quotedColumns) FROM \(staging.quoted);\n"
+                + "DROP TABLE \(staging.quoted)")
     }
 
     /// Bad rows are only counted and skipped: the check lists them.
     func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {
-        let inserter = try database.bulkInsert(into: config.table, columns: columns)
+        let inserter =
+            if let key = config.key {
+                try database.bulkUpsert(into: config.table, columns: columns, key: key)
+            } else {
+                try database.bulkInsert(into: staging ?? config.table, columns: columns)
+            }
         var loaded = 0
         var reachedEnd = false
         while loaded < rows {
@@ -104,6 +153,7 @@ final class TableImporter: ChunkImporter {
             }
         }
         try inserter.finish()
+        if reachedEnd, let staging { try swapInStaging(staging) }
         return ChunkEnd(position: source.position, reachedEnd: reachedEnd)
     }
 
