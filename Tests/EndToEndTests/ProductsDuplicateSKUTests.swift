@@ -134,4 +134,31 @@ import Testing
         #expect(try Inspect.rows(store, "SELECT count(*) FROM store_variants") == [["60000"]])
         #expect(try Inspect.rows(store, "SELECT count(*) FROM store_product_translations WHERE name = 'Dup'") == [["0"]])
     }
+
+    /// `Café-1` typed on macOS (NFD: `e` + U+0301) and on Windows (NFC: `é`) is one SKU: the second use is a
+    /// duplicate, and what is stored is NFC.
+    @Test(arguments: Backend.allCases)
+    func skusThatDifferOnlyInUnicodeNormalisationAreOneSKU(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        let decomposed = "Cafe\u{301}-1"
+        let composed = "Caf\u{E9}-1"
+        #expect(Array(decomposed.utf8) != Array(composed.utf8))
+        try scratch.write(
+            "catalogue.csv",
+            """
+            name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets
+            Mug,mug,,,,,,\(decomposed),1.00,standard,1,,,
+            Cup,cup,,,,,,\(composed),2.00,standard,1,,,
+
+            """)
+        let result = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch, with: "max_rejects: 1")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try scratch.read("rejects.csv").contains("3,8,duplicate SKU '\(composed)': line 2 already uses it"))
+        let stored = try store.rows("SELECT sku FROM store_variants")
+        #expect(stored.count == 1)
+        #expect(stored.first?.first??.utf8.elementsEqual(composed.utf8) == true)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Pipelines
 
 // The product catalogue model shared by products.import / products.export and the product store.
@@ -135,6 +136,7 @@ public struct OptionGroupTranslation: Sendable, Equatable {
 public struct ProductVariant: Sendable, Equatable {
     /// 1-based line of the variant's row (0 when built in memory).
     public var line: Int
+    /// In Unicode NFC (`normalizedSKU`): SKUs that differ only in normalisation are one SKU.
     public var sku: String
     public var price: Money
     /// The tax category's name as written; matched case-insensitively by the import stage.
@@ -154,7 +156,7 @@ public struct ProductVariant: Sendable, Equatable {
         translations: [VariantTranslation]
     ) {
         self.line = line
-        self.sku = sku
+        self.sku = Self.normalizedSKU(sku)
         self.price = price
         self.taxCategory = taxCategory
         self.stockOnHand = stockOnHand
@@ -162,6 +164,14 @@ public struct ProductVariant: Sendable, Equatable {
         self.assetPaths = assetPaths
         self.facets = facets
         self.translations = translations
+    }
+}
+
+extension ProductVariant {
+    /// A SKU in Unicode NFC: `Café` typed on macOS (NFD, `e` + combining accent) and on Windows (NFC, `é`)
+    /// are the same SKU, stored, compared and matched as the same bytes. ASCII is left as it is.
+    public static func normalizedSKU(_ sku: String) -> String {
+        sku.utf8.allSatisfy { $0 < 0x80 } ? sku : sku.precomposedStringWithCanonicalMapping
     }
 }
 
