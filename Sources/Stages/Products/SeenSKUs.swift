@@ -222,3 +222,29 @@ private struct BloomFilter {
         (1 << ((hash >> 46) & 63)) | (1 << ((hash >> 52) & 63)) | (1 << ((hash >> 58) & 63))
     }
 }
+
+/// The `(language, slug)` pairs of the products a file has given so far. Two products of one file with
+/// one slug would be one product in the store, the second replacing the first, so the second is a rejected
+/// row naming the first's line. Kept like SKUs, in a smaller temporary database of their own.
+final class SeenSlugs {
+    private let seen: SeenSKUs
+
+    init() throws { seen = try SeenSKUs(batchSize: 16_384, filterBits: 1 << 23, cacheKiB: 1024) }
+
+    func close() { seen.close() }
+
+    /// Records the product's slugs at `line` (or, for a product read again, looks them up); the error when
+    /// another product's line used one of them first. `column` gives a language's slug column.
+    func duplicate(_ product: ProductBlock, line: Int, recording: Bool, column: (String) -> Int) throws -> RowError? {
+        for translation in product.translations where !translation.slug.isEmpty {
+            let key = translation.languageCode + "\u{1F}" + translation.slug
+            let first = recording ? try seen.record(key, line: line) : try seen.firstLine(of: key)
+            guard let first, first != line else { continue }
+            let language = product.translations.count > 1 ? " (\(translation.languageCode))" : ""
+            return RowError(
+                line: line, column: column(translation.languageCode),
+                reason: "slug '\(translation.slug)'\(language) is already used by the product at line \(first); two products cannot share a slug")
+        }
+        return nil
+    }
+}

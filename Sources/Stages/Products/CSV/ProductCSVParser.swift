@@ -42,8 +42,9 @@ public final class ProductCSVParser {
         /// The language of untranslated columns, and of products in files without translated columns.
         public var mainLanguage: String
         public var reportsBlankLines: Bool
-        /// A SKU used by an earlier row of the file makes its row bad. Vendure itself allows duplicates
-        /// (its demo catalogue has one); turning this off also spares the temporary database of seen SKUs.
+        /// A SKU used by an earlier row of the file makes its row bad, and so does a product slug an earlier
+        /// product of the file has (`SeenSlugs`). Vendure itself allows duplicate SKUs (its demo catalogue
+        /// has one); turning this off also spares the temporary databases of seen SKUs and slugs.
         public var rejectsDuplicateSKUs: Bool
         /// When set, every asset path must resolve under this folder (URLs aside), or its row is bad.
         public var assets: String?
@@ -77,6 +78,8 @@ public final class ProductCSVParser {
     var lookahead: RawRow?
     var queued: [ProductReadItem] = []
     let seenSKUs: SeenSKUs?
+    /// Kept with the SKUs: the slugs of the products so far.
+    let seenSlugs: SeenSlugs?
     private var reachedEnd = false
     /// The block being handed out in parts, if any.
     var largeBlock: LargeBlock?
@@ -106,6 +109,7 @@ public final class ProductCSVParser {
         }
         rowReader = ProductRowReader(header: header, currency: currency)
         seenSKUs = options.rejectsDuplicateSKUs ? try SeenSKUs() : nil
+        seenSlugs = options.rejectsDuplicateSKUs ? try SeenSlugs() : nil
     }
 
     /// Where the next product block starts (after the one `next()` returned last), to resume there.
@@ -138,6 +142,7 @@ public final class ProductCSVParser {
     public func close() {
         reader.input.close()
         seenSKUs?.close()
+        seenSlugs?.close()
     }
 
     /// The next product or rejection; nil at the end of the file. A block of more than `partRows` variant
@@ -282,6 +287,12 @@ public final class ProductCSVParser {
             try checkAssets(variant.assetPaths, column: .variantAssets, line: row.line)
         } catch {
             return .failure(error)
+        }
+        if first, let seenSlugs, let product {
+            let slugColumn = { (language: String) in (self.header.index(.slug, language: language) ?? 0) + 1 }
+            if let error = try seenSlugs.duplicate(product, line: row.line, recording: recordsSKU, column: slugColumn) {
+                return .failure(error)
+            }
         }
         if let seenSKUs {
             let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1

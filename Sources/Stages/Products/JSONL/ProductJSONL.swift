@@ -35,11 +35,13 @@ public final class ProductJSONLReader {
 
     /// The SKUs of earlier lines, when a SKU used again rejects its line.
     private let seenSKUs: SeenSKUs?
+    private let seenSlugs: SeenSlugs?
 
     public init(path: String, rejectsDuplicateSKUs: Bool = false) throws {
         self.path = path
         reader = try JSONLReader(path: path, columns: Self.keys)
         seenSKUs = rejectsDuplicateSKUs ? try SeenSKUs() : nil
+        seenSlugs = rejectsDuplicateSKUs ? try SeenSlugs() : nil
     }
 
     /// Where the next product line starts, to resume there.
@@ -53,6 +55,7 @@ public final class ProductJSONLReader {
     public func close() {
         reader.input.close()
         seenSKUs?.close()
+        seenSlugs?.close()
     }
 
     public func next() throws -> ProductReadItem? {
@@ -79,6 +82,9 @@ public final class ProductJSONLReader {
         block.line = status.line
         block.byteOffset = offset
         for index in block.variants.indices { block.variants[index].line = status.line }
+        if let error = try seenSlugs?.duplicate(block, line: status.line, recording: true, column: { _ in 1 }) {
+            return rejection(error)
+        }
         for variant in block.variants {
             if let error = try seenSKUs?.duplicate(variant.sku, line: status.line, column: 1) { return rejection(error) }
         }
