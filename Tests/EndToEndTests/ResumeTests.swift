@@ -74,6 +74,45 @@ import Testing
         try Self.drop(database, table)
     }
 
+    /// A killed import's checkpoint stays in the target database. When its state store is gone (deleted,
+    /// moved, or another machine's store on the same database), a run of a fresh store must load the whole
+    /// file, not resume at that checkpoint.
+    @Test(arguments: Backend.allCases)
+    func aCheckpointLeftByAnotherStateStoreIsNotTaken(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let database = try Self.database(backend, in: scratch)
+        let table = "stale_checkpoint_\(UInt32.random(in: 0...UInt32.max))"
+        try TestData.writeRows(Self.rows, to: scratch.file("rows.csv"))
+        try scratch.write(
+            "import.yaml",
+            """
+            name: stale-checkpoint
+            database: \(Self.url(database))
+            state: sqlite:state/state.db
+            stages:
+              - id: load
+                uses: table.import
+                chunk_size: 500
+                with: { file: rows.csv, table: \(table), create: true }
+            """)
+        let committed = { Int((try? Inspect.rows(database, "SELECT count(*) FROM \(table)"))?.first?.first?.flatMap { $0 } ?? "") ?? 0 }
+        let killed = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
+        let deadline = Date().addingTimeInterval(60)
+        while killed.process.isRunning && committed() == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        kill(killed.process.processIdentifier, SIGKILL)
+        killed.process.waitUntilExit()
+        try #require(killed.process.terminationReason == .uncaughtSignal, "the import ended before it was killed")
+        let loaded = committed()
+        try #require(loaded > 0 && loaded < Self.rows, "\(loaded) rows committed when killed")
+        try FileManager.default.removeItem(atPath: scratch.file("state"))
+        try Self.drop(database, table)
+        let fresh = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        #expect(committed() == Self.rows)
+        try Self.drop(database, table)
+    }
+
     @Test(arguments: Backend.allCases)
     func killedExportsResumeToTheSameBytes(backend: Backend) throws {
         let scratch = try Scratch()

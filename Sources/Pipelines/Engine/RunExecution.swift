@@ -20,15 +20,18 @@ final class RunExecution {
         self.store = store
         self.options = options
         let now = Date()
-        var generation = previous?.generation ?? 1
-        let resumes = previous != nil && !options.restart && previous?.status != .succeeded
-        if previous != nil && !resumes { generation += 1 }
+        let id = Self.newRunID(at: now)
+        let resumed = previous.flatMap { !options.restart && $0.status != .succeeded ? $0 : nil }
+        // A new logical run's instance is unique to this state store, not only to the identity: checkpoints
+        // committed in a target database are matched by instance, so a row that another store's run left
+        // there (a state store deleted or moved, two machines on one database) is never taken for this run's.
+        let instance = resumed?.instance ?? "\(identity.key).\((previous?.generation ?? 0) + 1).\(id)"
         record = RunRecord(
-            id: Self.newRunID(at: now), identity: identity.key, instance: "\(identity.key).\(generation)",
-            pipeline: engine.pipeline.name, file: engine.pipeline.file, params: identity.params, status: .running,
-            resumedFrom: resumes ? previous?.id : nil, startedAt: now, finishedAt: nil, heartbeatAt: now,
-            pid: Int(ProcessInfo.processInfo.processIdentifier), host: ProcessInfo.processInfo.hostName, error: nil,
-            series: identity.series, slot: identity.slot.map(Schedule.utcText))
+            id: id, identity: identity.key, instance: instance, pipeline: engine.pipeline.name,
+            file: engine.pipeline.file, params: identity.params, status: .running, resumedFrom: resumed?.id,
+            startedAt: now, finishedAt: nil, heartbeatAt: now, pid: Int(ProcessInfo.processInfo.processIdentifier),
+            host: ProcessInfo.processInfo.hostName, error: nil, series: identity.series,
+            slot: identity.slot.map(Schedule.utcText))
         try store.insert(record)
     }
 

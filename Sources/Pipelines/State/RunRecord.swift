@@ -8,8 +8,8 @@ public enum RunStatus: String, Sendable {
 public struct RunRecord: Sendable {
     public var id: String
     public var identity: String
-    /// `identity.generation`: the logical run this execution works on. A resumed execution shares it
-    /// with the one it resumes; `--restart` and `--rerun` start a new generation.
+    /// `identity.generation.first-run-id`: the logical run this execution works on. A resumed execution
+    /// shares it with the one it resumes; `--restart` and `--rerun` start a new generation.
     public var instance: String
     public var pipeline: String
     public var file: String
@@ -26,7 +26,11 @@ public struct RunRecord: Sendable {
     public var series: String? = nil
     public var slot: String? = nil
 
-    public var generation: Int { Int(instance.split(separator: ".").last ?? "1") ?? 1 }
+    /// The second part of the instance (instances made before the run id was added have two parts).
+    public var generation: Int {
+        let parts = instance.split(separator: ".")
+        return parts.count > 1 ? Int(parts[1]) ?? 1 : 1
+    }
 
     public var seconds: TimeInterval? { finishedAt.map { max($0.timeIntervalSince(startedAt), 0) } }
 }
