@@ -19,7 +19,10 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
-        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto"]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto", "CCurl"]),
         .target(name: "Stages", dependencies: ["Pipelines"]),
         .executableTarget(name: "Runner", dependencies: ["Pipelines", "Stages"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Stages"]),

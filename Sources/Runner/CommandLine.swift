@@ -4,7 +4,7 @@ import Pipelines
 /// The parsed command line. Options may stand before or after the file arguments.
 struct Invocation {
     enum Command: String, CaseIterable {
-        case run, plan, runs, validate, stages, db, due, schedule
+        case run, plan, runs, validate, stages, db, due, schedule, notify
         /// A family's own subcommand: `pipeline FAMILY VERB ...` (the family name is in `family`).
         case family
     }
@@ -39,6 +39,8 @@ struct Invocation {
     var install = false
     var root: String?
     var out: String?
+    /// `run` and `due`: a Prometheus textfile written after each run.
+    var metricsFile: String?
 }
 
 struct UsageError: Error {
@@ -84,6 +86,7 @@ enum ArgumentParser {
             case "--install": invocation.install = true
             case "--root": invocation.root = try value()
             case "--out": invocation.out = try value()
+            case "--metrics-file": invocation.metricsFile = try value()
             case "-p", "--param":
                 let pair = try value()
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -167,6 +170,10 @@ enum ArgumentParser {
                 throw UsageError(message: "schedule takes a subcommand: show, systemd or cron, got\(given.isEmpty ? " none" : given)")
             }
             guard invocation.files.count == 2 else { throw UsageError(message: "schedule \(verb) takes one pipeline file") }
+        case .notify:
+            guard invocation.files.first == "test", invocation.files.count == 2 else {
+                throw UsageError(message: "notify takes one subcommand and a pipeline file: notify test FILE")
+            }
         case .family:
             guard !invocation.files.isEmpty else {
                 throw UsageError(message: "\(invocation.family ?? "this family") needs a subcommand")
@@ -176,8 +183,11 @@ enum ArgumentParser {
             if invocation.dryRun { throw UsageError(message: "--dry-run only applies to run") }
             if invocation.restart || invocation.rerun { throw UsageError(message: "--restart and --rerun only apply to run") }
         }
-        if !invocation.params.isEmpty, ![.run, .plan, .validate, .due, .schedule].contains(command) {
-            throw UsageError(message: "--param only applies to run, plan, validate, due and schedule")
+        if !invocation.params.isEmpty, ![.run, .plan, .validate, .due, .schedule, .notify].contains(command) {
+            throw UsageError(message: "--param only applies to run, plan, validate, due, schedule and notify")
+        }
+        if invocation.metricsFile != nil, ![.run, .due].contains(command) {
+            throw UsageError(message: "--metrics-file only applies to run and due")
         }
         let verb = command == .schedule ? invocation.files.first : nil
         if invocation.now != nil, ![.run, .due].contains(command), verb != "show" {

@@ -29,6 +29,7 @@ enum Help {
           pipeline schedule show FILE [--from TIME] [--count N] [--now TIME]
           pipeline schedule systemd FILE [--user] [--install [--root DIR]] [--out DIR]
           pipeline schedule cron FILE
+          pipeline notify test FILE
           pipeline --version
 
         Commands:
@@ -40,6 +41,7 @@ enum Help {
           db         db migrate: create or upgrade the tables of every stage family
           due        run the slots of scheduled pipelines that are due (for a runner that calls it every minute)
           schedule   show a schedule's next and missed slots, or write its systemd units or crontab line
+          notify     notify test: send a test event to every notification channel of a file now
 
         Run `pipeline COMMAND --help` for a command's options.
         Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 70 internal error,
@@ -59,6 +61,15 @@ enum Help {
         switch command {
         case .family:
             familyText(family)
+        case .notify:
+            """
+            Usage: pipeline notify test FILE [--param NAME=VALUE]...
+
+            Sends a `notify.test` event, now and once, to every channel of the file's `notify:` blocks
+            (webhooks, email, commands), and prints for each whether it was delivered. It does not go
+            through the outbox and records nothing. Exit 0 when every channel took it, 74 otherwise.
+
+            """
         case .due:
             """
             Usage: pipeline due FILE... [--now TIME] [--param NAME=VALUE]... [--state URL]
@@ -107,6 +118,7 @@ enum Help {
               --now TIME               take TIME as the current time when choosing slots (rehearsals, tests)
               --state URL              keep run records and checkpoints here (sqlite:PATH or
                                        postgres://...); default: state.db beside the SQLite database
+              --metrics-file FILE      also write the run's Prometheus textfile to FILE
               --log-format text|json   log lines on stderr as text (default) or one JSON object per line
               -v, --verbose            also log debug events
               -h, --help               show this help

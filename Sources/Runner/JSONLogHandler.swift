@@ -14,7 +14,7 @@ final class JSONLogHandler: LogHandler {
         guard event.level >= minimum else { return }
         emit(
             time: event.time, level: event.level, stage: event.stage, event: event.event, message: event.message,
-            counts: event.counts)
+            counts: event.counts, run: event.run)
     }
 
     func progress(_ progress: ProgressEvent) {
@@ -32,7 +32,7 @@ final class JSONLogHandler: LogHandler {
         var message = "\(progress.count) \(progress.unit)"
         if let total = progress.total, total > 0 { message += ", \(min(progress.done, total) * 100 / total)%" }
         if progress.finished { message += ", done" }
-        emit(time: now, level: .info, stage: progress.stage, event: "progress", message: message, counts: counts)
+        emit(time: now, level: .info, stage: progress.stage, event: "progress", message: message, counts: counts, run: progress.run)
     }
 
     /// Text a command writes to stderr outside the log (a diagnostic, a usage error), one object a line.
@@ -42,15 +42,24 @@ final class JSONLogHandler: LogHandler {
         }.joined()
     }
 
-    private func emit(time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]) {
+    private func emit(
+        time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)],
+        run: RunTag? = nil
+    ) {
         Console.writeErrorSequences(
-            Self.line(time: time, level: level, stage: stage, event: event, message: message, counts: counts) + "\n")
+            Self.line(time: time, level: level, stage: stage, event: event, message: message, counts: counts, run: run)
+                + "\n")
     }
 
     private static func line(
-        time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)]
+        time: Date, level: LogLevel, stage: String?, event: String, message: String?, counts: [(String, Int64)],
+        run: RunTag? = nil
     ) -> String {
         var line = "{\"time\":\(JSONString.quoted(time.formatted(.iso8601))),\"level\":\"\(level.rawValue)\""
+        if let run {
+            line += ",\"run_id\":\(JSONString.quoted(run.runID))"
+            if let trace = run.traceID { line += ",\"trace_id\":\(JSONString.quoted(trace))" }
+        }
         line += ",\"stage\":" + (stage.map(JSONString.quoted) ?? "null")
         line += ",\"event\":\(JSONString.quoted(event))"
         if let message { line += ",\"message\":\(JSONString.quoted(message))" }

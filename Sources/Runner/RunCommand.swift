@@ -68,7 +68,13 @@ struct RunCommand {
     static func run(_ pipeline: Pipeline, _ invocation: Invocation, logger: Logger) -> Result<RunSummary, PipelineError> {
         let engine = PipelineEngine(pipeline: pipeline, logger: logger)
         do {
-            return .success(try engine.run(RunOptions(restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest)))
+            return .success(
+                try engine.run(
+                    RunOptions(
+                        restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest,
+                        metricsFile: invocation.metricsFile.map {
+                            ParameterContext(baseDirectory: FileManager.default.currentDirectoryPath).resolve($0)
+                        })))
         } catch {
             return .failure(error)
         }
@@ -76,6 +82,8 @@ struct RunCommand {
 
     static func status(of result: Result<RunSummary, PipelineError>, logger: Logger) -> ExitStatus {
         guard case .failure(let error) = result else { return .success }
+        var logger = logger
+        logger.run = error.run
         logger.error("run.failed", error.description)
         return ExitStatus(error)
     }

@@ -75,6 +75,16 @@ struct RunsCommand {
             text += "\nevents:\n"
             for event in events { text += "  \(event.raisedAt) \(event.stageID) \(event.name) \(event.payload)\n" }
         }
+        let notifications = try store.notifications(runID: run.id)
+        if !notifications.isEmpty {
+            text += "\nnotifications:\n"
+            for item in notifications {
+                let tries = item.attempts == 1 ? "1 attempt" : "\(item.attempts) attempts"
+                text += "  \(item.name) → \(item.channelDisplay): \(item.status.rawValue), \(tries)"
+                text += item.error.map { " (\($0))" } ?? ""
+                text += "\n"
+            }
+        }
         for stage in stages { if let error = stage.error { text += "\n\(stage.stageID): \(error)\n" } }
         Console.writeOutput(text)
         return .success

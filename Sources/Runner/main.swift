@@ -39,6 +39,7 @@ func main() -> Int32 {
         case .stages: StagesCommand(invocation: invocation).execute()
         case .due: DueCommand(invocation: invocation).execute()
         case .schedule: ScheduleCommand(invocation: invocation).execute()
+        case .notify: NotifyCommand(invocation: invocation).execute()
         case .family: FamilyCommandRunner(invocation: invocation).execute()
         }
     return status.rawValue

@@ -77,3 +77,18 @@ extension SHA256Digest {
         }
     }
 }
+
+/// HMAC-SHA256 through libcrypto, e.g. for signing webhook bodies.
+public enum HMACSHA256 {
+    public static func hex(key: [UInt8], message: [UInt8]) throws -> String {
+        var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBufferPointer { key in
+            message.withUnsafeBufferPointer { message in
+                HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), message.baseAddress, message.count, &digest, &length)
+            }
+        }
+        guard result != nil else { throw PipelineError(.internal, "libcrypto could not compute an HMAC-SHA256") }
+        return SHA256.hex(digest.prefix(Int(length)))
+    }
+}

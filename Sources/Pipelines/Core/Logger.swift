@@ -31,11 +31,14 @@ public struct LogEvent: Sendable {
     public var event: String
     public var message: String
     public var counts: [(String, Int64)]
+    /// The run the event belongs to, and its trace when traces are sent: how logs and traces join.
+    public var run: RunTag?
 
     public init(
         level: LogLevel, stage: String?, event: String, message: String, counts: [(String, Int64)] = [],
-        time: Date = Date()
+        time: Date = Date(), run: RunTag? = nil
     ) {
+        self.run = run
         self.time = time
         self.level = level
         self.stage = stage
@@ -54,8 +57,12 @@ public struct ProgressEvent: Sendable {
     public var done: Int64
     public var total: Int64?
     public var finished: Bool
+    public var run: RunTag?
 
-    public init(stage: String, unit: String, count: Int64, done: Int64, total: Int64?, finished: Bool = false) {
+    public init(
+        stage: String, unit: String, count: Int64, done: Int64, total: Int64?, finished: Bool = false, run: RunTag? = nil
+    ) {
+        self.run = run
         self.stage = stage
         self.unit = unit
         self.count = count
@@ -65,20 +72,31 @@ public struct ProgressEvent: Sendable {
     }
 }
 
-/// A logger bound to a stage; cheap to copy.
+public struct RunTag: Sendable {
+    public var runID: String
+    public var traceID: String?
+}
+
+/// A logger bound to a run and a stage; cheap to copy.
 public struct Logger: Sendable {
     public let handler: any LogHandler
     public var stage: String?
+    public var run: RunTag?
 
-    public init(handler: any LogHandler, stage: String? = nil) {
+    public init(handler: any LogHandler, stage: String? = nil, run: RunTag? = nil) {
         self.handler = handler
         self.stage = stage
+        self.run = run
     }
 
-    public func forStage(_ id: String) -> Logger { Logger(handler: handler, stage: id) }
+    public func forStage(_ id: String) -> Logger { Logger(handler: handler, stage: id, run: run) }
+
+    public func forRun(_ id: String, traceID: String?) -> Logger {
+        Logger(handler: handler, stage: stage, run: RunTag(runID: id, traceID: traceID))
+    }
 
     public func log(_ level: LogLevel, _ event: String, _ message: String, counts: [(String, Int64)] = []) {
-        handler.log(LogEvent(level: level, stage: stage, event: event, message: message, counts: counts))
+        handler.log(LogEvent(level: level, stage: stage, event: event, message: message, counts: counts, run: run))
     }
 
     public func debug(_ event: String, _ message: String) { log(.debug, event, message) }

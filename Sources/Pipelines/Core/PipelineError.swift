@@ -30,6 +30,8 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public var signal: Int32?
     /// A failure that may go away when tried again: a lost connection, a deadlock, a busy database.
     public var isTransient: Bool
+    /// The run that failed, when one had started: its id goes on the log line that reports the failure.
+    public var run: RunTag?
 
     public init(
         _ code: Code, _ message: String, location: SourceLocation? = nil, cause: (any Error)? = nil,

@@ -6,11 +6,14 @@ public struct RunOptions: Sendable {
     /// Run an identity again although its last run completed.
     public var rerun = false
     public var stop = StopRequest()
+    /// A Prometheus textfile to write after the run, besides the file's `metrics: { textfile }`.
+    public var metricsFile: String?
 
-    public init(restart: Bool = false, rerun: Bool = false, stop: StopRequest = StopRequest()) {
+    public init(restart: Bool = false, rerun: Bool = false, stop: StopRequest = StopRequest(), metricsFile: String? = nil) {
         self.restart = restart
         self.rerun = rerun
         self.stop = stop
+        self.metricsFile = metricsFile
     }
 }
 
@@ -67,6 +70,9 @@ public final class PipelineEngine {
                 logger.notice(
                     "run.already-complete",
                     "\(identity) already completed in run \(previous.id) at \(StateTime.text(previous.finishedAt ?? previous.startedAt)); use --rerun to run it again")
+                // What its run could not deliver (a crash, a receiver down) goes out now.
+                Notifier(pipeline: pipeline, store: store, logger: logger, stop: options.stop, environment: ProcessInfo.processInfo.environment)
+                    .deliver(runID: previous.id)
                 return RunSummary(runID: previous.id, alreadyComplete: true, resumed: false, stages: [], seconds: 0)
             }
             if let previous, previous.status == .running {

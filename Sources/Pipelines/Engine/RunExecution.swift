@@ -8,9 +8,12 @@ final class RunExecution {
     private let options: RunOptions
     private let record: RunRecord
     private var results: [StageResult] = []
+    private let notifier: Notifier
+    private let tracer: Tracer?
+    /// The engine's logger with this run's id (and trace id) on every event.
+    private let logger: Logger
     /// The outputs of the stages completed in this logical run, by stage id.
     private var outputs: [String: StageOutputs] = [:]
-    private var logger: Logger { engine.logger }
     private var pipeline: Pipeline { engine.pipeline }
 
     init(engine: PipelineEngine, store: StateStore, identity: RunIdentity, previous: RunRecord?, options: RunOptions)
@@ -33,6 +36,12 @@ final class RunExecution {
             host: ProcessInfo.processInfo.hostName, error: nil, series: identity.series,
             slot: identity.slot.map(Schedule.utcText))
         try store.insert(record)
+        let environment = ProcessInfo.processInfo.environment
+        tracer = TraceEndpoint.resolve(file: engine.pipeline.tracesEndpoint, environment: environment).map {
+            Tracer(endpoint: $0, traceParent: environment["TRACEPARENT"])
+        }
+        logger = engine.logger.forRun(id, traceID: tracer?.traceID)
+        notifier = Notifier(pipeline: engine.pipeline, store: store, logger: logger, stop: options.stop, environment: environment)
     }
 
     func run() throws -> RunSummary {
@@ -40,17 +49,26 @@ final class RunExecution {
         logger.info(
             "run.started",
             "\(verb) run \(record.id) of \(pipeline.name) (\(pipeline.stages.count) stages) on \(pipeline.database)")
+        notifier.record(.runStarted(record))
+        notifier.deliver(runID: record.id)
         do {
             for stage in pipeline.stages { try runStage(stage) }
         } catch {
             let failure = PipelineError.wrapping(error)
-            try? store.finish(runID: record.id, status: failure.code == .interrupted ? .interrupted : .failed,
-                error: SecretMask.hide(pipeline.secrets, in: failure.description))
-            writeReport()
-            throw failure
+            let message = SecretMask.hide(pipeline.secrets, in: failure.description)
+            let interrupted = failure.code == .interrupted
+            // In the outbox before the run's status is final: a crash in between resumes the run, which
+            // records the same event again (kept once), so it is never lost.
+            if !interrupted { notifier.record(.runFailed(record, results: results, error: message)) }
+            try? store.finish(runID: record.id, status: interrupted ? .interrupted : .failed, error: message)
+            finishRun(interrupted ? .interrupted : .failed, error: message)
+            var tagged = failure
+            tagged.run = logger.run
+            throw tagged
         }
+        notifier.record(.runCompleted(record, results: results))
         try store.finish(runID: record.id, status: .succeeded, error: nil)
-        writeReport()
+        finishRun(.succeeded, error: nil)
         let seconds = Date().timeIntervalSince(record.startedAt)
         logger.info("run.finished", "run \(record.id) of \(pipeline.name) finished in \(Self.format(seconds))")
         return RunSummary(
@@ -76,6 +94,7 @@ final class RunExecution {
             try store.saveStageState(instance: record.instance, stageID: stage.id, complete: false, checkpoint: nil)
         }
         stageLogger.info("stage.started", state == nil ? "\(stage.kind) started" : "\(stage.kind) resuming from its checkpoint")
+        tracer?.stageStarted(stage.id)
         var attempt = 1
         var reached = StageCounts()
         while true {
@@ -116,6 +135,9 @@ final class RunExecution {
                 }
                 failure.message = "stage '\(stage.id)' (\(stage.kind)): \(failure.message)"
                 let status: StageRunStatus = failure.code == .interrupted ? .interrupted : .failed
+                tracer?.stageEnded(
+                    stage.id, kind: stage.kind, counts: reached.ordered(by: stage.descriptor.counters).map { ($0.counter.name, $0.value) },
+                    error: SecretMask.hide(pipeline.secrets, in: failure.description))
                 try? store.recordStage(
                     runID: record.id, stageID: stage.id, status: status, attempts: attempt, counts: reached,
                     declared: stage.descriptor.counters, milliseconds: Self.milliseconds(since: started),
@@ -152,14 +174,14 @@ final class RunExecution {
         let services = StageServices(
             connection: { [unowned engine] name in try engine.database(named: name, for: stage.descriptor) },
             outputs: { [unowned self] id in self.outputs[id] },
-            raise: { [store] name, payload, key in
+            raise: { [store, notifier] name, payload, key in
                 let id = try SHA256.hex(of: [instance, stage.id, name, key].joined(separator: "\n"))
-                try store.recordEvent(
-                    RecordedEvent(
-                        id: id, runID: runID, stageID: stage.id, name: name, payload: payload,
-                        raisedAt: StateTime.text(Date())),
-                    instance: instance)
-            })
+                let event = RecordedEvent(
+                    id: id, runID: runID, stageID: stage.id, name: name, payload: payload, raisedAt: StateTime.text(Date()))
+                try store.recordEvent(event, instance: instance)
+                notifier.record(.raised(event, payload: (try? JSONValue.parse(payload)) ?? .null))
+            },
+            chunk: { [tracer] stageID, started, attributes in tracer?.chunk(of: stageID, started: started, attributes: attributes) })
         let context = StageContext(
             stageID: stage.id, logger: stageLogger, workspace: engine.workspace, checkpoints: checkpoints,
             events: stage.descriptor.events, services: services)
@@ -204,20 +226,47 @@ final class RunExecution {
             runID: record.id, stageID: stage.id, status: .succeeded, attempts: attempts, counts: outcome.counts,
             declared: stage.descriptor.counters, milliseconds: Self.milliseconds(since: started), error: nil)
         let counts = outcome.counts.ordered(by: stage.descriptor.counters).map { ($0.counter, $0.value) }
-        results.append(
-            StageResult(
-                id: stage.id, kind: stage.kind, status: .succeeded, counts: counts,
-                outputs: outputs[stage.id] ?? StageOutputs(), seconds: seconds))
+        let result = StageResult(
+            id: stage.id, kind: stage.kind, status: .succeeded, counts: counts,
+            outputs: outputs[stage.id] ?? StageOutputs(), seconds: seconds)
+        results.append(result)
+        tracer?.stageEnded(stage.id, kind: stage.kind, counts: counts.map { ($0.0.name, $0.1) }, error: nil)
+        notifier.record(.stage(RunEvents.stageCompleted, result, record: record))
+        if counts.contains(where: { $0.0.name == ImportCounters.rejected.name && $0.1 > 0 }) {
+            notifier.record(.stage(RunEvents.stageRejects, result, record: record))
+        }
         stageLogger.info(
             "stage.finished", "\(stage.kind) finished in \(Self.format(seconds))",
             counts: counts.map { ($0.0.name, $0.1) })
+    }
+
+    /// Delivers what is in the outbox (within its time budget), sends the trace, then writes run.json and
+    /// the metrics.
+    private func finishRun(_ status: RunStatus, error: String?) {
+        notifier.deliver(runID: record.id)
+        tracer?.finish(pipeline: pipeline, runID: record.id, status: status, error: error, logger: logger)
+        writeReport()
+        writeMetrics()
+    }
+
+    private func writeMetrics() {
+        guard pipeline.metricsDirectory != nil || options.metricsFile != nil else { return }
+        do {
+            let totals = try store.metricsTotals(pipeline: pipeline.name)
+            let figures = MetricsTextfile.Figures(
+                pipeline: pipeline.name, run: try store.run(id: record.id) ?? record,
+                stages: try store.stageRuns(runID: record.id), lastSuccess: totals.lastSuccess, runTotals: totals.runs)
+            try MetricsTextfile.write(figures, folder: pipeline.metricsDirectory, file: options.metricsFile)
+        } catch {
+            logger.warning("run.metrics-failed", "could not write the metrics textfile: \(error)")
+        }
     }
 
     private func writeReport() {
         do {
             try RunReport(
                 run: try store.run(id: record.id) ?? record, stages: try store.stageRuns(runID: record.id),
-                events: try store.events(runID: record.id)
+                events: try store.events(runID: record.id), notifications: try store.notifications(runID: record.id)
             )
             .write(to: (engine.workspace.workDirectory as NSString).appendingPathComponent("runs"))
         } catch {

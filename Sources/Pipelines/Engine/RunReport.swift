@@ -34,6 +34,20 @@ struct RunReport: Encodable {
         }
     }
 
+    struct Notification: Encodable {
+        var eventID: String
+        var event: String
+        var channel: String
+        var status: String
+        var attempts: Int
+        var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case event, channel, status, attempts, error
+            case eventID = "event_id"
+        }
+    }
+
     var runID: String
     var pipeline: String
     var file: String
@@ -49,17 +63,18 @@ struct RunReport: Encodable {
     var error: String?
     var stages: [Stage]
     var events: [Event]
+    var notifications: [Notification]
 
     /// Snake case by hand: a strategy would also rename the keys inside payloads and outputs.
     enum CodingKeys: String, CodingKey {
-        case pipeline, file, identity, params, status, seconds, pid, host, error, stages, events
+        case pipeline, file, identity, params, status, seconds, pid, host, error, stages, events, notifications
         case runID = "run_id"
         case resumedFrom = "resumed_from"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
     }
 
-    init(run: RunRecord, stages: [StageRunRecord], events: [RecordedEvent]) {
+    init(run: RunRecord, stages: [StageRunRecord], events: [RecordedEvent], notifications: [OutboxItem]) {
         runID = run.id
         pipeline = run.pipeline
         file = run.file
@@ -85,6 +100,11 @@ struct RunReport: Encodable {
             Event(
                 id: $0.id, stage: $0.stageID, name: $0.name, payload: (try? JSONValue.parse($0.payload)) ?? .null,
                 raisedAt: $0.raisedAt)
+        }
+        self.notifications = notifications.map {
+            Notification(
+                eventID: $0.eventID, event: $0.name, channel: $0.channelDisplay, status: $0.status.rawValue,
+                attempts: $0.attempts, error: $0.error)
         }
     }
 

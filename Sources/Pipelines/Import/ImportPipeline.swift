@@ -1,3 +1,5 @@
+import Foundation
+
 /// The import machinery every importer shares: source → whole-file check → rejects → chunked,
 /// checkpointed commits with fingerprinted resume.
 ///
@@ -147,6 +149,8 @@ public enum ImportPipeline {
         var checked = check == nil
         var isFirstChunk = saved == nil
         while !checkpoint.finished {
+            let chunkStarted = Date()
+            let readBefore = importer.counts(of: checkpoint.progress)[ImportCounters.read]
             try database.inTransaction {
                 if isFirstChunk { try importer.prepareTarget() }
                 repeat {
@@ -165,6 +169,8 @@ public enum ImportPipeline {
             }
             isFirstChunk = false
             let counts = importer.counts(of: checkpoint.progress)
+            context.chunkCommitted(
+                started: chunkStarted, rows: counts[ImportCounters.read] - readBefore, endOffset: checkpoint.position.offset)
             context.report(counts)
             context.progress(
                 unit: "rows", count: counts[ImportCounters.read], done: checkpoint.position.offset,

@@ -22,6 +22,12 @@ public struct Pipeline: Sendable {
     public var slot: Date?
     /// In topological order; among stages that are ready at the same time, file order decides.
     public var stages: [PipelineStage]
+    /// The `notify:` rules of the file and of its stages.
+    public var notify: [NotifyRule] = []
+    /// `metrics: { textfile: DIR }`: where each run's Prometheus textfile goes.
+    public var metricsDirectory: String?
+    /// `traces: { endpoint }`: the OTLP/HTTP URL the run's trace goes to.
+    public var tracesEndpoint: WebURL?
 
     public init(
         name: String, description: String?, file: String, baseDirectory: String,

@@ -31,7 +31,7 @@ extension PipelineFileReader {
             return nil
         }
         let context = ParameterContext(baseDirectory: baseDirectory)
-        let zone = fields["timezone"].flatMap { decodeScheduleValue(TimeZoneID.self, $0, context) } ?? .utc
+        let zone = fields["timezone"].flatMap { decodeValue(TimeZoneID.self, $0, context) } ?? .utc
         let catchUp = fields["catch_up"].flatMap { field -> Schedule.CatchUp? in
             guard let text = text(field) else { return nil }
             guard let value = Schedule.CatchUp(rawValue: text) else {
@@ -41,8 +41,8 @@ extension PipelineFileReader {
             }
             return value
         } ?? .latest
-        let randomDelay = fields["random_delay"].flatMap { decodeScheduleValue(Duration.self, $0, context) } ?? .zero
-        let grace = fields["grace"].flatMap { decodeScheduleValue(Duration.self, $0, context) } ?? randomDelay + .seconds(600)
+        let randomDelay = fields["random_delay"].flatMap { decodeValue(Duration.self, $0, context) } ?? .zero
+        let grace = fields["grace"].flatMap { decodeValue(Duration.self, $0, context) } ?? randomDelay + .seconds(600)
         let window = fields["window"].flatMap { readWindow($0) }
         let params = fields["params"].map { readScheduleParams($0) } ?? []
         guard let (trigger, rules) = readTrigger(triggerEntry) else { return nil }
@@ -57,7 +57,7 @@ extension PipelineFileReader {
         return schedule
     }
 
-    private mutating func decodeScheduleValue<Value: ParameterValue>(_ type: Value.Type, _ entry: Entry, _ context: ParameterContext) -> Value? {
+    mutating func decodeValue<Value: ParameterValue>(_ type: Value.Type, _ entry: Entry, _ context: ParameterContext) -> Value? {
         do {
             return try Value.decode(entry.value, in: context)
         } catch {
@@ -69,7 +69,7 @@ extension PipelineFileReader {
     private mutating func readTrigger(_ entry: Entry) -> (Schedule.Trigger, [CalendarRule])? {
         switch entry.name {
         case "every":
-            guard let duration = decodeScheduleValue(Duration.self, entry, ParameterContext(baseDirectory: baseDirectory)) else { return nil }
+            guard let duration = decodeValue(Duration.self, entry, ParameterContext(baseDirectory: baseDirectory)) else { return nil }
             let milliseconds = duration.milliseconds
             guard milliseconds % 60_000 == 0, milliseconds > 0, 86_400_000 % milliseconds == 0 else {
                 report(entry.value.location, "'every' must be whole minutes that divide a day evenly (1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 24h…), found '\(duration.text)'")

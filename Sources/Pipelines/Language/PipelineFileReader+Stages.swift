@@ -15,7 +15,7 @@ struct StageDraft {
 }
 
 extension PipelineFileReader {
-    static let stageKeys = ["id", "uses", "description", "needs", "with"] + StageSettings.keys
+    static let stageKeys = ["id", "uses", "description", "needs", "with", "notify"] + StageSettings.keys
 
     mutating func readStages(
         _ entry: Entry?, missingAt location: SourceLocation, _ interpolator: Interpolator, workspace: Workspace
@@ -52,6 +52,7 @@ extension PipelineFileReader {
         let context = ParameterContext(baseDirectory: baseDirectory, databaseNames: workspace.databases.keys.sorted())
         if let descriptor {
             draft.settings = readSettings(fields, of: descriptor, interpolator, context: context)
+            if let id = draft.id { stageNotifyRules += readNotify(fields["notify"], stage: (id, descriptor), interpolator) }
         }
 
         let deferring = interpolator.with(stageOutputs: .deferred)

@@ -8,7 +8,10 @@ struct PipelineFileReader {
         var value: YAMLNode
     }
 
-    static let topLevelKeys = ["name", "description", "params", "database", "databases", "state", "schedule", "stages"]
+    static let topLevelKeys = [
+        "name", "description", "params", "database", "databases", "state", "schedule", "notify", "metrics", "traces",
+        "stages",
+    ]
     static let defaultDatabase = "sqlite:var/store.db"
 
     let file: String
@@ -16,6 +19,8 @@ struct PipelineFileReader {
     let catalog: [String: StageDescriptor]
     let kindNames: [String]
     var diagnostics: [Diagnostic] = []
+    /// The rules of the stages' own `notify:` blocks, gathered as the stages are read.
+    var stageNotifyRules: [NotifyRule] = []
 
     init(file: String, baseDirectory: String, catalog: [StageDescriptor]) {
         self.file = file
@@ -59,11 +64,18 @@ struct PipelineFileReader {
             database: database ?? .sqlite(path: ParameterContext(baseDirectory: baseDirectory).resolve("var/store.db")),
             databases: databases, baseDirectory: baseDirectory, workDirectory: Pipeline.workDirectory(of: baseDirectory))
         let stages = readStages(fields["stages"], missingAt: root.location, interpolator, workspace: workspace)
+        let notify = readNotify(fields["notify"], stage: nil, interpolator) + stageNotifyRules
+        let metricsDirectory = readMetrics(fields["metrics"])
+        let traces = readTraces(fields["traces"], interpolator)
         guard diagnostics.isEmpty, let name, let database, let state, let stages else { return nil }
-        return Pipeline(
+        var pipeline = Pipeline(
             name: name, description: description, file: file, baseDirectory: baseDirectory, params: params.values,
             database: database, databases: databases, state: state, nonIdentifyingParams: params.nonIdentifying,
             schedule: schedule, slot: slot, stages: stages)
+        pipeline.notify = notify
+        pipeline.metricsDirectory = metricsDirectory
+        pipeline.tracesEndpoint = traces
+        return pipeline
     }
 
     /// The names under `params:`, for checking the schedule's params before the values are read.

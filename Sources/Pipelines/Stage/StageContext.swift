@@ -68,7 +68,13 @@ public final class StageContext {
     /// Reports progress; the executable decides whether it becomes a bar, a log line or nothing.
     public func progress(unit: String, count: Int64, done: Int64, total: Int64?, finished: Bool = false) {
         logger.handler.progress(
-            ProgressEvent(stage: stageID, unit: unit, count: count, done: done, total: total, finished: finished))
+            ProgressEvent(
+                stage: stageID, unit: unit, count: count, done: done, total: total, finished: finished, run: logger.run))
+    }
+
+    /// Marks a committed chunk, for the run's trace: when it started, and what it did.
+    public func chunkCommitted(started: Date, rows: Int64, endOffset: Int64) {
+        services.chunk(stageID, started, [("pipeline.chunk.rows", .number(String(rows))), ("pipeline.chunk.end_offset", .number(String(endOffset)))])
     }
 }
 
@@ -81,4 +87,6 @@ struct StageServices {
     var outputs: (String) -> StageOutputs?
     /// Records an event: name, payload JSON, key.
     var raise: (String, String, String) throws -> Void
+    /// A committed chunk of a stage: its start and attributes.
+    var chunk: (String, Date, [(String, JSONValue)]) -> Void = { _, _, _ in }
 }

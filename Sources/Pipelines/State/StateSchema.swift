@@ -1,5 +1,6 @@
 /// The state store's tables: runs, stage runs with their counters, per-instance stage states with
-/// checkpoints and outputs, the events stages raised, and the schedule slot each run belongs to. Versioned through `MigrationRunner` as the
+/// checkpoints and outputs, the events stages raised, the schedule slot each run belongs to, and the
+/// notifications waiting to be delivered. Versioned through `MigrationRunner` as the
 /// family `state`.
 enum StateSchema {
     static let family = "state"
@@ -92,6 +93,28 @@ enum StateSchema {
             ALTER TABLE pipeline_runs ADD COLUMN series TEXT;
             ALTER TABLE pipeline_runs ADD COLUMN slot TEXT;
             CREATE INDEX pipeline_runs_by_series ON pipeline_runs (series, slot);
+            """
+        },
+        Migration(version: 4, name: "the notification outbox") { _ in
+            """
+            CREATE TABLE pipeline_outbox (
+                event_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                channel_display TEXT NOT NULL,
+                pipeline TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                body TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                error TEXT,
+                created_at TEXT NOT NULL,
+                attempted_at TEXT,
+                attempted_by TEXT,
+                delivered_at TEXT,
+                PRIMARY KEY (event_id, channel)
+            );
+            CREATE INDEX pipeline_outbox_by_pipeline ON pipeline_outbox (pipeline, status, created_at);
             """
         },
     ]

@@ -1,0 +1,221 @@
+import CCurl
+import Foundation
+
+/// An HTTP answer: the status, the headers a caller may need, and the start of the body (bounded: a peer
+/// may send anything).
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lower-cased; the last value of a repeated header wins.
+    public var headers: [String: String]
+    /// At most `Transfer.maximumBodyBytes` of the body.
+    public var body: [UInt8]
+
+    public var isSuccess: Bool { (200..<300).contains(status) }
+}
+
+/// HTTP requests and SMTP submissions through libcurl, one easy handle per transfer. Only the schemes a
+/// caller names are allowed, redirects are not followed, and every transfer has a timeout.
+public enum Transfer {
+    public static let maximumBodyBytes = 64 * 1024
+    private static let maximumHeaderBytes = 64 * 1024
+
+    private static let globalInit: CURLcode = curl_global_init(ccurl_global_all())
+
+    /// POSTs `body` to `url` (http or https) and returns the answer, whatever its status.
+    public static func post(url: String, headers: [String], body: [UInt8], timeout: Duration) throws(TransferError)
+        -> HTTPResponse
+    {
+        let handle = try Handle(peer: Self.peer(of: url), hiding: url)
+        let sink = ResponseSink()
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
+        try handle.set(CURLOPT_URL, url)
+        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try handle.set(CURLOPT_POST, 1)
+        try handle.set(CURLOPT_POSTFIELDSIZE_LARGE, body.count)
+        // COPYPOSTFIELDS copies POSTFIELDSIZE bytes; an empty body still needs a valid pointer.
+        try (body.isEmpty ? [0] : body).withUnsafeBufferPointer { bytes throws(TransferError) in
+            try handle.setPointer(CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        }
+        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+        try handle.setTimeout(timeout)
+        try handle.collect(into: sink)
+        try handle.perform()
+        return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
+    }
+
+    /// Submits `message` (a whole RFC 5322 message, CRLF line ends) over SMTP: `smtp://host:port` upgrades
+    /// to TLS with STARTTLS when the server offers it, `smtps://` is TLS from the start.
+    public static func sendMail(
+        server: String, from: String, to recipients: [String], message: [UInt8], username: String?, password: String?,
+        timeout: Duration
+    ) throws(TransferError) {
+        let handle = try Handle(peer: Self.peer(of: server), hiding: server)
+        let source = UploadSource(message)
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        for recipient in recipients { list = curl_slist_append(list, "<\(recipient)>") }
+        try handle.set(CURLOPT_URL, server)
+        try handle.set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        try handle.set(CURLOPT_USE_SSL, server.lowercased().hasPrefix("smtps:") ? ccurl_use_ssl_all() : ccurl_use_ssl_try())
+        try handle.set(CURLOPT_MAIL_FROM, "<\(from)>")
+        try handle.setPointer(CURLOPT_MAIL_RCPT, UnsafeMutableRawPointer(list))
+        if let username { try handle.set(CURLOPT_USERNAME, username) }
+        if let password { try handle.set(CURLOPT_PASSWORD, password) }
+        try handle.set(CURLOPT_UPLOAD, 1)
+        try handle.set(CURLOPT_INFILESIZE_LARGE, message.count)
+        try handle.setTimeout(timeout)
+        try handle.upload(from: source)
+        try handle.perform()
+    }
+
+    /// `scheme://host[:port]` of a URL, for messages: never its user, path or query.
+    public static func peer(of url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host
+        else { return "(an unreadable URL)" }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+
+    /// One libcurl easy handle; its error buffer gives the detail of a failure.
+    private final class Handle {
+        let raw: UnsafeMutableRawPointer
+        let peer: String
+        /// The URL and its path and query, which libcurl's messages may quote and which may hold a token.
+        private let hidden: [String]
+        /// libcurl writes a failure's detail here; it must stay where it is for the handle's life.
+        private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        private var retained: [AnyObject] = []
+
+        init(peer: String, hiding url: String) throws(TransferError) {
+            guard Transfer.globalInit == CURLE_OK, let raw = curl_easy_init() else {
+                throw TransferError(.other, "libcurl could not start a transfer", peer: peer)
+            }
+            self.raw = raw
+            self.peer = peer
+            let components = URLComponents(string: url)
+            let path = (components?.percentEncodedPath ?? "") + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+            hidden = [url] + (path.count > 1 ? [path] : [])
+            errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+            try setPointer(CURLOPT_ERRORBUFFER, errorBuffer)
+            try set(CURLOPT_NOSIGNAL, 1)
+            try set(CURLOPT_FOLLOWLOCATION, 0)
+        }
+
+        deinit {
+            curl_easy_cleanup(raw)
+            errorBuffer.deallocate()
+        }
+
+        func set(_ option: CURLoption, _ value: Int) throws(TransferError) { try check(ccurl_setopt_long(raw, option, value)) }
+
+        func set(_ option: CURLoption, _ value: String) throws(TransferError) {
+            try check(ccurl_setopt_string(raw, option, value))
+        }
+
+        func setPointer(_ option: CURLoption, _ value: UnsafeMutableRawPointer?) throws(TransferError) {
+            try check(ccurl_setopt_pointer(raw, option, value))
+        }
+
+        func setTimeout(_ timeout: Duration) throws(TransferError) {
+            let milliseconds = max(Int(timeout.milliseconds), 1)
+            try set(CURLOPT_TIMEOUT_MS, milliseconds)
+            try set(CURLOPT_CONNECTTIMEOUT_MS, min(milliseconds, 10_000))
+        }
+
+        func collect(into sink: ResponseSink) throws(TransferError) {
+            retained.append(sink)
+            let context = Unmanaged.passUnretained(sink).toOpaque()
+            try check(ccurl_setopt_callback(raw, CURLOPT_WRITEFUNCTION, collectBody))
+            try setPointer(CURLOPT_WRITEDATA, context)
+            try check(ccurl_setopt_callback(raw, CURLOPT_HEADERFUNCTION, collectHeader))
+            try setPointer(CURLOPT_HEADERDATA, context)
+        }
+
+        func upload(from source: UploadSource) throws(TransferError) {
+            retained.append(source)
+            try check(ccurl_setopt_callback(raw, CURLOPT_READFUNCTION, readUpload))
+            try setPointer(CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque())
+        }
+
+        func perform() throws(TransferError) {
+            errorBuffer[0] = 0
+            let result = curl_easy_perform(raw)
+            guard result == CURLE_OK else {
+                let detail = hidden.reduce(String(cString: errorBuffer)) { $0.replacingOccurrences(of: $1, with: "…") }
+                throw TransferError(curl: result, peer: peer, detail: detail)
+            }
+        }
+
+        var responseCode: Int {
+            var code = 0
+            _ = ccurl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &code)
+            return code
+        }
+
+        private func check(_ result: CURLcode) throws(TransferError) {
+            guard result == CURLE_OK else { throw TransferError(curl: result, peer: peer, detail: "") }
+        }
+    }
+
+    /// Keeps the start of a response's body and its headers.
+    private final class ResponseSink {
+        var body: [UInt8] = []
+        var headers: [String: String] = [:]
+        var headerBytes = 0
+
+        func append(_ bytes: UnsafeRawBufferPointer) {
+            let room = Transfer.maximumBodyBytes - body.count
+            if room > 0 { body.append(contentsOf: bytes.prefix(room)) }
+        }
+
+        func header(_ bytes: UnsafeRawBufferPointer) {
+            headerBytes += bytes.count
+            guard headerBytes <= Transfer.maximumHeaderBytes else { return }
+            let line = String(decoding: bytes, as: UTF8.self)
+            guard let colon = line.firstIndex(of: ":") else {
+                // A status line: a new response (after a 100 Continue) starts its headers afresh.
+                if line.hasPrefix("HTTP/") { headers = [:] }
+                return
+            }
+            let name = line[..<colon].lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// A message handed to libcurl piece by piece.
+    private final class UploadSource {
+        let bytes: [UInt8]
+        var offset = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+            let count = min(buffer.count, bytes.count - offset)
+            guard count > 0 else { return 0 }
+            bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
+            offset += count
+            return count
+        }
+    }
+
+    private static let collectBody: ccurl_data_callback = { buffer, size, count, context in
+        let total = size * count
+        guard let buffer, let context else { return total }
+        Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().append(UnsafeRawBufferPointer(start: buffer, count: total))
+        return total
+    }
+
+    private static let collectHeader: ccurl_data_callback = { buffer, size, count, context in
+        let total = size * count
+        guard let buffer, let context else { return total }
+        Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().header(UnsafeRawBufferPointer(start: buffer, count: total))
+        return total
+    }
+
+    private static let readUpload: ccurl_data_callback = { buffer, size, count, context in
+        guard let buffer, let context else { return 0 }
+        return Unmanaged<UploadSource>.fromOpaque(context).takeUnretainedValue().read(
+            into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+    }
+}
