@@ -79,7 +79,13 @@ import Testing
         #expect(load.attributes["pipeline.count.read"] == .number(5) && load.attributes["pipeline.count.written"] == .number(5))
         let chunks = spans.filter { $0.name == "chunk" }
         #expect(chunks.allSatisfy { $0.parentSpanID == load.spanID })
-        #expect(chunks.map { $0.attributes["pipeline.chunk.rows"] } == [.number(2), .number(2), .number(1)])
+        // A span per committed chunk; the first commit waits for the whole-file check, so how many rows
+        // each holds depends on timing, but together they hold the file.
+        let rows = chunks.map { chunk -> Int in
+            if case .number(let rows)? = chunk.attributes["pipeline.chunk.rows"] { return rows }
+            return -1
+        }
+        #expect(!chunks.isEmpty && rows.reduce(0, +) == 5 && rows.allSatisfy { $0 > 0 }, "\(rows)")
         #expect(Set(spans.map(\.spanID)).count == spans.count)
 
         // Every log line names the run and the trace.

@@ -31,6 +31,20 @@ import Testing
         try Inspect.rows(locator, "SELECT id, sku, name, price_minor, qty FROM \(table) ORDER BY CAST(id AS INTEGER)")
     }
 
+    /// `rows.csv` into `table` in chunks of 500, its state in `state/`.
+    static func importPipeline(_ name: String, _ database: DatabaseLocator, _ table: String) -> String {
+        """
+        name: \(name)
+        database: \(url(database))
+        state: sqlite:state/state.db
+        stages:
+          - id: load
+            uses: table.import
+            chunk_size: 500
+            with: { file: rows.csv, table: \(table), create: true }
+        """
+    }
+
     static func drop(_ locator: DatabaseLocator, _ table: String) throws {
         let connection = try locator.connect(logger: Logger(handler: SilentLogHandler()))
         defer { connection.close() }
@@ -44,18 +58,7 @@ import Testing
         let database = try Self.database(backend, in: scratch)
         let table = "kill_import_\(UInt32.random(in: 0...UInt32.max))"
         try TestData.writeRows(Self.rows, to: scratch.file("rows.csv"))
-        try scratch.write(
-            "import.yaml",
-            """
-            name: kill-import
-            database: \(Self.url(database))
-            state: sqlite:state/state.db
-            stages:
-              - id: load
-                uses: table.import
-                chunk_size: 500
-                with: { file: rows.csv, table: \(table), create: true }
-            """)
+        try scratch.write("import.yaml", Self.importPipeline("kill-import", database, table))
         let runner = KillAndResume(arguments: ["run", "import.yaml"], directory: scratch.path)
         let reset = {
             try? FileManager.default.removeItem(atPath: scratch.file("state"))
@@ -84,18 +87,7 @@ import Testing
         let database = try Self.database(backend, in: scratch)
         let table = "stale_checkpoint_\(UInt32.random(in: 0...UInt32.max))"
         try TestData.writeRows(Self.rows, to: scratch.file("rows.csv"))
-        try scratch.write(
-            "import.yaml",
-            """
-            name: stale-checkpoint
-            database: \(Self.url(database))
-            state: sqlite:state/state.db
-            stages:
-              - id: load
-                uses: table.import
-                chunk_size: 500
-                with: { file: rows.csv, table: \(table), create: true }
-            """)
+        try scratch.write("import.yaml", Self.importPipeline("stale-checkpoint", database, table))
         let committed = { Int((try? Inspect.rows(database, "SELECT count(*) FROM \(table)"))?.first?.first?.flatMap { $0 } ?? "") ?? 0 }
         let killed = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
         let deadline = Date().addingTimeInterval(60)

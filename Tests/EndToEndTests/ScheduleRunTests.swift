@@ -224,6 +224,12 @@ import Testing
             Z9999,,4
 
             """)
+        let events = try scratch.read("pipelines/var/events.jsonl").split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(events.map { $0["type"] as? String } == ["run.completed"])
+        #expect((events.first?["params"] as? [String: String])?["day"] == "2026-12-08")
+        #expect(try scratch.read("pipelines/var/metrics/pipeline_nightly_stock.prom").contains("pipeline_last_run_success{pipeline=\"nightly-stock\"} 1"))
         let saturday = try PipelineProcess.run(["run", "tracking-poll.yaml", "--now", "2026-12-12T10:05:00-08:00"], in: folder)
         #expect(saturday.status == 0 && saturday.stderr.contains("outside the window"))
         let poll = try PipelineProcess.run(["run", "tracking-poll.yaml", "--now", "2026-12-07T10:05:00-08:00"], in: folder)

@@ -102,7 +102,7 @@ import Testing
                 INSERT INTO pipeline_stage_runs (run_id, stage_id, kind, status, attempts, started_at, read_rows, written_rows, rejected_rows)
                 VALUES ('r1', 'load', 'table.import', 'succeeded', 1, '2026-01-01T00:00:00.000Z', 12, 10, 2);
                 """)
-            #expect(try runner.migrate(family: StateSchema.family, migrations: StateSchema.migrations) == [2, 3])
+            #expect(try runner.migrate(family: StateSchema.family, migrations: StateSchema.migrations) == [2, 3, 4])
             let store = try StateStore(locator: .sqlite(path: folder + "/state.db"), logger: Logger(handler: SilentLogHandler()))
             #expect(
                 try store.stageRuns(runID: "r1").first?.counts == [

@@ -1,13 +1,15 @@
 import Foundation
 import Synchronization
 
-/// The `command` channel: runs a program (no shell) with the notification's JSON on its standard input.
+/// The `command` channel: runs a program (no shell) in the pipeline file's folder with the notification's
+/// JSON on its standard input.
 /// Exit status 0 is delivered; anything else may be tried again; past the timeout it is killed.
 enum CommandDelivery {
     static func run(_ command: NotifyChannel.Command, input: [UInt8], timeout: Duration) -> DeliveryOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: resolve(command.arguments[0]))
         process.arguments = Array(command.arguments.dropFirst())
+        process.currentDirectoryURL = URL(fileURLWithPath: command.directory, isDirectory: true)
         let stdin = Pipe()
         let stderr = Pipe()
         process.standardInput = stdin

@@ -48,6 +48,8 @@ public enum NotifyChannel: Sendable, Equatable {
 
     public struct Command: Sendable, Equatable {
         public var arguments: [String]
+        /// The pipeline file's folder, where the program runs (relative paths in it mean what they mean in the file).
+        public var directory: String
         public var timeout: Duration
         public var retries: Int
     }

@@ -213,7 +213,8 @@ extension PipelineFileReader {
         }
         let resolved = program.contains("/") ? ParameterContext(baseDirectory: baseDirectory).resolve(program) : program
         guard let limits = timeoutAndRetries(fields, defaultTimeout: .seconds(30)) else { return nil }
-        return .command(.init(arguments: [resolved] + arguments.dropFirst(), timeout: limits.0, retries: limits.1))
+        return .command(
+            .init(arguments: [resolved] + arguments.dropFirst(), directory: baseDirectory, timeout: limits.0, retries: limits.1))
     }
 
     /// `metrics: { textfile: DIR }`: the folder node_exporter's textfile collector reads.
