@@ -155,6 +155,12 @@ enum PlanText {
         if !pipeline.params.isEmpty {
             lines.append("params: " + pipeline.displayedParams.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
         }
+        for rule in pipeline.notify {
+            let place = rule.stageID.map { " (stage \($0))" } ?? ""
+            lines.append("notify\(place): \(rule.events.joined(separator: ", ")) → \(rule.channel.display)")
+        }
+        if let folder = pipeline.metricsDirectory { lines.append("metrics: textfile in \(folder)") }
+        if let endpoint = pipeline.tracesEndpoint { lines.append("traces: \(Transfer.peer(of: endpoint.text))") }
         for (number, stage) in plan.enumerated() {
             lines.append("")
             var heading = "\(number + 1). \(stage.id) (\(stage.kind))"

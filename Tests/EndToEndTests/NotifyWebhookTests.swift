@@ -184,5 +184,8 @@ import Testing
         #expect(down.status == 74)
         #expect(down.stdout.contains("NOT delivered"))
         #expect(!scratch.exists("var/state.db"), "a test records nothing")
+        let plan = try PipelineProcess.run(["run", "p.yaml", "--dry-run"], in: scratch.path)
+        #expect(plan.stdout.contains("notify: run.completed → webhook http://127.0.0.1:\(server.port)\n"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("tok-3141") && !plan.stdout.contains("k59"))
     }
 }
