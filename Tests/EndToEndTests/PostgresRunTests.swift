@@ -80,13 +80,24 @@ import Testing
               - id: s
                 uses: sql.run
                 with: { sql: "SELECT 1" }
+            notify:
+              - on: [run.failed]
+                command: [sh, -c, "cat >> events.jsonl; echo >> events.jsonl"]
+            metrics: { textfile: var/metrics }
             """)
+        var results: [PipelineProcess.Result] = []
         for arguments in [["run", file], ["run", file, "--dry-run"], ["run", file, "--log-format", "json"]] {
             let result = try PipelineProcess.run(arguments, environment: ["DATABASE_URL": wrong])
             #expect(!result.stdout.contains(secret))
             #expect(!result.stderr.contains(secret))
             #expect((result.stdout + result.stderr).contains("pipeline_pw:***@"))
             if !arguments.contains("--dry-run") { #expect(result.status == 74, "\(result.stderr)") }
+            results.append(result)
         }
+        // Nor in the notifications, the outbox, the run records or the metrics.
+        let events = try scratch.read("events.jsonl")
+        #expect(events.contains("run.failed") && events.contains("pipeline_pw:***@") && !events.contains(secret))
+        #expect(scratch.exists("var/metrics/pipeline_secret.prom"))
+        try NotifyWebhookTests.expectNoSecret([secret], in: scratch, outputs: results)
     }
 }
