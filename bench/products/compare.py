@@ -114,6 +114,19 @@ def pipeline_import(binary, csv_path, database, scratch):
     return [binary, "run", pipeline]
 
 
+def pipeline_export(binary, database, out, scratch):
+    """products.export of database into out (format from its extension), with a fresh state store."""
+    pipeline = os.path.join(scratch, "export.yaml")
+    state = os.path.join(scratch, "export-state.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(state + suffix):
+            os.remove(state + suffix)
+    with open(pipeline, "w") as f:
+        f.write(f"name: bench-products-export\ndatabase: {database}\nstate: sqlite:{state}\nstages:\n"
+                f"  - id: export\n    uses: products.export\n    with: {{ file: {out} }}\n")
+    return [binary, "run", pipeline]
+
+
 def check(binary, sizes=(10, 1002)):
     """True when the pipeline, normalise.py and the SQLite floor write equal tables for each size."""
     ok = True
