@@ -55,6 +55,10 @@ import Testing
                 uses: table.import
                 chunk_size: 2
                 with: { file: a.csv, table: items, create: true }
+              - id: dump
+                uses: table.export
+                chunk_size: 2
+                with: { query: "SELECT sku, qty FROM items ORDER BY sku", file: out/items.csv }
               - id: report
                 uses: sql.run
                 with: { sql: "SELECT * FROM no_such_table" }
@@ -77,7 +81,10 @@ import Testing
         #expect(load.parentSpanID == root.spanID && report.parentSpanID == root.spanID)
         #expect(load.status == 1 && report.status == 2 && report.message.contains("no_such_table"))
         #expect(load.attributes["pipeline.count.read"] == .number(5) && load.attributes["pipeline.count.written"] == .number(5))
-        let chunks = spans.filter { $0.name == "chunk" }
+        let dump = try #require(spans.first { $0.name == "stage dump" })
+        let dumped = spans.filter { $0.name == "chunk" && $0.parentSpanID == dump.spanID }
+        #expect(dumped.map { $0.attributes["pipeline.chunk.rows"] } == [.number(2), .number(2)], "an export's synced chunks")
+        let chunks = spans.filter { $0.name == "chunk" && $0.parentSpanID != dump.spanID }
         #expect(chunks.allSatisfy { $0.parentSpanID == load.spanID })
         // A span per committed chunk; the first commit waits for the whole-file check, so how many rows
         // each holds depends on timing, but together they hold the file.

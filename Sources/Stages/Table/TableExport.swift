@@ -1,3 +1,4 @@
+import Foundation
 import Pipelines
 
 /// `table.export`: streams a table or a query's rows to a CSV or JSONL file that appears only when
@@ -114,6 +115,7 @@ public enum TableExport: StageKind {
         var sink: RowSink?
         let format = DataFormat.resolve(config.format, for: config.file)
         let sql = sql(for: config, skipping: rows, dialect: database.dialect)
+        var chunkStarted = Date()
         /// After each row: at a chunk's end, the bytes go to disk and the position to the state store.
         func rowWritten() throws {
             rows += 1
@@ -121,6 +123,8 @@ public enum TableExport: StageKind {
             try sink?.flush()
             try output.sync()
             try checkpoints.record(Checkpoint(temporaryPath: output.temporaryPath, length: output.bytesWritten, rows: rows))
+            context.chunkCommitted(started: chunkStarted, rows: Int64(checkpoints.chunkSize), endOffset: output.bytesWritten)
+            chunkStarted = Date()
             context.progress(unit: "rows", count: rows, done: rows, total: nil)
             context.report([Self.rows: rows, written: rows])
             try checkpoints.stopIfRequested()
