@@ -101,30 +101,27 @@ def migrate(binary, database):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def pipeline_import(binary, csv_path, database, scratch):
-    """products.import of csv_path into database (a URL) with the pipeline's defaults."""
-    pipeline = os.path.join(scratch, "import.yaml")
-    state = os.path.join(scratch, "state.db")
+def one_stage(binary, scratch, name, database, uses, with_):
+    """A one-stage pipeline file in scratch with a fresh state store, and the command that runs it."""
+    pipeline = os.path.join(scratch, f"{name}.yaml")
+    state = os.path.join(scratch, f"{name}-state.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(state + suffix):
             os.remove(state + suffix)
     with open(pipeline, "w") as f:
-        f.write(f"name: bench-products\ndatabase: {database}\nstate: sqlite:{state}\nstages:\n"
-                f"  - id: import\n    uses: products.import\n    with: {{ file: {csv_path} }}\n")
+        f.write(f"name: bench-products-{name}\ndatabase: {database}\nstate: sqlite:{state}\nstages:\n"
+                f"  - id: {name}\n    uses: {uses}\n    with: {{ {with_} }}\n")
     return [binary, "run", pipeline]
+
+
+def pipeline_import(binary, csv_path, database, scratch):
+    """products.import of csv_path into database (a URL) with the pipeline's defaults."""
+    return one_stage(binary, scratch, "import", database, "products.import", f"file: {csv_path}")
 
 
 def pipeline_export(binary, database, out, scratch):
-    """products.export of database into out (format from its extension), with a fresh state store."""
-    pipeline = os.path.join(scratch, "export.yaml")
-    state = os.path.join(scratch, "export-state.db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(state + suffix):
-            os.remove(state + suffix)
-    with open(pipeline, "w") as f:
-        f.write(f"name: bench-products-export\ndatabase: {database}\nstate: sqlite:{state}\nstages:\n"
-                f"  - id: export\n    uses: products.export\n    with: {{ file: {out} }}\n")
-    return [binary, "run", pipeline]
+    """products.export of database into out (format from its extension)."""
+    return one_stage(binary, scratch, "export", database, "products.export", f"file: {out}")
 
 
 def check(binary, sizes=(10, 1002)):
