@@ -15,11 +15,13 @@ enum DeliveryOutcome: Equatable {
 struct ChannelDelivery {
     var environment: [String: String]
 
-    func send(_ item: OutboxItem, to channel: NotifyChannel, timeout: Duration) -> DeliveryOutcome {
-        switch channel {
-        case .webhook(let hook): post(item, to: hook, timeout: min(timeout, hook.timeout))
-        case .email(let mail): sendMail(item, with: mail, timeout: min(timeout, mail.timeout))
-        case .command(let command): CommandDelivery.run(command, input: Array(item.body.utf8), timeout: min(timeout, command.timeout))
+    /// Waits at most `limit`, or the channel's own timeout when that is shorter.
+    func send(_ item: OutboxItem, to channel: NotifyChannel, timeout limit: Duration) -> DeliveryOutcome {
+        let timeout = min(limit, channel.timeout)
+        return switch channel {
+        case .webhook(let hook): post(item, to: hook, timeout: timeout)
+        case .email(let mail): sendMail(item, with: mail, timeout: timeout)
+        case .command(let command): CommandDelivery.run(command, input: Array(item.body.utf8), timeout: timeout)
         }
     }
 

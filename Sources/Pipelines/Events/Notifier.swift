@@ -40,10 +40,7 @@ final class Notifier {
 
     /// The outbox items of `event`: one per channel whose rule names it.
     func items(for event: Event) -> [OutboxItem] {
-        var channels: [NotifyChannel] = []
-        for rule in pipeline.notify where rule.matches(event: event.name, stageID: event.stageID) {
-            if !channels.contains(rule.channel) { channels.append(rule.channel) }
-        }
+        let channels = Self.channels(of: pipeline) { $0.matches(event: event.name, stageID: event.stageID) }
         guard !channels.isEmpty else { return [] }
         let time = StateTime.text(Date())
         let body = Self.body(of: event, at: time, pipeline: pipeline)
@@ -71,6 +68,13 @@ final class Notifier {
             ]
         ).serialized
         return SecretMask.hide(pipeline.secrets, in: body)
+    }
+
+    /// The channels of the rules that `include`, each once, in file order.
+    private static func channels(of pipeline: Pipeline, where include: (NotifyRule) -> Bool) -> [NotifyChannel] {
+        var channels: [NotifyChannel] = []
+        for rule in pipeline.notify where include(rule) && !channels.contains(rule.channel) { channels.append(rule.channel) }
+        return channels
     }
 
     static func runRecordPath(_ pipeline: Pipeline, runID: String) -> String {
@@ -174,8 +178,7 @@ final class Notifier {
     /// `pipeline notify test`: one test event straight to every channel of the file, not through the
     /// outbox, so a new webhook, mailbox or command can be tried before a night depends on it.
     static func sendTest(_ pipeline: Pipeline, environment: [String: String]) -> [NotificationTestResult] {
-        var channels: [NotifyChannel] = []
-        for rule in pipeline.notify where !channels.contains(rule.channel) { channels.append(rule.channel) }
+        let channels = channels(of: pipeline) { _ in true }
         let runID = "test-" + RunExecution.newRunID(at: Date())
         let event = Event(
             id: eventID(runID, RunEvents.test), name: RunEvents.test, runID: runID, stageID: nil,
@@ -203,15 +206,5 @@ public struct NotificationTestResult: Sendable {
 public enum NotificationTest {
     public static func run(_ pipeline: Pipeline, environment: [String: String]) -> [NotificationTestResult] {
         Notifier.sendTest(pipeline, environment: environment)
-    }
-}
-
-extension NotifyChannel {
-    var timeout: Duration {
-        switch self {
-        case .webhook(let hook): hook.timeout
-        case .email(let mail): mail.timeout
-        case .command(let command): command.timeout
-        }
     }
 }

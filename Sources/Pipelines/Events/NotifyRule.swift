@@ -75,6 +75,14 @@ public enum NotifyChannel: Sendable, Equatable {
         return String((try? SHA256.hex(of: destination))?.prefix(16) ?? "")
     }
 
+    var timeout: Duration {
+        switch self {
+        case .webhook(let hook): hook.timeout
+        case .email(let mail): mail.timeout
+        case .command(let command): command.timeout
+        }
+    }
+
     var retries: Int {
         switch self {
         case .webhook(let hook): hook.retries

@@ -24,14 +24,13 @@ extension PipelineFileReader {
         _ entry: Entry?, stage: (id: String, descriptor: StageDescriptor)?, _ interpolator: Interpolator
     ) -> [NotifyRule] {
         guard let entry, !entry.value.isNull else { return [] }
-        guard case .sequence(let items) = entry.value.value else {
+        guard case .sequence = entry.value.value else {
             report(entry.value.location, "'notify' must be a list such as [{ on: [run.failed], webhook: { url: \"https://...\" } }], found \(entry.value.kindDescription)")
             return []
         }
         let substitution = interpolator.substitute(entry.value)
         diagnostics += substitution.diagnostics
         guard substitution.diagnostics.isEmpty, case .sequence(let substituted) = substitution.node.value else { return [] }
-        _ = items
         let allowedEvents = notifiableEvents(of: stage?.descriptor)
         return substituted.compactMap { readNotifyRule($0, allowedEvents: allowedEvents, stageID: stage?.id) }
     }
