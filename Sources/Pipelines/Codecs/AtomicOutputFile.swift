@@ -134,6 +134,22 @@ public final class AtomicOutputFile: OutputFile {
         try FileSupport.syncDirectory(FileSupport.parentDirectory(of: path))
     }
 
+    /// Commits unless the file at `path` already holds exactly these bytes, in which case it is left
+    /// untouched (not even its time changes). Call `startDigest()` before writing. Gives the file's
+    /// SHA-256 and size, and whether it was replaced.
+    public func commitIfChanged() throws -> (digest: FileDigest, replaced: Bool) {
+        guard let sha256 = try finishDigest() else {
+            throw PipelineError(.internal, "commitIfChanged of \(path) without startDigest")
+        }
+        let digest = FileDigest(path: path, sha256: sha256, bytes: bytesWritten)
+        if (try? FileSupport.size(of: path)) == bytesWritten, (try? SHA256Digest.ofFile(path)) == sha256 {
+            discard()
+            return (digest, false)
+        }
+        try commit()
+        return (digest, true)
+    }
+
     /// Removes the temporary file; the final path is left untouched.
     public func discard() {
         guard !isCommitted && !isDiscarded else { return }

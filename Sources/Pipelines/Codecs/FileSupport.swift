@@ -106,6 +106,12 @@ public enum FileSupport {
         return contents
     }
 
+    /// Whether something (not following a final link) has the name `path`.
+    public static func exists(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0
+    }
+
     /// The identity of the file at `path` (its device and inode, following links), nil when there is none.
     public static func identity(of path: String) -> FileIdentity? {
         var status = stat()

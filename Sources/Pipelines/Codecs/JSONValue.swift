@@ -40,6 +40,12 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Compact JSON text: no white space, strings escaped as `JSONLWriter` escapes them.
+    /// The text of a string value.
+    public var text: String? { if case .string(let value) = self { value } else { nil } }
+    /// A number that is a whole 64-bit integer.
+    public var integer: Int64? { if case .number(let value) = self { Int64(value) } else { nil } }
+    public var items: [JSONValue]? { if case .array(let values) = self { values } else { nil } }
+
     public var serialized: String {
         var output: [UInt8] = []
         append(to: &output)

@@ -9,6 +9,13 @@ public enum SHA256 {
         return try digest.finish()
     }
 
+    /// The SHA-256 of bytes in memory.
+    public static func hex(ofBytes bytes: UnsafeRawBufferPointer) throws -> String {
+        let digest = try SHA256Digest()
+        digest.update(bytes)
+        return try digest.finish()
+    }
+
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         bytes.map { byte in
             let hex = String(byte, radix: 16)

@@ -88,6 +88,9 @@ public final class Checkpoints {
             "DELETE FROM pipeline_checkpoints WHERE instance = $1 AND stage_id = $2", [.text(instance), .text(stageID)])
     }
 
+    /// Whether SIGINT or SIGTERM asked the run to stop, e.g. to cut a wait short.
+    public var isStopRequested: Bool { stop.signalNumber != nil }
+
     /// Throws `.interrupted` when SIGINT or SIGTERM asked the run to stop. Call between chunks, after
     /// the chunk's checkpoint is committed.
     public func stopIfRequested() throws {

@@ -26,7 +26,7 @@ public enum Transfer {
         -> HTTPResponse
     {
         let handle = try Handle(peer: Self.peer(of: url), hiding: url)
-        let sink = ResponseSink()
+        let sink = ResponseSink(limit: maximumBodyBytes, failBeyondLimit: false)
         var list: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(list) }
         for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
@@ -42,6 +42,34 @@ public enum Transfer {
         try handle.setTimeout(timeout)
         try handle.collect(into: sink)
         try handle.perform()
+        return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
+    }
+
+    /// GETs `url` (http or https) and returns the answer, whatever its status, with the whole body: a body
+    /// longer than `maxBytes` (announced or received) fails the transfer with `.tooLarge`.
+    public static func get(url: String, headers: [String], timeout: Duration, maxBytes: Int) throws(TransferError)
+        -> HTTPResponse
+    {
+        let handle = try Handle(peer: Self.peer(of: url), hiding: url)
+        let sink = ResponseSink(limit: maxBytes, failBeyondLimit: true)
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        for header in headers { list = curl_slist_append(list, header) }
+        try handle.set(CURLOPT_URL, url)
+        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try handle.set(CURLOPT_HTTPGET, 1)
+        try handle.set(CURLOPT_MAXFILESIZE_LARGE, maxBytes)
+        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+        try handle.setTimeout(timeout)
+        try handle.collect(into: sink)
+        do {
+            try handle.perform()
+        } catch {
+            if sink.overflowed || error.curlCode == Int32(CURLE_FILESIZE_EXCEEDED.rawValue) {
+                throw TransferError(.tooLarge, "the body is larger than \(maxBytes) bytes", peer: error.peer)
+            }
+            throw error
+        }
         return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
     }
 
@@ -158,15 +186,30 @@ public enum Transfer {
         }
     }
 
-    /// Keeps the start of a response's body and its headers.
+    /// Keeps a response's body up to a limit, and its headers.
     private final class ResponseSink {
         var body: [UInt8] = []
         var headers: [String: String] = [:]
         var headerBytes = 0
+        let limit: Int
+        /// Whether a body beyond the limit stops the transfer (rather than being cut short).
+        let failBeyondLimit: Bool
+        var overflowed = false
 
-        func append(_ bytes: UnsafeRawBufferPointer) {
-            let room = Transfer.maximumBodyBytes - body.count
+        init(limit: Int, failBeyondLimit: Bool) {
+            self.limit = limit
+            self.failBeyondLimit = failBeyondLimit
+        }
+
+        /// False stops the transfer.
+        func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            let room = limit - body.count
+            if failBeyondLimit && bytes.count > room {
+                overflowed = true
+                return false
+            }
             if room > 0 { body.append(contentsOf: bytes.prefix(room)) }
+            return true
         }
 
         func header(_ bytes: UnsafeRawBufferPointer) {
@@ -202,8 +245,8 @@ public enum Transfer {
     private static let collectBody: ccurl_data_callback = { buffer, size, count, context in
         let total = size * count
         guard let buffer, let context else { return total }
-        Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue().append(UnsafeRawBufferPointer(start: buffer, count: total))
-        return total
+        let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+        return sink.append(UnsafeRawBufferPointer(start: buffer, count: total)) ? total : 0
     }
 
     private static let collectHeader: ccurl_data_callback = { buffer, size, count, context in

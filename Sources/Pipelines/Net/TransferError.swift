@@ -15,6 +15,8 @@ public struct TransferError: Error, CustomStringConvertible, Sendable {
         case refused
         /// The request could not be made as given (a malformed URL, an unsupported scheme).
         case invalidRequest
+        /// The answer is larger than the caller allows.
+        case tooLarge
         case other
     }
 

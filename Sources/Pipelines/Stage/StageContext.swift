@@ -7,6 +7,10 @@ public final class StageContext {
     public let logger: Logger
     public let workspace: Workspace
     public let checkpoints: Checkpoints
+    /// The logical run this stage belongs to, the same for every execution and resume of it: the pipeline's
+    /// name and its identity key (`pipeline runs` lists runs by it). Unlike a run id it does not change
+    /// when a killed run is resumed, so outputs may record it and stay byte-identical.
+    public let run: (pipeline: String, identity: String)
     private let services: StageServices
     private let events: [StageEvent]
     /// The counts reached so far, recorded if the stage fails.
@@ -15,9 +19,10 @@ public final class StageContext {
 
     init(
         stageID: String, logger: Logger, workspace: Workspace, checkpoints: Checkpoints, events: [StageEvent],
-        services: StageServices
+        run: (pipeline: String, identity: String), services: StageServices
     ) {
         self.stageID = stageID
+        self.run = run
         self.logger = logger
         self.workspace = workspace
         self.checkpoints = checkpoints

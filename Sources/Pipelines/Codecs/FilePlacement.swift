@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Puts many small files in place, each appearing whole or not at all: written (or linked) under a
+/// temporary name `.NAME.place.RANDOM.tmp` beside the target, then renamed. Unlike `AtomicOutputFile`
+/// nothing is synced per file: a caller placing thousands of files syncs the file system once with
+/// `syncAll()` before it records them as done. A kill leaves at most temporary files,
+/// which `isTemporary(name:)` recognises for removal.
+public enum FilePlacement {
+    static let owner = "place"
+
+    /// Whether a file name is a temporary file of this placement (or of an `AtomicOutputFile`).
+    public static func isTemporary(name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
+
+    /// Writes `bytes` as the file `path` (its folder must exist), replacing what is there.
+    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
+        let (temporary, descriptor) = try createTemporary(for: path)
+        do {
+            try FileSupport.writeAll(descriptor, bytes, path: temporary)
+            guard close(descriptor) == 0 else { throw FileSupport.ioError("close", temporary) }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        try rename(temporary, to: path)
+    }
+
+    /// Makes `path` a second name of the file `source` (following a link at `source`), replacing what is
+    /// there. Returns false, changing nothing, when the two lie on different file systems.
+    public static func hardLink(_ source: String, to path: String) throws -> Bool {
+        for _ in 0..<8 {
+            let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
+            if linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
+                try rename(temporary, to: path)
+                return true
+            }
+            switch errno {
+            case EEXIST: continue
+            case EXDEV: return false
+            case let code: throw FileSupport.ioError("link \(source) as", path, code)
+            }
+        }
+        throw PipelineError(.io, "cannot create a temporary name beside \(path): every name tried exists")
+    }
+
+    /// Renames `source` to `path` (same file system), replacing what is there.
+    public static func move(_ source: String, to path: String) throws {
+        guard Glibc.rename(source, path) == 0 else { throw FileSupport.ioError("rename \(source) to", path) }
+    }
+
+    /// Removes a file; a file already gone is fine.
+    public static func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw FileSupport.ioError("remove", path) }
+    }
+
+    /// Removes an empty folder; returns false when it is not empty (or gone).
+    @discardableResult
+    public static func removeEmptyDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
+
+    /// Like `mkdir -p`.
+    public static func createDirectories(_ path: String) throws { try FileSupport.createDirectories(path) }
+
+    /// Puts everything written so far on disk, once for all the files placed (`sync(2)`; Glibc exposes
+    /// `syncfs` only to C code built with _GNU_SOURCE).
+    public static func syncAll() { sync() }
+
+    /// The entries of a folder (without `.` and `..`) with whether each is a folder, a regular file or
+    /// something else; nil when the folder does not exist.
+    public static func entries(of directory: String) throws -> [(name: String, kind: EntryKind)]? {
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw FileSupport.ioError("list", directory)
+        }
+        defer { closedir(handle) }
+        var result: [(String, EntryKind)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            var status = stat()
+            let kind: EntryKind
+            if lstat("\(directory)/\(name)", &status) != 0 {
+                kind = .other
+            } else {
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: kind = .directory
+                case S_IFREG: kind = .file(size: Int64(status.st_size))
+                default: kind = .other
+                }
+            }
+            result.append((name, kind))
+        }
+        return result.sorted { $0.0 < $1.0 }
+    }
+
+    public enum EntryKind: Equatable, Sendable {
+        case directory
+        case file(size: Int64)
+        case other
+    }
+
+    private static func createTemporary(for path: String) throws -> (String, Int32) {
+        for _ in 0..<8 {
+            let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
+            if let descriptor = try FileSupport.createExclusively(temporary) { return (temporary, descriptor) }
+        }
+        throw PipelineError(.io, "cannot create a temporary file beside \(path): every name tried exists")
+    }
+
+    /// Renames a temporary file into place, removing it when that fails.
+    private static func rename(_ source: String, to path: String) throws {
+        guard Glibc.rename(source, path) == 0 else {
+            let code = errno
+            _ = unlink(source)
+            throw FileSupport.ioError("rename \(source) to", path, code)
+        }
+    }
+}
