@@ -25,7 +25,8 @@ let package = Package(
         .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto", "CCurl"]),
         .target(name: "Stages", dependencies: ["Pipelines"]),
         .executableTarget(name: "Runner", dependencies: ["Pipelines", "Stages"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Stages"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Pipelines"]),
+        .target(name: "TestImages", path: "Tests/TestImages"),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Stages", "TestImages"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Pipelines", "TestImages"]),
     ]
 )

@@ -1,10 +1,14 @@
+import Foundation
 import Pipelines
 
 /// Gets each candidate photo's bytes (a file under the assets folder, or a download), and judges them by
 /// their own content: SHA-256, format and size from the header, the byte and pixel limits. New images are
 /// staged in the dataset's folder at once in copy mode, so each file is read once.
-struct PhotoLoader {
-    let assets: String?
+///
+/// Unchecked Sendable: every member is immutable, and of `checkpoints` only the stop flag (an atomic read)
+/// is used from the worker threads.
+struct PhotoLoader: @unchecked Sendable {
+    let assets: AssetPath.Folder?
     let maxBytes: Int64
     let minPixels: Int
     let fetch: HTTPFetch
@@ -15,6 +19,28 @@ struct PhotoLoader {
     struct Tally {
         var downloaded: Int64 = 0
         var staged: Int64 = 0
+
+        static func + (left: Tally, right: Tally) -> Tally {
+            Tally(downloaded: left.downloaded + right.downloaded, staged: left.staged + right.staged)
+        }
+    }
+
+    /// Inspects candidates two at a time (one per core: reading, hashing and writing files overlap),
+    /// giving the inspections in the candidates' order.
+    func inspect(_ batch: [(PhotoScratch.Candidate, labelFolder: String?)]) throws -> (inspections: [PhotoScratch.Inspection], tally: Tally) {
+        let results = ResultSlots<(PhotoScratch.Inspection, Tally)>(count: batch.count)
+        DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+            var tally = Tally()
+            results.set(index, Result { (try inspect(batch[index].0, labelFolder: batch[index].labelFolder, tally: &tally), tally) })
+        }
+        var inspections: [PhotoScratch.Inspection] = []
+        var tally = Tally()
+        for result in results.values {
+            let (inspection, counted) = try result.get()
+            inspections.append(inspection)
+            tally = tally + counted
+        }
+        return (inspections, tally)
     }
 
     func inspect(_ candidate: PhotoScratch.Candidate, labelFolder: String?, tally: inout Tally) throws -> PhotoScratch.Inspection {
@@ -26,7 +52,7 @@ struct PhotoLoader {
         }
         let bytes: [UInt8]
         var localPath: String?
-        switch AssetPath.resolve(candidate.asset, under: assets ?? ".") {
+        switch (assets ?? AssetPath.Folder(".")).resolve(candidate.asset) {
         case .success(.url(let url)):
             switch try download(url, of: candidate) {
             case .success(let body):
@@ -97,10 +123,25 @@ struct PhotoLoader {
             }
             guard error.isRetryable else { return .failure(DownloadProblem(reason: "download-refused", detail: error.message)) }
             try checkpoints.stopIfRequested()
+            // The message names the peer, never the URL's path or query, which may carry a token.
             throw PipelineError(
-                .io, "cannot download asset '\(candidate.asset)' of product \(candidate.productID): \(error.message); run again to resume",
+                .io, "cannot download asset \(candidate.assetID) of product \(candidate.productID): \(error.message); run again to resume",
                 isTransient: true)
         }
+    }
+}
+
+/// One result per index, each written once by whichever thread computes it.
+private final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Result<Value, any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<Value, any Error>) { lock.withLock { slots[index] = result } }
+
+    var values: [Result<Value, any Error>] {
+        lock.withLock { slots.map { $0 ?? .failure(PipelineError(.internal, "a photo was not inspected")) } }
     }
 }
 

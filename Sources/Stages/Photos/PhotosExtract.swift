@@ -112,11 +112,21 @@ public enum PhotosExtract: StageKind {
         }
         context.logger.info("photos.catalog", "the store has \(candidates) photo(s) to consider")
         let loader = PhotoLoader(
-            assets: config.assets?.path, maxBytes: config.maxBytes.bytes, minPixels: config.minPixels,
+            assets: config.assets.map { AssetPath.Folder($0.path) }, maxBytes: config.maxBytes.bytes, minPixels: config.minPixels,
             fetch: HTTPFetch(headers: ["User-Agent: pipeline"], timeout: config.downloadTimeout, retries: config.downloadRetries, maxBytes: Int(config.maxBytes.bytes)),
             folder: folder, link: config.link, checkpoints: context.checkpoints)
         var tally = PhotoLoader.Tally()
         var done: Int64 = 0
+        var batch: [(PhotoScratch.Candidate, labelFolder: String?)] = []
+        func inspectBatch() throws {
+            try context.checkpoints.stopIfRequested()
+            let (inspections, counted) = try loader.inspect(batch)
+            for inspection in inspections { try scratch.record(inspection) }
+            tally = tally + counted
+            done += Int64(batch.count)
+            batch.removeAll(keepingCapacity: true)
+            context.progress(unit: "photos", count: done, done: done, total: candidates)
+        }
         try scratch.each(
             "SELECT seq, label, label_name, product_id, product_name, sku, asset_id, asset, problem FROM candidates ORDER BY seq"
         ) { row in
@@ -125,15 +135,14 @@ public enum PhotosExtract: StageKind {
                 productName: row.string(4) ?? "", sku: row.string(5), assetID: row.int64(6) ?? 0, asset: row.string(7) ?? "",
                 problem: row.string(8))
             if candidate.problem == nil {
-                try context.checkpoints.stopIfRequested()
-                let labelFolder = try candidate.label.map(DatasetFolder.folderName(for:))
-                try scratch.record(try loader.inspect(candidate, labelFolder: labelFolder, tally: &tally))
+                batch.append((candidate, try candidate.label.map(DatasetFolder.folderName(for:))))
+                if batch.count == 64 { try inspectBatch() }
             } else {
                 try scratch.record(PhotoScratch.Inspection(seq: candidate.seq))
+                done += 1
             }
-            done += 1
-            context.progress(unit: "photos", count: done, done: done, total: candidates)
         }
+        if !batch.isEmpty { try inspectBatch() }
         context.progress(unit: "photos", count: done, done: done, total: candidates, finished: true)
 
         let selection = try PhotoSelection(minImages: config.minImages, minLabels: config.minLabels, shares: config.split)

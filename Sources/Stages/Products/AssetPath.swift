@@ -34,6 +34,10 @@ public enum AssetPath {
     }
 
     public static func resolve(_ written: String, under directory: String) -> Result<Resolution, Problem> {
+        resolve(written, under: directory, realDirectory: nil)
+    }
+
+    static func resolve(_ written: String, under directory: String, realDirectory: String?) -> Result<Resolution, Problem> {
         let path = written.trimmingPadding()
         guard !path.isEmpty else { return .failure(.empty) }
         let lowercased = path.lowercased()
@@ -51,10 +55,25 @@ public enum AssetPath {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let joined = ([base.isEmpty ? "." : base] + components.map(String.init)).joined(separator: "/")
         guard let realFile = realPath(joined) else { return .failure(.missing(path)) }
-        guard let realDirectory = realPath(base.isEmpty ? "." : base),
+        guard let realDirectory = realDirectory ?? realPath(base.isEmpty ? "." : base),
             realFile.hasPrefix(realDirectory == "/" ? "/" : realDirectory + "/")
         else { return .failure(.escapesDirectory(path)) }
         return .success(.file(joined))
+    }
+
+    /// `resolve` for many paths under one folder, whose own real path is looked up once.
+    public struct Folder: Sendable {
+        public let directory: String
+        let realDirectory: String?
+
+        public init(_ directory: String) {
+            self.directory = directory
+            realDirectory = AssetPath.realPath(directory.isEmpty ? "." : directory)
+        }
+
+        public func resolve(_ written: String) -> Result<Resolution, Problem> {
+            AssetPath.resolve(written, under: directory, realDirectory: realDirectory)
+        }
     }
 
     /// The problem of the first path in `paths` that does not resolve under `directory`.
@@ -66,7 +85,7 @@ public enum AssetPath {
     }
 
     /// The canonical path with symbolic links resolved; nil when the file does not exist.
-    private static func realPath(_ path: String) -> String? {
+    static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
