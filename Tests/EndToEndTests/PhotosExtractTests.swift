@@ -182,4 +182,34 @@ import Testing
         }
         #expect(try images(postgres) == images(sqlite))
     }
+
+    /// Settings that cannot work are refused at validation with their place, before anything runs.
+    @Test func invalidSettingsAreRefusedWithTheirPlace() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try scratch.write(
+            "bad.yaml",
+            """
+            name: bad
+            stages:
+              - id: photos
+                uses: photos.extract
+                with: { out: out, label: "facet:", split: { train: 80, validaton: 20 } }
+              - id: more
+                uses: photos.extract
+                with: { out: out2, split: { train: 70, validation: 10, test: 10 }, link: symlink }
+              - id: vertex
+                uses: manifest.write
+                with: { dataset: out, formats: [vertex-csv, dukarun], uri_prefix: "s3://bucket/ds/" }
+            """)
+        let result = try PipelineProcess.run(["validate", "bad.yaml"], in: scratch.path)
+        #expect(result.status == 78, "\(result.stderr)")
+        for expected in [
+            "bad.yaml:5:", "'facet:' needs a facet code", "unknown split 'validaton'", "did you mean 'validation'",
+            "bad.yaml:8:", "the splits add up to 90%, not 100%", "expected one of copy, hardlink, found 'symlink'",
+            "the vertex-csv manifest needs a gs:// uri_prefix, found 's3://bucket/ds/'", "the dukarun manifest needs channel",
+        ] {
+            #expect(result.stderr.contains(expected), "missing '\(expected)' in \(result.stderr)")
+        }
+    }
 }

@@ -16,7 +16,7 @@ final class ManifestDataset {
         database = try SQLiteConnection(path: "", logger: logger)
         try database.executeScript(
             """
-            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;
             CREATE TABLE labels (
                 idx INTEGER PRIMARY KEY, folder TEXT NOT NULL UNIQUE, value TEXT NOT NULL, name TEXT NOT NULL,
                 products TEXT NOT NULL, skus TEXT NOT NULL, vertex_name TEXT NOT NULL DEFAULT '');
@@ -26,7 +26,8 @@ final class ManifestDataset {
                 width INTEGER NOT NULL, height INTEGER NOT NULL, format TEXT NOT NULL, product_id INTEGER NOT NULL, sku TEXT,
                 asset_id INTEGER NOT NULL, asset TEXT NOT NULL);
             CREATE INDEX images_product ON images (product_id, path);
-            CREATE INDEX images_split ON images (split, path)
+            CREATE INDEX images_split ON images (split, path);
+            CREATE INDEX images_label ON images (label)
             """)
         let digest = try SHA256Digest()
         var previousPath = ""

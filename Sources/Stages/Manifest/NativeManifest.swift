@@ -24,16 +24,7 @@ enum NativeManifest {
             var opening = JSONValue.object([
                 ("schema_version", .number(String(schemaVersion))), ("dataset_version", .string(dataset.version)),
                 ("dataset", .string(datasetPath)), ("created_at", target.createdAt.map { .string(ManifestTarget.isoText($0)) } ?? .null),
-                ("label_by", .string(header.labelBy)),
-                ("split", .object(zip(SplitShares.names, header.shares.percents).map { ($0, .number(String($1))) })),
-                (
-                    "source",
-                    .object([
-                        ("store", .string(header.store)), ("pipeline", .string(header.pipeline)),
-                        ("run_identity", .string(header.runIdentity)), ("stage", .string(header.stage)),
-                    ])
-                ),
-            ]).serialized
+            ] + header.recorded).serialized
             opening.removeLast()  // the closing brace: labels, images and counts follow
             try output.write(opening + ",\"labels\":[\n")
             var first = true

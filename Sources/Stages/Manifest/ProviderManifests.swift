@@ -6,33 +6,38 @@ enum ProviderManifests {
     /// Hugging Face `imagefolder`: `metadata.jsonl` in each split folder, `file_name` relative to it, with
     /// the label (its class name) and product columns. A split without images has none (a stale one goes).
     static func huggingFace(_ target: ManifestTarget) throws -> [FileDigest] {
+        try perSplit(target, path: { "\(target.dataset.root)/\($0)/metadata.jsonl" }) { split, output in
+            try target.dataset.each(
+                """
+                SELECT i.path, i.label, i.product_id, p.name, i.sku, i.sha256, i.width, i.height
+                FROM images i LEFT JOIN products p ON p.id = i.product_id WHERE i.split = $1 ORDER BY i.path
+                """, [.text(split)]
+            ) { row in
+                let path = row.string(0) ?? ""
+                try output.writeLine(
+                    .object([
+                        ("file_name", .string(String(path.dropFirst(split.count + 1)))), ("label", .text(row.string(1))),
+                        ("product_id", .integer(row.int64(2))), ("product_name", .text(row.string(3))),
+                        ("sku", .text(row.string(4))), ("sha256", .text(row.string(5))), ("width", .integer(row.int64(6))),
+                        ("height", .integer(row.int64(7))),
+                    ]))
+            }
+        }
+    }
+
+    /// One file per split that has images, written by `body`; the file of a split without images goes.
+    private static func perSplit(
+        _ target: ManifestTarget, path: (String) -> String, _ body: (String, OutputFile) throws -> Void
+    ) throws -> [FileDigest] {
         var files: [FileDigest] = []
         for split in DatasetFolder.splits {
-            let path = "\(target.dataset.root)/\(split)/metadata.jsonl"
             var count: Int64 = 0
             try target.dataset.each("SELECT COUNT(*) FROM images WHERE split = $1", [.text(split)]) { count = $0.int64(0) ?? 0 }
             guard count > 0 else {
-                try FilePlacement.remove(path)
+                try FilePlacement.remove(path(split))
                 continue
             }
-            files.append(
-                try target.write(path) { output in
-                    try target.dataset.each(
-                        """
-                        SELECT i.path, i.label, i.product_id, p.name, i.sku, i.sha256, i.width, i.height
-                        FROM images i LEFT JOIN products p ON p.id = i.product_id WHERE i.split = $1 ORDER BY i.path
-                        """, [.text(split)]
-                    ) { row in
-                        let path = row.string(0) ?? ""
-                        try output.writeLine(
-                            .object([
-                                ("file_name", .string(String(path.dropFirst(split.count + 1)))), ("label", .text(row.string(1))),
-                                ("product_id", .integer(row.int64(2))), ("product_name", .text(row.string(3))),
-                                ("sku", .text(row.string(4))), ("sha256", .text(row.string(5))), ("width", .integer(row.int64(6))),
-                                ("height", .integer(row.int64(7))),
-                            ]))
-                    }
-                })
+            files.append(try target.write(path(split)) { try body(split, $0) })
         }
         return files
     }
@@ -40,37 +45,25 @@ enum ProviderManifests {
     /// SageMaker Ground Truth image classification output: one JSON line per image with `source-ref`, the
     /// class index under the attribute `class`, and `class-metadata`; one file per split.
     static func sageMaker(_ target: ManifestTarget) throws -> [FileDigest] {
-        var files: [FileDigest] = []
-        for split in DatasetFolder.splits {
-            let path = "\(target.out)/sagemaker/\(split).manifest"
-            var count: Int64 = 0
-            try target.dataset.each("SELECT COUNT(*) FROM images WHERE split = $1", [.text(split)]) { count = $0.int64(0) ?? 0 }
-            guard count > 0 else {
-                try FilePlacement.remove(path)
-                continue
+        try perSplit(target, path: { "\(target.out)/sagemaker/\($0).manifest" }) { split, output in
+            try target.dataset.each(
+                """
+                SELECT i.path, l.idx, l.folder FROM images i JOIN labels l ON l.folder = i.label
+                WHERE i.split = $1 ORDER BY i.path
+                """, [.text(split)]
+            ) { row in
+                var metadata: [(String, JSONValue)] = [
+                    ("class-name", .text(row.string(2))), ("confidence", .number("1")), ("type", .string("groundtruth/image-classification")),
+                    ("job-name", .string("labeling-job/pipeline")), ("human-annotated", .string("yes")),
+                ]
+                if let createdAt = target.createdAt { metadata.append(("creation-date", .string(sageMakerTime(createdAt)))) }
+                try output.writeLine(
+                    .object([
+                        ("source-ref", .string(target.uri(row.string(0) ?? ""))), ("class", .integer(row.int64(1))),
+                        ("class-metadata", .object(metadata)),
+                    ]))
             }
-            files.append(
-                try target.write(path) { output in
-                    try target.dataset.each(
-                        """
-                        SELECT i.path, l.idx, l.folder FROM images i JOIN labels l ON l.folder = i.label
-                        WHERE i.split = $1 ORDER BY i.path
-                        """, [.text(split)]
-                    ) { row in
-                        var metadata: [(String, JSONValue)] = [
-                            ("class-name", .text(row.string(2))), ("confidence", .number("1")), ("type", .string("groundtruth/image-classification")),
-                            ("job-name", .string("labeling-job/pipeline")), ("human-annotated", .string("yes")),
-                        ]
-                        if let createdAt = target.createdAt { metadata.append(("creation-date", .string(sageMakerTime(createdAt)))) }
-                        try output.writeLine(
-                            .object([
-                                ("source-ref", .string(target.uri(row.string(0) ?? ""))), ("class", .integer(row.int64(1))),
-                                ("class-metadata", .object(metadata)),
-                            ]))
-                    }
-                })
         }
-        return files
     }
 
     /// Ground Truth's times: `2026-12-06T00:00:00.000000`, UTC without a zone.

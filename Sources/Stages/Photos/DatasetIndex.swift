@@ -14,6 +14,21 @@ enum DatasetIndex {
         var pipeline: String
         var runIdentity: String
         var stage: String
+
+        /// `split` and `source`, as the index and the native manifest both record them.
+        var recorded: [(String, JSONValue)] {
+            [
+                ("label_by", .string(labelBy)),
+                ("split", .object(zip(SplitShares.names, shares.percents).map { ($0, .number(String($1))) })),
+                (
+                    "source",
+                    .object([
+                        ("store", .string(store)), ("pipeline", .string(pipeline)), ("run_identity", .string(runIdentity)),
+                        ("stage", .string(stage)),
+                    ])
+                ),
+            ]
+        }
     }
 
     struct Label: Sendable {
@@ -46,18 +61,8 @@ enum DatasetIndex {
         let output = try AtomicOutputFile(path: path)
         try output.startDigest()
         try output.write(
-            JSONValue.object([
-                ("kind", .string("dataset")), ("schema_version", .number(String(schemaVersion))),
-                ("label_by", .string(header.labelBy)),
-                ("split", .object(zip(SplitShares.names, header.shares.percents).map { ($0, .number(String($1))) })),
-                (
-                    "source",
-                    .object([
-                        ("store", .string(header.store)), ("pipeline", .string(header.pipeline)),
-                        ("run_identity", .string(header.runIdentity)), ("stage", .string(header.stage)),
-                    ])
-                ),
-            ]).serialized + "\n")
+            JSONValue.object([("kind", .string("dataset")), ("schema_version", .number(String(schemaVersion)))] + header.recorded)
+                .serialized + "\n")
         var index = 0
         try scratch.each("SELECT label, folder FROM labels ORDER BY folder") { row in
             let label = row.string(0) ?? ""

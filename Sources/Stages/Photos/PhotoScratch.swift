@@ -34,10 +34,11 @@ final class PhotoScratch {
         database = try SQLiteConnection(path: "", logger: logger)
         try database.executeScript(
             """
-            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;
             CREATE TABLE candidates (
                 seq INTEGER PRIMARY KEY, label TEXT, label_name TEXT NOT NULL, product_id INTEGER NOT NULL,
                 product_name TEXT NOT NULL, sku TEXT, asset_id INTEGER NOT NULL, asset TEXT NOT NULL, problem TEXT);
+            CREATE INDEX candidates_label ON candidates (label);
             CREATE TABLE variants (product_id INTEGER NOT NULL, sku TEXT NOT NULL);
             CREATE INDEX variants_product ON variants (product_id);
             CREATE TABLE inspected (
@@ -47,6 +48,7 @@ final class PhotoScratch {
                 seq INTEGER PRIMARY KEY, label TEXT NOT NULL, folder TEXT NOT NULL, sha256 TEXT NOT NULL,
                 score INTEGER NOT NULL, split TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL UNIQUE,
                 present INTEGER NOT NULL DEFAULT 0, UNIQUE (folder, name));
+            CREATE INDEX kept_label ON kept (label, score);
             CREATE TABLE excluded (seq INTEGER PRIMARY KEY, reason TEXT NOT NULL, detail TEXT NOT NULL);
             CREATE TABLE labels (
                 label TEXT PRIMARY KEY, folder TEXT NOT NULL UNIQUE, images INTEGER NOT NULL, kept INTEGER NOT NULL)

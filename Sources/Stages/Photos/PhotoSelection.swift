@@ -47,7 +47,8 @@ struct PhotoSelection {
             FROM firsts u WHERE u.sha256 IN (SELECT sha256 FROM conflicts);
             CREATE TEMP TABLE survivors AS
                 SELECT f.seq, f.label, f.sha256, u.format FROM firsts f JOIN usable u ON u.seq = f.seq
-                WHERE f.sha256 NOT IN (SELECT sha256 FROM conflicts)
+                WHERE f.sha256 NOT IN (SELECT sha256 FROM conflicts);
+            CREATE INDEX survivors_label ON survivors (label)
             """)
         let duplicates = try scratch.count("SELECT COUNT(*) FROM excluded WHERE reason = 'duplicate'")
         let conflicts = try scratch.count("SELECT COUNT(*) FROM excluded WHERE reason = 'conflict'")
