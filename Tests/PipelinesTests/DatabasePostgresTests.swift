@@ -23,6 +23,31 @@ import Testing
         "trailing\\", "\\x41 not hex", "multi\t\t\\\\\n",
     ]
 
+    /// A killed run's server session lives on with its locks; the run that resumes it ends that session
+    /// (found by its application_name) before it starts, and never touches other sessions.
+    @Test func theSessionsOfADeadRunAreEndedAndNoOthers() throws {
+        guard let url = Support.postgresURL() else {
+            Issue.record("PIPELINE_TEST_POSTGRES_URL is not set")
+            return
+        }
+        let locator = DatabaseLocator.postgres(url: url)
+        let table = "dead_run_\(UInt32.random(in: 0...UInt32.max))"
+        let deadRun = "20261206000000000-dead"
+        let dead = try locator.connect(logger: Support.silentLogger, applicationName: DatabaseLocator.sessionName(ofRun: deadRun))
+        let bystander = try locator.connect(logger: Support.silentLogger, applicationName: DatabaseLocator.sessionName(ofRun: "other"))
+        defer {
+            dead.close()
+            bystander.close()
+        }
+        try bystander.executeScript("CREATE TABLE \(table) (x integer)")
+        try dead.begin()
+        try dead.executeScript("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
+        #expect(try locator.endSessions(ofRun: deadRun, logger: Support.silentLogger) == 1)
+        // The lock went with the session: another session gets the table at once.
+        try bystander.executeScript("SET lock_timeout = '2s'; INSERT INTO \(table) VALUES (1); DROP TABLE \(table)")
+        #expect(try locator.endSessions(ofRun: "nobody", logger: Support.silentLogger) == 0)
+    }
+
     @Test func copyInAndOutKeepTrickyText() throws {
         try withDatabase { db throws in
             #expect(db.dialect == .postgres)

@@ -10,19 +10,22 @@ public final class PostgresConnection: DatabaseConnection {
     private var noticeForwarder: Unmanaged<NoticeForwarder>?
     public private(set) var canceller = StatementCanceller()
 
-    /// Connects with `application_name` defaulting to `pipeline`, so that a server's operators can tell
-    /// our sessions apart in `pg_stat_activity`.
-    private static func open(_ url: String) -> OpaquePointer? {
+    /// Connects with `application_name` defaulting to `applicationName` (`pipeline RUN-ID` for a run's
+    /// sessions), so that a server's operators, and a later run, can tell our sessions apart in
+    /// `pg_stat_activity`.
+    private static func open(_ url: String, applicationName: String) -> OpaquePointer? {
         let keywords = ["dbname", "fallback_application_name"]
-        let values = [url, "pipeline"]
+        let values = [url, applicationName]
         return keywords.withCStrings { keywordPointers in
             values.withCStrings { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }
     }
 
-    public init(url: String, logger: Logger) throws {
+    public static let defaultApplicationName = "pipeline"
+
+    public init(url: String, logger: Logger, applicationName: String = PostgresConnection.defaultApplicationName) throws {
         locator = .postgres(url: url)
-        guard let connection = Self.open(url) else {
+        guard let connection = Self.open(url, applicationName: applicationName) else {
             throw DatabaseError(.connectionFailed, "cannot connect to \(locator.redacted): out of memory")
         }
         guard PQstatus(connection) == CONNECTION_OK else {

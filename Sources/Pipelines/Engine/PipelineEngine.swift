@@ -24,6 +24,8 @@ public final class PipelineEngine {
     let logger: Logger
     /// Open connections by database name (`StageServices.mainDatabase` for the pipeline's own).
     private var connections: [String: any DatabaseConnection] = [:]
+    /// What the running run's PostgreSQL sessions are called (`pipeline RUN-ID`).
+    var sessionName = PostgresConnection.defaultApplicationName
     /// The running run's stop request, which cancels the connections' statements when it comes.
     private var stop: StopRequest?
     /// Schema families migrated on the pipeline's database by this process.
@@ -80,12 +82,26 @@ public final class PipelineEngine {
                     runID: previous.id, status: .interrupted,
                     error: "process \(previous.pid) on \(previous.host) died without finishing", at: previous.heartbeatAt)
                 logger.warning("run.recovered", "run \(previous.id) (pid \(previous.pid) on \(previous.host)) died; resuming it")
+                endSessions(ofRun: previous.id)
             }
             let execution = try RunExecution(
                 engine: self, store: store, identity: identity, previous: previous, options: options)
             return try execution.run()
         } catch {
             throw PipelineError.wrapping(error)
+        }
+    }
+
+    /// Ends what a died run left open on the pipeline's PostgreSQL servers; a failure (no right to end
+    /// another session) is only logged: the resumed run may still succeed, or fail with the server's reason.
+    private func endSessions(ofRun runID: String) {
+        for locator in [pipeline.database] + pipeline.databases.values.sorted(by: { $0.redacted < $1.redacted }) {
+            do {
+                let ended = try locator.endSessions(ofRun: runID, logger: logger)
+                if ended > 0 { logger.info("run.sessions-ended", "ended \(ended) session(s) of run \(runID) on \(locator.redacted)") }
+            } catch {
+                logger.warning("run.sessions-left", "cannot end the sessions of run \(runID) on \(locator.redacted): \(error)")
+            }
         }
     }
 
@@ -108,7 +124,7 @@ public final class PipelineEngine {
         } else {
             let locator = name == StageServices.mainDatabase ? pipeline.database : pipeline.databases[name]
             guard let locator else { throw PipelineError(.internal, "no database named '\(name)' in \(pipeline.file)") }
-            connection = try locator.connect(logger: logger)
+            connection = try locator.connect(logger: logger, applicationName: sessionName)
             stop?.cancelsOnStop(connection.canceller)
             connections[name] = connection
         }

@@ -40,6 +40,7 @@ final class RunExecution {
         tracer = TraceEndpoint.resolve(file: engine.pipeline.tracesEndpoint, environment: environment).map {
             Tracer(endpoint: $0, traceParent: environment["TRACEPARENT"])
         }
+        engine.sessionName = DatabaseLocator.sessionName(ofRun: id)
         logger = engine.logger.forRun(id, traceID: tracer?.traceID)
         notifier = Notifier(pipeline: engine.pipeline, store: store, logger: logger, stop: options.stop, environment: environment)
     }

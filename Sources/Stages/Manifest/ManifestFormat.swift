@@ -28,10 +28,13 @@ final class ManifestTarget {
     let uriPrefix: String?
     let channel: String?
     let createdAt: Date?
+    /// The stage's checkpoint key: a later run removes the temporary files a killed one left.
+    let owner: String
     /// Files whose bytes changed (the others were left untouched).
     private(set) var rewritten: Int64 = 0
 
-    init(dataset: ManifestDataset, out: String, uriPrefix: String?, channel: String?, createdAt: Date?) {
+    init(dataset: ManifestDataset, out: String, uriPrefix: String?, channel: String?, createdAt: Date?, owner: String) {
+        self.owner = owner
         self.dataset = dataset
         self.out = out
         self.uriPrefix = uriPrefix
@@ -55,7 +58,7 @@ final class ManifestTarget {
 
     /// Writes a file through `body`, renamed into place, and only when its bytes change.
     func write(_ path: String, _ body: (OutputFile) throws -> Void) throws -> FileDigest {
-        let output = try AtomicOutputFile(path: path)
+        let output = try AtomicOutputFile(path: path, owner: owner)
         do {
             try output.startDigest()
             try body(output)

@@ -78,7 +78,7 @@ public enum ManifestWrite: StageKind {
         defer { loaded.close() }
         let target = ManifestTarget(
             dataset: loaded, out: (config.out ?? config.dataset).path, uriPrefix: config.uriPrefix, channel: config.channel,
-            createdAt: try createdAt(config))
+            createdAt: try createdAt(config), owner: context.checkpoints.key)
         var written: [FileDigest] = []
         for format in ManifestFormat.allCases where config.formats.contains(format) {
             try context.checkpoints.stopIfRequested()

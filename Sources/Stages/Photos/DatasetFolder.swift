@@ -51,8 +51,10 @@ struct DatasetFolder {
                 "the out folder \(root) holds files photos.extract did not write (\(shown)); give an empty or new folder, or the folder of an earlier extraction")
         }
         try FilePlacement.createDirectories(staging)
-        for entry in try FilePlacement.entries(of: staging) ?? [] where FilePlacement.isTemporary(name: entry.name) {
-            try FilePlacement.remove("\(staging)/\(entry.name)")
+        for folder in [control, staging] {
+            for entry in try FilePlacement.entries(of: folder) ?? [] where FilePlacement.isTemporary(name: entry.name) {
+                try FilePlacement.remove("\(folder)/\(entry.name)")
+            }
         }
     }
 

@@ -57,8 +57,9 @@ enum DatasetIndex {
     }
 
     /// Writes the index from the extraction's kept images; an unchanged index is not rewritten.
-    static func write(_ header: Header, from scratch: PhotoScratch, to path: String) throws -> FileDigest {
-        let output = try AtomicOutputFile(path: path)
+    /// `owner` (the stage's checkpoint key) lets a later run remove what a killed one left half-written.
+    static func write(_ header: Header, from scratch: PhotoScratch, to path: String, owner: String) throws -> FileDigest {
+        let output = try AtomicOutputFile(path: path, owner: owner)
         try output.startDigest()
         try output.write(
             JSONValue.object([("kind", .string("dataset")), ("schema_version", .number(String(schemaVersion)))] + header.recorded)

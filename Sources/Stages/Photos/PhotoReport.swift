@@ -7,8 +7,8 @@ import Pipelines
 enum PhotoReport {
     static let columns = ["product_id", "product", "sku", "asset_id", "asset", "reason", "detail"]
 
-    static func write(from scratch: PhotoScratch, to path: String) throws -> (file: FileDigest, rows: Int64) {
-        let output = try AtomicOutputFile(path: path)
+    static func write(from scratch: PhotoScratch, to path: String, owner: String) throws -> (file: FileDigest, rows: Int64) {
+        let output = try AtomicOutputFile(path: path, owner: owner)
         try output.startDigest()
         let writer = CSVWriter(output: output)
         try writer.writeHeader(columns)

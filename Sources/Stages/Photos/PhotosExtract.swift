@@ -151,7 +151,7 @@ public enum PhotosExtract: StageKind {
         do {
             chosen = try selection.select(in: scratch, logger: context.logger)
         } catch {
-            _ = try? PhotoReport.write(from: scratch, to: reportPath)
+            _ = try? PhotoReport.write(from: scratch, to: reportPath, owner: context.checkpoints.key)
             throw error
         }
         try context.checkpoints.stopIfRequested()
@@ -163,8 +163,8 @@ public enum PhotosExtract: StageKind {
         let header = DatasetIndex.Header(
             labelBy: config.label.parameterDisplay, shares: config.split, store: context.workspace.database.redacted,
             pipeline: context.run.pipeline, runIdentity: String(context.run.identity.prefix(12)), stage: context.stageID)
-        let index = try DatasetIndex.write(header, from: scratch, to: folder.indexPath)
-        let report = try PhotoReport.write(from: scratch, to: reportPath)
+        let index = try DatasetIndex.write(header, from: scratch, to: folder.indexPath, owner: context.checkpoints.key)
+        let report = try PhotoReport.write(from: scratch, to: reportPath, owner: context.checkpoints.key)
         if report.rows > 0 {
             context.logger.warning("photos.excluded", "\(report.rows) photo(s) left out; see \(reportPath)")
         }
