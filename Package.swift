@@ -22,7 +22,10 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto", "CCurl"]),
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .target(name: "Pipelines", dependencies: ["CSQLite", "CPostgres", "CYAML", "CCrypto", "CCurl", "CArchive"]),
         .target(name: "Stages", dependencies: ["Pipelines"]),
         .executableTarget(name: "Runner", dependencies: ["Pipelines", "Stages"]),
         .target(name: "TestImages", path: "Tests/TestImages"),

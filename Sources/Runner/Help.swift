@@ -1,7 +1,7 @@
 import Pipelines
 
 enum Help {
-    static let version = "pipeline 0.1.0"
+    static let version = "pipeline \(ToolVersion.current)"
 
     /// The general help with each family's own commands.
     static func general(families: [StageFamily]) -> String {

@@ -4,6 +4,7 @@ import Pipelines
 public enum StageCatalog {
     public static let families = [
         SQLFamily.family, TableFamily.family, ProductsFamily.family, PhotosFamily.family, ManifestFamily.family,
+        ModelFamily.family,
     ]
 
     /// Every stage kind of every family.

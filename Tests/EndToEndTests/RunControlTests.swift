@@ -175,7 +175,7 @@ import Testing
         try admin.query(
             """
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE application_name = 'pipeline' AND datname = current_database() AND pid <> pg_backend_pid()
+            WHERE application_name LIKE 'pipeline %' AND datname = current_database() AND pid <> pg_backend_pid()
             """, [], columns: { _ in }
         ) { terminated = terminated || $0.string(0) == "true" }
         #expect(terminated)

@@ -17,6 +17,19 @@ public enum FilePlacement {
     /// Whether a file name is a temporary file of this placement (or of an `AtomicOutputFile`).
     public static func isTemporary(name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
 
+    /// A temporary name beside `path` (`.NAME.place.RANDOM.tmp`) for a file written by other means
+    /// (a library writing to a path) and then moved into place.
+    public static func temporaryPath(for path: String) -> String {
+        AtomicOutputFile.temporaryPath(for: path, owner: owner)
+    }
+
+    /// The modification time of a file, in seconds since 1970.
+    public static func modificationTime(of path: String) throws -> Int64 {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw FileSupport.ioError("inspect", path) }
+        return Int64(status.st_mtim.tv_sec)
+    }
+
     /// Writes `bytes` as the file `path` (its folder must exist), replacing what is there.
     public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
         let (temporary, descriptor) = try createTemporary(for: path)

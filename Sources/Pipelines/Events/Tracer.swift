@@ -162,7 +162,7 @@ enum OTLPTraces {
                             "scopeSpans",
                             .array([
                                 .object([
-                                    ("scope", .object([("name", .string("pipeline")), ("version", .string("0.1.0"))])),
+                                    ("scope", .object([("name", .string("pipeline")), ("version", .string(ToolVersion.current))])),
                                     ("spans", .array(spans.map { span(traceID: traceID, $0) })),
                                 ])
                             ])

@@ -33,12 +33,27 @@ public struct HTTPFetch: Sendable {
     /// The answer (2xx or another status the peer gave for good), or a `Failure`. `stop` cuts a backoff
     /// short and ends the retries.
     public func get(_ url: String, stop: (() -> Bool)? = nil) throws(Failure) -> HTTPResponse {
+        try send(url, stop: stop) { () throws(TransferError) in
+            try Transfer.get(url: url, headers: headers, timeout: timeout, maxBytes: maxBytes)
+        }
+    }
+
+    /// Uploads `files` as multipart/form-data, with the same retries as `get`.
+    public func postForm(_ url: String, files: [Transfer.FormFile], stop: (() -> Bool)? = nil) throws(Failure) -> HTTPResponse {
+        try send(url, stop: stop) { () throws(TransferError) in
+            try Transfer.postForm(url: url, headers: headers, files: files, timeout: timeout)
+        }
+    }
+
+    private func send(_ url: String, stop: (() -> Bool)?, _ request: () throws(TransferError) -> HTTPResponse) throws(Failure)
+        -> HTTPResponse
+    {
         var attempt = 0
         while true {
             let wait: Duration?
             let reason: String
             do {
-                let response = try Transfer.get(url: url, headers: headers, timeout: timeout, maxBytes: maxBytes)
+                let response = try request()
                 guard response.status == 429 || response.status >= 500 else { return response }
                 reason = "HTTP \(response.status)"
                 wait = response.headers["retry-after"].flatMap(Self.retryAfter)

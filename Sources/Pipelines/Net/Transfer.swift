@@ -73,6 +73,54 @@ public enum Transfer {
         return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
     }
 
+    /// One part of a multipart/form-data upload: a field name, and a file sent under its file name.
+    public struct FormFile: Sendable {
+        public var field: String
+        public var path: String
+        public var fileName: String
+        public var contentType: String
+
+        public init(field: String, path: String, fileName: String, contentType: String) {
+            self.field = field
+            self.path = path
+            self.fileName = fileName
+            self.contentType = contentType
+        }
+    }
+
+    /// POSTs `files` as multipart/form-data (libcurl reads each file as it sends it) and returns the answer,
+    /// whatever its status.
+    public static func postForm(url: String, headers: [String], files: [FormFile], timeout: Duration) throws(TransferError)
+        -> HTTPResponse
+    {
+        let handle = try Handle(peer: Self.peer(of: url), hiding: url)
+        let sink = ResponseSink(limit: maximumBodyBytes, failBeyondLimit: false)
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
+        guard let form = curl_mime_init(handle.raw) else {
+            throw TransferError(.other, "libcurl could not start a form", peer: handle.peer)
+        }
+        defer { curl_mime_free(form) }
+        for file in files {
+            guard let part = curl_mime_addpart(form) else { throw TransferError(.other, "libcurl could not add a part", peer: handle.peer) }
+            for result in [
+                curl_mime_name(part, file.field), curl_mime_filedata(part, file.path), curl_mime_filename(part, file.fileName),
+                curl_mime_type(part, file.contentType),
+            ] where result != CURLE_OK {
+                throw TransferError(curl: result, peer: handle.peer, detail: "")
+            }
+        }
+        try handle.set(CURLOPT_URL, url)
+        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try handle.setPointer(CURLOPT_MIMEPOST, UnsafeMutableRawPointer(form))
+        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
+        try handle.setTimeout(timeout)
+        try handle.collect(into: sink)
+        try handle.perform()
+        return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
+    }
+
     /// Submits `message` (a whole RFC 5322 message, CRLF line ends) over SMTP: `smtp://host:port` upgrades
     /// to TLS with STARTTLS when the server offers it, `smtps://` is TLS from the start.
     public static func sendMail(

@@ -19,12 +19,9 @@ enum ManifestVerify {
         func malformed(_ why: String) -> PipelineError {
             PipelineError(.data, "\(path):\(reader.lineNumber): \(why); is this a manifest.json written by manifest.write?")
         }
-        guard let first = try reader.next() else { throw malformed("the file is empty") }
-        let openingSuffix = Array(",\"labels\":[".utf8)
-        guard first.count > openingSuffix.count, Array(first.suffix(openingSuffix.count)) == openingSuffix,
-            case .object(let fields)? = try? JSONValue.parse(utf8: Array(first.dropLast(openingSuffix.count)) + Array("}".utf8)),
-            case .string(let datasetPath)? = fields.first(where: { $0.0 == "dataset" })?.1
-        else { throw malformed("the first line is not a manifest's opening") }
+        guard let datasetPath = try NativeManifest.opening(reader)["dataset"]?.text else {
+            throw malformed("the manifest does not say where its dataset is")
+        }
         let folder = path.parentPath
         let root = datasetPath.hasPrefix("/") ? datasetPath : (datasetPath == "." ? folder : "\(folder)/\(datasetPath)")
 

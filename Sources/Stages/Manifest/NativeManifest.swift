@@ -98,4 +98,32 @@ enum NativeManifest {
         let parts = Array(repeating: "..", count: from.count - common) + to[common...].map(String.init)
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
+
+    /// The first line of a native manifest (everything before its labels), as an object.
+    static func opening(_ reader: LineReader) throws -> JSONValue {
+        let suffix = Array(",\"labels\":[".utf8)
+        guard let first = try reader.next(), first.count > suffix.count, Array(first.suffix(suffix.count)) == suffix,
+            let header = try? JSONValue.parse(utf8: Array(first.dropLast(suffix.count)) + Array("}".utf8))
+        else { throw PipelineError(.data, "\(reader.path):1: not a manifest.json written by manifest.write") }
+        return header
+    }
+
+    /// A native manifest's dataset version and its labels in index order, read from its first lines
+    /// (the images after them are not read).
+    static func labels(of path: String) throws -> (version: String, labels: [String]) {
+        let reader = try LineReader(path: path)
+        defer { reader.close() }
+        guard let version = try opening(reader)["dataset_version"]?.text else {
+            throw PipelineError(.data, "\(path):1: the manifest has no dataset_version")
+        }
+        var labels: [String] = []
+        while let line = try reader.next(), line != Array("],\"images\":[".utf8) {
+            let object = line.last == UInt8(ascii: ",") ? Array(line.dropLast()) : line
+            guard let label = (try? JSONValue.parse(utf8: object))?["label"]?.text else {
+                throw PipelineError(.data, "\(path):\(reader.lineNumber): a label line without 'label'")
+            }
+            labels.append(label)
+        }
+        return (version, labels)
+    }
 }

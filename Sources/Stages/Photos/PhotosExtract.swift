@@ -96,7 +96,7 @@ public enum PhotosExtract: StageKind {
             writes: ["dataset \(config.out.path)", "report \(reportPath(config, workspace))"])
     }
 
-    static func reportPath(_ config: Config, _ workspace: Workspace, stage: String = "STAGE") -> String {
+    static func reportPath(_ config: Config, _ workspace: Workspace, stage: String = "<stage id>") -> String {
         config.report?.path ?? "\(workspace.workDirectory)/\(stage).report.csv"
     }
 

@@ -1,0 +1,84 @@
+import Foundation
+import Pipelines
+
+/// `pipeline model verify PKG`: unpacks a package into a temporary folder of its own (refusing, by
+/// name, any entry that is not a plain relative file, a duplicate, larger than its header, or a bomb),
+/// re-checks every file against `package.json`, the weights against their manifest, and the package
+/// against its `.sha256`. Nothing is written anywhere else, and the folder is removed in every case.
+enum ModelVerify {
+    static func run(_ input: FamilyCommandInput) throws -> String {
+        guard let path = input.arguments.first else { throw PipelineError(.usage, "usage: pipeline model verify PKG") }
+        guard FileSupport.exists(path) else { throw PipelineError(.noInput, "no such file: \(path)") }
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var entries: [String: (sha256: String, bytes: Int64)] = [:]
+        do {
+            try ArchiveReader(path: path).forEach { name, size, read in
+                let output = try OutputFile(path: "\(folder)/\(name)")
+                try output.startDigest()
+                try read { try output.write($0) }
+                guard output.bytesWritten == size else {
+                    throw ArchiveError(.refused, "\(output.bytesWritten) bytes of data, its header says \(size)", archive: path, entry: name)
+                }
+                let digest = try output.finishDigest() ?? ""
+                try output.close()
+                entries[name] = (digest, size)
+            }
+        } catch let error as ArchiveError {
+            throw error.pipelineError
+        }
+        var problems: [String] = []
+        guard entries[ModelPackage.manifestName] != nil else {
+            throw PipelineError(.data, "\(path): there is no \(ModelPackage.manifestName); is this a package written by model.package?")
+        }
+        let manifest: JSONValue
+        do {
+            manifest = try JSONValue.parse(utf8: try FileSupport.readWholeFile("\(folder)/\(ModelPackage.manifestName)", limit: 16 << 20))
+        } catch {
+            throw PipelineError(.data, "\(path): \(ModelPackage.manifestName) is not JSON: \(error)")
+        }
+        var listed: Set<String> = [ModelPackage.manifestName]
+        for file in manifest["files"]?.items ?? [] {
+            guard let name = file["path"]?.text, let sha256 = file["sha256"]?.text, let bytes = file["bytes"]?.integer else {
+                throw PipelineError(.data, "\(path): a file of \(ModelPackage.manifestName) lacks path, sha256 or bytes")
+            }
+            listed.insert(name)
+            guard let entry = entries[name] else {
+                problems.append("entry '\(name)' is listed in \(ModelPackage.manifestName) but not in the package")
+                continue
+            }
+            if entry.sha256 != sha256 || entry.bytes != bytes {
+                problems.append("entry '\(name)' has \(entry.bytes) bytes, sha256 \(entry.sha256); \(ModelPackage.manifestName) says \(bytes), \(sha256)")
+            }
+        }
+        for name in entries.keys.sorted() where !listed.contains(name) {
+            problems.append("entry '\(name)' is not listed in \(ModelPackage.manifestName)")
+        }
+        do {
+            _ = try TFJSModel.load(folder)
+        } catch let error as PipelineError {
+            problems.append(error.message.replacingOccurrences(of: folder, with: path))
+        }
+        let checksum = "\(path).sha256"
+        var checksumNote = "no \(FileSupport.exists(checksum) ? "" : "detached ").sha256 beside it"
+        if FileSupport.exists(checksum) {
+            let expected = String(decoding: try FileSupport.readWholeFile(checksum, limit: 4096), as: UTF8.self).prefix(64)
+            let actual = try SHA256Digest.ofFile(path)
+            if expected != actual { problems.append("\(checksum) says sha256 \(expected), the package's is \(actual)") }
+            checksumNote = "matches \(checksum)"
+        }
+        guard problems.isEmpty else {
+            throw PipelineError(.data, "\(path): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
+        }
+        return "\(path): \(entries.count) entries match \(ModelPackage.manifestName), the weights match their manifest, \(checksumNote)\n"
+    }
+
+    /// A new folder only this process uses (mode 0700).
+    static func temporaryFolder() throws -> String {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/pipeline-verify-XXXXXX").utf8CString)
+        guard let created = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
+            throw PipelineError(.io, "cannot create a temporary folder to unpack into")
+        }
+        return String(cString: created)
+    }
+}
