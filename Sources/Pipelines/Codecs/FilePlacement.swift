@@ -66,6 +66,39 @@ public enum FilePlacement {
         guard Glibc.rename(source, path) == 0 else { throw FileSupport.ioError("rename \(source) to", path) }
     }
 
+    /// Copies a file's bytes to a new file `path` (not through a link), streaming.
+    public static func copy(_ source: String, to path: String) throws {
+        let input = try InputFile(path: source)
+        defer { input.close() }
+        guard let descriptor = try FileSupport.createExclusively(path) else {
+            throw PipelineError(.io, "cannot create \(path): something has that name")
+        }
+        defer { close(descriptor) }
+        repeat {
+            let bytes = input.available
+            try FileSupport.writeAll(descriptor, bytes, path: path)
+            input.consume(bytes.count)
+        } while try input.fillMore()
+    }
+
+    /// Points the symbolic link `path` at `target` (relative to the link's folder) with one rename, so
+    /// that a reader sees the old target or the new one, never none.
+    public static func replaceSymbolicLink(at path: String, pointingTo target: String) throws {
+        for _ in 0..<8 {
+            let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
+            if symlink(target, temporary) == 0 {
+                guard Glibc.rename(temporary, path) == 0 else {
+                    let code = errno
+                    _ = unlink(temporary)
+                    throw FileSupport.ioError("rename \(temporary) to", path, code)
+                }
+                return
+            }
+            guard errno == EEXIST else { throw FileSupport.ioError("create the link", temporary) }
+        }
+        throw PipelineError(.io, "cannot create a temporary name beside \(path): every name tried exists")
+    }
+
     /// Removes a file; a file already gone is fine.
     public static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw FileSupport.ioError("remove", path) }

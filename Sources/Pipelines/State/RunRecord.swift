@@ -72,8 +72,8 @@ public struct RecordedCount: Sendable, Equatable {
 }
 
 /// Timestamps in the state store: ISO 8601 in UTC with milliseconds, so text order is time order.
-enum StateTime {
-    static func text(_ date: Date) -> String {
+public enum StateTime {
+    public static func text(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 

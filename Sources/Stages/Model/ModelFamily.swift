@@ -4,7 +4,8 @@ import Pipelines
 enum ModelFamily {
     static let family = StageFamily(
         name: "model", summary: "ML model packages (TensorFlow.js / Teachable Machine exports)",
-        kinds: [StageDescriptor(ModelPackageStage.self)],
+        kinds: [StageDescriptor(ModelPackageStage.self), StageDescriptor(ModelPublish.self)],
+        schema: ModelPublications.schema,
         commands: [
             FamilyCommand(
                 verb: "verify", usage: "PKG",

@@ -8,9 +8,48 @@ import Pipelines
 enum ModelVerify {
     static func run(_ input: FamilyCommandInput) throws -> String {
         guard let path = input.arguments.first else { throw PipelineError(.usage, "usage: pipeline model verify PKG") }
+        let package = try CheckedPackage(path)
+        defer { package.remove() }
+        return "\(path): \(package.entries) entries match \(ModelPackage.manifestName), the weights match their manifest, \(package.checksumNote)\n"
+    }
+}
+
+/// A package unpacked into a temporary folder of its own and checked whole: every entry a plain
+/// relative file (refused by name otherwise), every file matching `package.json`, the weights matching
+/// their manifest, the package matching its `.sha256`. On any problem the folder is removed and a data
+/// error (65) lists them; otherwise the caller uses the files and calls `remove()`.
+struct CheckedPackage {
+    let path: String
+    let folder: String
+    let name: String
+    let version: String
+    let sha256: String
+    let datasetVersion: String?
+    /// The package's files (package.json included), sorted.
+    let files: [String]
+    let entries: Int
+    let checksumNote: String
+
+    init(_ path: String) throws {
         guard FileSupport.exists(path) else { throw PipelineError(.noInput, "no such file: \(path)") }
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try Self.temporaryFolder()
+        do {
+            (name, version, datasetVersion, files, checksumNote) = try Self.unpackAndCheck(path, into: folder)
+            sha256 = try SHA256Digest.ofFile(path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+        self.path = path
+        self.folder = folder
+        entries = files.count
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private static func unpackAndCheck(_ path: String, into folder: String) throws
+        -> (String, String, String?, [String], String)
+    {
         var entries: [String: (sha256: String, bytes: Int64)] = [:]
         do {
             try ArchiveReader(path: path).forEach { name, size, read in
@@ -27,7 +66,6 @@ enum ModelVerify {
         } catch let error as ArchiveError {
             throw error.pipelineError
         }
-        var problems: [String] = []
         guard entries[ModelPackage.manifestName] != nil else {
             throw PipelineError(.data, "\(path): there is no \(ModelPackage.manifestName); is this a package written by model.package?")
         }
@@ -37,6 +75,7 @@ enum ModelVerify {
         } catch {
             throw PipelineError(.data, "\(path): \(ModelPackage.manifestName) is not JSON: \(error)")
         }
+        var problems: [String] = []
         var listed: Set<String> = [ModelPackage.manifestName]
         for file in manifest["files"]?.items ?? [] {
             guard let name = file["path"]?.text, let sha256 = file["sha256"]?.text, let bytes = file["bytes"]?.integer else {
@@ -60,7 +99,7 @@ enum ModelVerify {
             problems.append(error.message.replacingOccurrences(of: folder, with: path))
         }
         let checksum = "\(path).sha256"
-        var checksumNote = "no \(FileSupport.exists(checksum) ? "" : "detached ").sha256 beside it"
+        var checksumNote = "no .sha256 beside it"
         if FileSupport.exists(checksum) {
             let expected = String(decoding: try FileSupport.readWholeFile(checksum, limit: 4096), as: UTF8.self).prefix(64)
             let actual = try SHA256Digest.ofFile(path)
@@ -70,7 +109,10 @@ enum ModelVerify {
         guard problems.isEmpty else {
             throw PipelineError(.data, "\(path): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
         }
-        return "\(path): \(entries.count) entries match \(ModelPackage.manifestName), the weights match their manifest, \(checksumNote)\n"
+        guard let name = manifest["name"]?.text, PackageName.problem(name) == nil, let version = manifest["version"]?.text,
+            PackageName.problem(version) == nil
+        else { throw PipelineError(.data, "\(path): \(ModelPackage.manifestName) has no usable name and version") }
+        return (name, version, manifest["dataset"]?["version"]?.text, entries.keys.sorted(), checksumNote)
     }
 
     /// A new folder only this process uses (mode 0700).
