@@ -14,11 +14,21 @@ public final class ArchiveWriter {
     private var handle: OpaquePointer?
     public let path: String
     private let mtime: Int64
+    private let sink: Sink
 
-    /// Opens `path` (the caller renames it into place when complete); `level` is the compression level.
-    public init(path: String, format: Format, mtime: Int64, level: Int? = nil) throws {
-        self.path = path
+    /// Where libarchive's output goes: the caller's file, which may hash it as it is written.
+    private final class Sink {
+        let output: OutputFile
+        var error: (any Error)?
+        init(_ output: OutputFile) { self.output = output }
+    }
+
+    /// Writes into `output` (an `AtomicOutputFile` the caller commits when `close()` returned);
+    /// `level` is the compression level.
+    public init(output: OutputFile, format: Format, mtime: Int64, level: Int? = nil) throws {
+        path = output.writtenPath
         self.mtime = mtime
+        sink = Sink(output)
         handle = archive_write_new()
         guard let handle else { throw ArchiveError(.io, "libarchive could not start a writer", archive: path) }
         do {
@@ -37,7 +47,10 @@ public final class ArchiveWriter {
                 try check(archive_write_set_format_zip(handle), "set the zip format")
                 try check(archive_write_zip_set_compression_deflate(handle), "set deflate")
             }
-            try check(archive_write_open_filename(handle, path), "open for writing")
+            // A file needs no padding after the last block (as archive_write_open_filename decides).
+            try check(archive_write_set_bytes_in_last_block(handle, 1), "set the last block")
+            let context = Unmanaged.passUnretained(sink).toOpaque()
+            try check(archive_write_open2(handle, context, nil, Self.write, nil, nil), "open for writing")
         } catch {
             archive_write_free(handle)
             self.handle = nil
@@ -86,6 +99,20 @@ public final class ArchiveWriter {
 
     private func check(_ status: Int32, _ action: String, entry: String? = nil) throws {
         guard status < ARCHIVE_OK else { return }
+        if let error = sink.error { throw error }
         throw ArchiveError(.io, handle: handle, archive: path, entry: entry, action: action)
+    }
+
+    private static let write: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
+        _, context, buffer, length in
+        guard let context else { return -1 }
+        let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+        do {
+            try sink.output.write(UnsafeRawBufferPointer(start: buffer, count: length))
+            return length
+        } catch {
+            sink.error = error
+            return -1
+        }
     }
 }

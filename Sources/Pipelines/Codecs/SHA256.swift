@@ -1,3 +1,4 @@
+import Dispatch
 import CCrypto
 
 /// SHA-256 through libcrypto: of a text at once, or of a stream of bytes with `SHA256Digest`.
@@ -97,5 +98,33 @@ public enum HMACSHA256 {
         }
         guard result != nil else { throw PipelineError(.internal, "libcrypto could not compute an HMAC-SHA256") }
         return SHA256.hex(digest.prefix(Int(length)))
+    }
+}
+
+/// A SHA-256 computed on a thread of its own while the caller goes on (e.g. compressing the same bytes
+/// on this core): `update` copies the bytes and returns; at most `pending` pieces wait, so memory
+/// stays bounded. `finish` waits for the digest.
+public final class BackgroundDigest: @unchecked Sendable {
+    private let digest: SHA256Digest
+    private let queue = DispatchQueue(label: "pipeline.sha256")
+    private let slots: DispatchSemaphore
+
+    public init(pending: Int = 8) throws {
+        digest = try SHA256Digest()
+        slots = DispatchSemaphore(value: pending)
+    }
+
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        let copy = [UInt8](bytes)
+        slots.wait()
+        queue.async { [self] in
+            copy.withUnsafeBytes { digest.update($0) }
+            slots.signal()
+        }
+    }
+
+    public func finish() throws -> String {
+        try queue.sync { try digest.finish() }
     }
 }

@@ -20,15 +20,9 @@ struct ModelPackage {
     }
 
     /// `package.json`: name, version, labels, image size, each file's SHA-256 and size, the dataset, the tool.
-    func manifest() throws -> [UInt8] {
-        var files: [JSONValue] = []
-        for file in model.files {
-            let path = "\(model.folder)/\(file)"
-            files.append(
-                .object([
-                    ("path", .string(file)), ("sha256", .string(try SHA256Digest.ofFile(path))),
-                    ("bytes", .number(String(try FileSupport.size(of: path)))),
-                ]))
+    func manifest(digests: [String: FileDigest]) throws -> [UInt8] {
+        let files = model.files.compactMap { digests[$0] }.map { digest -> JSONValue in
+            .object([("path", .string(digest.path)), ("sha256", .string(digest.sha256)), ("bytes", .number(String(digest.bytes)))])
         }
         let value = JSONValue.object([
             ("name", .string(name)), ("version", .string(version)), ("labels", .array(model.labels.map(JSONValue.string))),
@@ -43,50 +37,52 @@ struct ModelPackage {
     }
 
     /// Writes `out/NAME-VERSION.EXT` and its `.sha256`; a package whose bytes did not change is left as
-    /// it was. Gives the package's digest.
-    func write(to folder: String, mtime: Int64) throws -> FileDigest {
-        try FilePlacement.createDirectories(folder)
+    /// it was. Files sorting before `package.json` are hashed as they go into the archive, the others
+    /// first, so each file is read once or twice, never more; the package is hashed as it is written.
+    func write(to folder: String, mtime: Int64, owner: String) throws -> FileDigest {
         let fileName = "\(name)-\(version).\(format.rawValue)"
         let target = "\(folder)/\(fileName)"
-        let temporary = FilePlacement.temporaryPath(for: target)
+        var digests: [String: FileDigest] = [:]
+        for file in model.files where file > Self.manifestName {
+            let path = "\(model.folder)/\(file)"
+            digests[file] = FileDigest(path: file, sha256: try SHA256Digest.ofFile(path), bytes: try FileSupport.size(of: path))
+        }
+        let output = try AtomicOutputFile(path: target, owner: owner)
+        let digest: FileDigest
         do {
-            let writer = try ArchiveWriter(path: temporary, format: format, mtime: mtime)
-            let packageJSON = try manifest()
-            var entries = model.files.map { ($0, "\(model.folder)/\($0)") }
-            entries.append((Self.manifestName, ""))
-            for (entry, path) in entries.sorted(by: { $0.0 < $1.0 }) {
-                if path.isEmpty {
+            try output.startDigest()
+            let writer = try ArchiveWriter(output: output, format: format, mtime: mtime)
+            for entry in (model.files + [Self.manifestName]).sorted() {
+                if entry == Self.manifestName {
+                    let packageJSON = try manifest(digests: digests)
                     try writer.add(entry, size: Int64(packageJSON.count)) { consume in try packageJSON.withUnsafeBytes { try consume($0) } }
-                } else {
-                    try writer.add(entry, size: try FileSupport.size(of: path)) { consume in
-                        let input = try InputFile(path: path)
-                        defer { input.close() }
-                        repeat {
-                            let bytes = input.available
-                            try consume(bytes)
-                            input.consume(bytes.count)
-                        } while try input.fillMore()
-                    }
+                    continue
                 }
+                let path = "\(model.folder)/\(entry)"
+                let hashing = digests[entry] == nil ? try BackgroundDigest() : nil
+                let size = try FileSupport.size(of: path)
+                try writer.add(entry, size: size) { consume in
+                    let input = try InputFile(path: path)
+                    defer { input.close() }
+                    repeat {
+                        let bytes = input.available
+                        hashing?.update(bytes)
+                        try consume(bytes)
+                        input.consume(bytes.count)
+                    } while try input.fillMore()
+                }
+                if let hashing { digests[entry] = FileDigest(path: entry, sha256: try hashing.finish(), bytes: size) }
             }
             try writer.close()
+            digest = try output.commitIfChanged().digest
         } catch {
-            try? FilePlacement.remove(temporary)
+            output.discard()
             throw (error as? ArchiveError)?.pipelineError ?? error
         }
-        let sha256 = try SHA256Digest.ofFile(temporary)
-        let bytes = try FileSupport.size(of: temporary)
-        if (try? SHA256Digest.ofFile(target)) == sha256 {
-            try FilePlacement.remove(temporary)
-        } else {
-            try FilePlacement.move(temporary, to: target)
-        }
-        let line = Array("\(sha256)  \(fileName)\n".utf8)
-        let checksum = "\(target).sha256"
-        if FileManager.default.contents(atPath: checksum).map(Array.init) != line {
-            try line.withUnsafeBytes { try FilePlacement.write($0, to: checksum) }
-        }
-        FilePlacement.syncAll()
-        return FileDigest(path: target, sha256: sha256, bytes: bytes)
+        let checksum = try AtomicOutputFile(path: "\(target).sha256", owner: owner)
+        try checksum.startDigest()
+        try checksum.write("\(digest.sha256)  \(fileName)\n")
+        _ = try checksum.commitIfChanged()
+        return digest
     }
 }

@@ -67,7 +67,7 @@ public enum ModelPackageStage: StageKind {
         }
         let mtime = try entryTime(config, inputs: model.files.map { "\(config.model.path)/\($0)" })
         let package = ModelPackage(model: model, name: config.name, version: config.version, format: config.format.archive, dataset: dataset)
-        let digest = try package.write(to: config.out.path, mtime: mtime)
+        let digest = try package.write(to: config.out.path, mtime: mtime, owner: context.checkpoints.key)
         context.logger.info(
             "model.packaged", "\(digest.path): \(model.files.count + 1) files, \(digest.bytes) bytes, sha256 \(digest.sha256.prefix(12))")
         return StageOutcome(counts: [files: Int64(model.files.count + 1), bytes: digest.bytes], outputs: [packageOutput.value(digest)])
