@@ -35,17 +35,8 @@ import Testing
     }
 
     static func tool(_ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let result = try ExternalTool.run(arguments, in: directory)
+        return (result.status, result.stdout + result.stderr)
     }
 
     @Test func theReferenceModelPackagesReproduciblyAndVerifies() throws {

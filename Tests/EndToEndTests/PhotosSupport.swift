@@ -61,19 +61,11 @@ enum PhotoCatalogue {
 
     /// Runs the consumers' checks (JSON Schema, Pillow, Hugging Face datasets, every manifest's keys).
     static func expectConsumersAccept(_ dataset: String, manifests: String? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: PeerServer.python)
-        process.arguments = [PipelineProcess.packageRoot + "/Tests/Peers/check_dataset.py", dataset, manifests ?? dataset, schema]
-        var environment = ProcessInfo.processInfo.environment
-        environment["HF_HUB_OFFLINE"] = "1"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && text.contains("\"ok\": true"), "check_dataset.py: \(text.suffix(2000))")
+        let result = try ExternalTool.run(
+            [PeerServer.python, PipelineProcess.packageRoot + "/Tests/Peers/check_dataset.py", dataset, manifests ?? dataset, schema],
+            environment: ["HF_HUB_OFFLINE": "1"])
+        let text = result.stdout + result.stderr
+        #expect(result.status == 0 && text.contains("\"ok\": true"), "check_dataset.py: \(text.suffix(2000))")
     }
 
     /// Every file under `root` (relative path → bytes), to compare two datasets byte for byte.

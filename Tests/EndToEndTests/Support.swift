@@ -177,3 +177,4 @@ enum ExternalTool {
         return try PipelineProcess.runToEnd(process)
     }
 }
+

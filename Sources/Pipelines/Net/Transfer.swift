@@ -27,20 +27,13 @@ public enum Transfer {
     {
         let handle = try Handle(peer: Self.peer(of: url), hiding: url)
         let sink = ResponseSink(limit: maximumBodyBytes, failBeyondLimit: false)
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
-        for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
-        try handle.set(CURLOPT_URL, url)
-        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try handle.setHTTP(url: url, headers: headers + ["Expect:"], timeout: timeout, into: sink)
         try handle.set(CURLOPT_POST, 1)
         try handle.set(CURLOPT_POSTFIELDSIZE_LARGE, body.count)
         // COPYPOSTFIELDS copies POSTFIELDSIZE bytes; an empty body still needs a valid pointer.
         try (body.isEmpty ? [0] : body).withUnsafeBufferPointer { bytes throws(TransferError) in
             try handle.setPointer(CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
         }
-        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
-        try handle.setTimeout(timeout)
-        try handle.collect(into: sink)
         try handle.perform()
         return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
     }
@@ -52,16 +45,9 @@ public enum Transfer {
     {
         let handle = try Handle(peer: Self.peer(of: url), hiding: url)
         let sink = ResponseSink(limit: maxBytes, failBeyondLimit: true)
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
-        for header in headers { list = curl_slist_append(list, header) }
-        try handle.set(CURLOPT_URL, url)
-        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try handle.setHTTP(url: url, headers: headers, timeout: timeout, into: sink)
         try handle.set(CURLOPT_HTTPGET, 1)
         try handle.set(CURLOPT_MAXFILESIZE_LARGE, maxBytes)
-        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
-        try handle.setTimeout(timeout)
-        try handle.collect(into: sink)
         do {
             try handle.perform()
         } catch {
@@ -95,9 +81,7 @@ public enum Transfer {
     {
         let handle = try Handle(peer: Self.peer(of: url), hiding: url)
         let sink = ResponseSink(limit: maximumBodyBytes, failBeyondLimit: false)
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
-        for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
+        try handle.setHTTP(url: url, headers: headers + ["Expect:"], timeout: timeout, into: sink)
         guard let form = curl_mime_init(handle.raw) else {
             throw TransferError(.other, "libcurl could not start a form", peer: handle.peer)
         }
@@ -111,12 +95,7 @@ public enum Transfer {
                 throw TransferError(curl: result, peer: handle.peer, detail: "")
             }
         }
-        try handle.set(CURLOPT_URL, url)
-        try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
         try handle.setPointer(CURLOPT_MIMEPOST, UnsafeMutableRawPointer(form))
-        try handle.setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
-        try handle.setTimeout(timeout)
-        try handle.collect(into: sink)
         try handle.perform()
         return HTTPResponse(status: handle.responseCode, headers: sink.headers, body: sink.body)
     }
@@ -162,6 +141,7 @@ public enum Transfer {
         /// libcurl writes a failure's detail here; it must stay where it is for the handle's life.
         private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         private var retained: [AnyObject] = []
+        private var headerList: UnsafeMutablePointer<curl_slist>?
 
         init(peer: String, hiding url: String) throws(TransferError) {
             guard Transfer.globalInit == CURLE_OK, let raw = curl_easy_init() else {
@@ -180,7 +160,18 @@ public enum Transfer {
 
         deinit {
             curl_easy_cleanup(raw)
+            curl_slist_free_all(headerList)
             errorBuffer.deallocate()
+        }
+
+        /// The URL (http or https only), the request headers, the timeout, and where the answer goes.
+        func setHTTP(url: String, headers: [String], timeout: Duration, into sink: ResponseSink) throws(TransferError) {
+            try set(CURLOPT_URL, url)
+            try set(CURLOPT_PROTOCOLS_STR, "http,https")
+            for header in headers { headerList = curl_slist_append(headerList, header) }
+            try setPointer(CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
+            try setTimeout(timeout)
+            try collect(into: sink)
         }
 
         func set(_ option: CURLoption, _ value: Int) throws(TransferError) { try check(ccurl_setopt_long(raw, option, value)) }

@@ -103,10 +103,7 @@ public enum ManifestWrite: StageKind {
     /// `created_at`, else `SOURCE_DATE_EPOCH` (seconds since 1970), else none.
     static func createdAt(_ config: Config) throws -> Date? {
         if let createdAt = config.createdAt { return createdAt.date }
-        guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return nil }
-        guard let seconds = Int64(text), seconds >= 0, seconds < 253_402_300_800 else {
-            throw PipelineError(.config, "SOURCE_DATE_EPOCH must be whole seconds since 1970, found '\(text)'")
-        }
+        guard let seconds = try SourceDateEpoch.seconds() else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 }

@@ -76,12 +76,7 @@ public enum ModelPackageStage: StageKind {
     /// `mtime`, else `SOURCE_DATE_EPOCH`, else the newest input file's modification time.
     static func entryTime(_ config: Config, inputs: [String]) throws -> Int64 {
         if let mtime = config.mtime { return Int64(mtime.date.timeIntervalSince1970) }
-        if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty {
-            guard let seconds = Int64(text), seconds >= 0 else {
-                throw PipelineError(.config, "SOURCE_DATE_EPOCH must be whole seconds since 1970, found '\(text)'")
-            }
-            return seconds
-        }
+        if let seconds = try SourceDateEpoch.seconds() { return seconds }
         return try inputs.map(FilePlacement.modificationTime(of:)).max() ?? 0
     }
 }
