@@ -127,7 +127,7 @@ import Testing
         defer { server.stop() }
         let token = "Bearer mdl-5ecret-7oken"
         let url = "http://127.0.0.1:\(server.port)/api/models/upload?key=k-abc123"
-        let file = try Self.publishPipeline(scratch, version: "1.0.0", to: url, extra: "headers_from_env: { Authorization: MODEL_TOKEN }, retries: 2")
+        let file = try Self.publishPipeline(scratch, version: "1.0.0", to: url, extra: "headers_from_env: { Authorization: MODEL_TOKEN }, upload_retries: 2")
         let result = try PipelineProcess.run(["run", file], in: scratch.path, environment: ["MODEL_TOKEN": token])
         #expect(result.status == 0, "\(result.stderr)")
         let uploads = try scratch.read("uploads.log").split(separator: "\n").map { try JSONValue.parse(String($0)) }

@@ -24,8 +24,8 @@ public enum ModelPublish: StageKind {
     static let keep = Parameter<Int>.optional("keep", default: 5, doc: "versions kept in a folder (the current one always)").within(1...1000)
     static let headersFromEnv = Parameter<ParameterMap<String>?>.optional(
         "headers_from_env", doc: "HTTP headers whose values come from environment variables, e.g. { Authorization: MODEL_TOKEN }")
-    static let timeout = Parameter<Duration>.optional("timeout", default: .seconds(120), doc: "per upload request")
-    static let retries = Parameter<Int>.optional("retries", default: 3, doc: "tries after the first on 429, 5xx and timeouts").within(0...20)
+    static let timeout = Parameter<Duration>.optional("upload_timeout", default: .seconds(120), doc: "per upload request")
+    static let retries = Parameter<Int>.optional("upload_retries", default: 3, doc: "tries after the first on 429, 5xx and timeouts").within(0...20)
 
     public static let parameters = ParameterSet(package, to, keep, headersFromEnv, timeout, retries) {
         package, to, keep, headersFromEnv, timeout, retries in
