@@ -34,7 +34,7 @@ final class PhotoScratch {
         database = try SQLiteConnection(path: "", logger: logger)
         try database.executeScript(
             """
-            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1024; PRAGMA temp.cache_size=-1024;
             CREATE TABLE candidates (
                 seq INTEGER PRIMARY KEY, label TEXT, label_name TEXT NOT NULL, product_id INTEGER NOT NULL,
                 product_name TEXT NOT NULL, sku TEXT, asset_id INTEGER NOT NULL, asset TEXT NOT NULL, problem TEXT);
