@@ -134,6 +134,22 @@ public final class AtomicOutputFile: OutputFile {
         try FileSupport.syncDirectory(FileSupport.parentDirectory(of: path))
     }
 
+    /// Writes the file `path` through `body`, committed only when its bytes changed (`commitIfChanged`);
+    /// on an error nothing is left. Gives the file's SHA-256 and size, and whether it was replaced.
+    public static func writeIfChanged(path: String, owner: String?, _ body: (OutputFile) throws -> Void) throws
+        -> (digest: FileDigest, replaced: Bool)
+    {
+        let output = try AtomicOutputFile(path: path, owner: owner)
+        do {
+            try output.startDigest()
+            try body(output)
+            return try output.commitIfChanged()
+        } catch {
+            output.discard()
+            throw error
+        }
+    }
+
     /// Commits unless the file at `path` already holds exactly these bytes, in which case it is left
     /// untouched (not even its time changes). Call `startDigest()` before writing. Gives the file's
     /// SHA-256 and size, and whether it was replaced.

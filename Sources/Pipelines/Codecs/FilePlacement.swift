@@ -32,7 +32,12 @@ public enum FilePlacement {
 
     /// Writes `bytes` as the file `path` (its folder must exist), replacing what is there.
     public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
-        let (temporary, descriptor) = try createTemporary(for: path)
+        var descriptor: Int32 = -1
+        let temporary = try createTemporary(for: path) { name in
+            guard let created = try FileSupport.createExclusively(name) else { return false }
+            descriptor = created
+            return true
+        }
         do {
             try FileSupport.writeAll(descriptor, bytes, path: temporary)
             guard close(descriptor) == 0 else { throw FileSupport.ioError("close", temporary) }
@@ -46,19 +51,22 @@ public enum FilePlacement {
     /// Makes `path` a second name of the file `source` (following a link at `source`), replacing what is
     /// there. Returns false, changing nothing, when the two lie on different file systems.
     public static func hardLink(_ source: String, to path: String) throws -> Bool {
-        for _ in 0..<8 {
-            let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
-            if linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
-                try rename(temporary, to: path)
-                return true
+        struct CrossDevice: Error {}
+        let temporary: String
+        do {
+            temporary = try createTemporary(for: path) { name in
+                if linkat(AT_FDCWD, source, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 { return true }
+                switch errno {
+                case EEXIST: return false
+                case EXDEV: throw CrossDevice()
+                case let code: throw FileSupport.ioError("link \(source) as", path, code)
+                }
             }
-            switch errno {
-            case EEXIST: continue
-            case EXDEV: return false
-            case let code: throw FileSupport.ioError("link \(source) as", path, code)
-            }
+        } catch is CrossDevice {
+            return false
         }
-        throw PipelineError(.io, "cannot create a temporary name beside \(path): every name tried exists")
+        try rename(temporary, to: path)
+        return true
     }
 
     /// Renames `source` to `path` (same file system), replacing what is there.
@@ -84,19 +92,12 @@ public enum FilePlacement {
     /// Points the symbolic link `path` at `target` (relative to the link's folder) with one rename, so
     /// that a reader sees the old target or the new one, never none.
     public static func replaceSymbolicLink(at path: String, pointingTo target: String) throws {
-        for _ in 0..<8 {
-            let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
-            if symlink(target, temporary) == 0 {
-                guard Glibc.rename(temporary, path) == 0 else {
-                    let code = errno
-                    _ = unlink(temporary)
-                    throw FileSupport.ioError("rename \(temporary) to", path, code)
-                }
-                return
-            }
-            guard errno == EEXIST else { throw FileSupport.ioError("create the link", temporary) }
+        let temporary = try createTemporary(for: path) { name in
+            if symlink(target, name) == 0 { return true }
+            guard errno == EEXIST else { throw FileSupport.ioError("create the link", name) }
+            return false
         }
-        throw PipelineError(.io, "cannot create a temporary name beside \(path): every name tried exists")
+        try rename(temporary, to: path)
     }
 
     /// Removes a file; a file already gone is fine.
@@ -149,12 +150,14 @@ public enum FilePlacement {
         case other
     }
 
-    private static func createTemporary(for path: String) throws -> (String, Int32) {
+    /// Gives `create` fresh temporary names beside `path` until it makes one (true) rather than finding
+    /// the name taken (false); gives that name. `create` throws its other failures.
+    private static func createTemporary(for path: String, _ create: (String) throws -> Bool) throws -> String {
         for _ in 0..<8 {
             let temporary = AtomicOutputFile.temporaryPath(for: path, owner: owner)
-            if let descriptor = try FileSupport.createExclusively(temporary) { return (temporary, descriptor) }
+            if try create(temporary) { return temporary }
         }
-        throw PipelineError(.io, "cannot create a temporary file beside \(path): every name tried exists")
+        throw PipelineError(.io, "cannot create a temporary name beside \(path): every name tried exists")
     }
 
     /// Renames a temporary file into place, removing it when that fails.

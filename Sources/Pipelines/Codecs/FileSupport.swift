@@ -154,7 +154,8 @@ public enum FileSupport {
         }
     }
 
-    static func parentDirectory(of path: String) -> String {
+    /// The folder part of a path (`.` for a bare name).
+    public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])

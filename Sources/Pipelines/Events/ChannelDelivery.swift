@@ -46,7 +46,7 @@ struct ChannelDelivery {
             let response = try Transfer.post(url: hook.url.text, headers: headers, body: body, timeout: timeout)
             if response.isSuccess { return .delivered("HTTP \(response.status)") }
             if response.status == 429 || response.status >= 500 {
-                let wait = response.headers["retry-after"].flatMap { Int($0) }.map { Duration.seconds(min(max($0, 0), 3600)) }
+                let wait = response.headers["retry-after"].flatMap(HTTPFetch.retryAfter)
                 return .retry("HTTP \(response.status)", after: wait)
             }
             return .failed("HTTP \(response.status)")

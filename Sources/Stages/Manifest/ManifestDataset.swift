@@ -74,6 +74,13 @@ final class ManifestDataset {
 
     func close() { database.close() }
 
+    /// How many images `split` holds.
+    func imageCount(in split: String) throws -> Int64 {
+        var count: Int64 = 0
+        try each("SELECT COUNT(*) FROM images WHERE split = $1", [.text(split)]) { count = $0.int64(0) ?? 0 }
+        return count
+    }
+
     func each(_ sql: String, _ parameters: [SQLValue] = [], _ body: (any RowView) throws -> Void) throws {
         try database.query(sql, parameters, columns: { _ in }, row: body)
     }

@@ -58,17 +58,9 @@ final class ManifestTarget {
 
     /// Writes a file through `body`, renamed into place, and only when its bytes change.
     func write(_ path: String, _ body: (OutputFile) throws -> Void) throws -> FileDigest {
-        let output = try AtomicOutputFile(path: path, owner: owner)
-        do {
-            try output.startDigest()
-            try body(output)
-            let (digest, replaced) = try output.commitIfChanged()
-            if replaced { rewritten += 1 }
-            return digest
-        } catch {
-            output.discard()
-            throw error
-        }
+        let (digest, replaced) = try AtomicOutputFile.writeIfChanged(path: path, owner: owner, body)
+        if replaced { rewritten += 1 }
+        return digest
     }
 }
 

@@ -22,7 +22,7 @@ enum ManifestVerify {
         guard let datasetPath = try NativeManifest.opening(reader)["dataset"]?.text else {
             throw malformed("the manifest does not say where its dataset is")
         }
-        let folder = path.parentPath
+        let folder = FileSupport.parentDirectory(of: path)
         let root = datasetPath.hasPrefix("/") ? datasetPath : (datasetPath == "." ? folder : "\(folder)/\(datasetPath)")
 
         var problems: [String] = []
@@ -41,9 +41,8 @@ enum ManifestVerify {
             if line.starts(with: Array("],\"counts\":".utf8)) { break }
             guard inImages else { continue }
             let object = line.last == UInt8(ascii: ",") ? Array(line.dropLast()) : line
-            guard let image = try? JSONValue.parse(utf8: object), case .string(let imagePath)? = image["path"],
-                case .string(let sha256)? = image["sha256"], case .number(let bytesText)? = image["bytes"], let bytes = Int64(bytesText),
-                !imagePath.hasPrefix("/"), !imagePath.split(separator: "/").contains("..")
+            guard let image = try? JSONValue.parse(utf8: object), let imagePath = image["path"]?.text,
+                let sha256 = image["sha256"]?.text, let bytes = image["bytes"]?.integer, !imagePath.hasPrefix("/"), !imagePath.split(separator: "/").contains("..")
             else { throw malformed("an image line without path, sha256 and bytes") }
             try listed.execute("INSERT INTO listed (path) VALUES ($1) ON CONFLICT (path) DO NOTHING", [.text(imagePath)])
             let file = "\(root)/\(imagePath)"

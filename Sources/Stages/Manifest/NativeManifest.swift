@@ -65,9 +65,7 @@ enum NativeManifest {
     static func counts(_ dataset: ManifestDataset) throws -> JSONValue {
         var splits: [(String, JSONValue)] = []
         for split in DatasetFolder.splits {
-            var count: Int64 = 0
-            try dataset.each("SELECT COUNT(*) FROM images WHERE split = $1", [.text(split)]) { count = $0.int64(0) ?? 0 }
-            splits.append((split, .integer(count)))
+            splits.append((split, .integer(try dataset.imageCount(in: split))))
         }
         var perLabel: [JSONValue] = []
         try dataset.each(

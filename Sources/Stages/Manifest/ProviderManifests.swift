@@ -31,9 +31,7 @@ enum ProviderManifests {
     ) throws -> [FileDigest] {
         var files: [FileDigest] = []
         for split in DatasetFolder.splits {
-            var count: Int64 = 0
-            try target.dataset.each("SELECT COUNT(*) FROM images WHERE split = $1", [.text(split)]) { count = $0.int64(0) ?? 0 }
-            guard count > 0 else {
+            guard try target.dataset.imageCount(in: split) > 0 else {
                 try FilePlacement.remove(path(split))
                 continue
             }

@@ -29,7 +29,7 @@ struct FolderPublisher {
             let staging = FilePlacement.temporaryPath(for: versionFolder)
             try FilePlacement.createDirectories(staging)
             for file in package.files {
-                try FilePlacement.createDirectories("\(staging)/\(file)".parentPath)
+                try FilePlacement.createDirectories(FileSupport.parentDirectory(of: "\(staging)/\(file)"))
                 try FilePlacement.copy("\(package.folder)/\(file)", to: "\(staging)/\(file)")
             }
             FilePlacement.syncAll()
@@ -57,7 +57,8 @@ struct FolderPublisher {
     func prune(keep: Int, logger: Logger) throws -> Int64 {
         var removed: Int64 = 0
         for version in try records.versions(target: target, name: package.name).dropFirst(keep) where version != package.version {
-            try? FileManager.default.removeItem(atPath: "\(modelFolder)/\(version)")
+            let folder = "\(modelFolder)/\(version)"
+            if FileSupport.exists(folder) { try FileManager.default.removeItem(atPath: folder) }
             try records.markRemoved(target: target, name: package.name, version: version)
             logger.info("model.removed", "removed \(package.name) \(version) from \(modelFolder) (keep \(keep))")
             removed += 1

@@ -47,42 +47,39 @@ struct ModelPackage {
             let path = "\(model.folder)/\(file)"
             digests[file] = FileDigest(path: file, sha256: try SHA256Digest.ofFile(path), bytes: try FileSupport.size(of: path))
         }
-        let output = try AtomicOutputFile(path: target, owner: owner)
         let digest: FileDigest
         do {
-            try output.startDigest()
-            let writer = try ArchiveWriter(output: output, format: format, mtime: mtime)
-            for entry in (model.files + [Self.manifestName]).sorted() {
-                if entry == Self.manifestName {
-                    let packageJSON = try manifest(digests: digests)
-                    try writer.add(entry, size: Int64(packageJSON.count)) { consume in try packageJSON.withUnsafeBytes { try consume($0) } }
-                    continue
+            digest = try AtomicOutputFile.writeIfChanged(path: target, owner: owner) { output in
+                let writer = try ArchiveWriter(output: output, format: format, mtime: mtime)
+                for entry in (model.files + [Self.manifestName]).sorted() {
+                    if entry == Self.manifestName {
+                        let packageJSON = try manifest(digests: digests)
+                        try writer.add(entry, size: Int64(packageJSON.count)) { consume in try packageJSON.withUnsafeBytes { try consume($0) } }
+                        continue
+                    }
+                    let path = "\(model.folder)/\(entry)"
+                    let hashing = digests[entry] == nil ? try BackgroundDigest() : nil
+                    let size = try FileSupport.size(of: path)
+                    try writer.add(entry, size: size) { consume in
+                        let input = try InputFile(path: path)
+                        defer { input.close() }
+                        repeat {
+                            let bytes = input.available
+                            hashing?.update(bytes)
+                            try consume(bytes)
+                            input.consume(bytes.count)
+                        } while try input.fillMore()
+                    }
+                    if let hashing { digests[entry] = FileDigest(path: entry, sha256: try hashing.finish(), bytes: size) }
                 }
-                let path = "\(model.folder)/\(entry)"
-                let hashing = digests[entry] == nil ? try BackgroundDigest() : nil
-                let size = try FileSupport.size(of: path)
-                try writer.add(entry, size: size) { consume in
-                    let input = try InputFile(path: path)
-                    defer { input.close() }
-                    repeat {
-                        let bytes = input.available
-                        hashing?.update(bytes)
-                        try consume(bytes)
-                        input.consume(bytes.count)
-                    } while try input.fillMore()
-                }
-                if let hashing { digests[entry] = FileDigest(path: entry, sha256: try hashing.finish(), bytes: size) }
-            }
-            try writer.close()
-            digest = try output.commitIfChanged().digest
-        } catch {
-            output.discard()
-            throw (error as? ArchiveError)?.pipelineError ?? error
+                try writer.close()
+            }.digest
+        } catch let error as ArchiveError {
+            throw error.pipelineError
         }
-        let checksum = try AtomicOutputFile(path: "\(target).sha256", owner: owner)
-        try checksum.startDigest()
-        try checksum.write("\(digest.sha256)  \(fileName)\n")
-        _ = try checksum.commitIfChanged()
+        _ = try AtomicOutputFile.writeIfChanged(path: "\(target).sha256", owner: owner) { checksum in
+            try checksum.write("\(digest.sha256)  \(fileName)\n")
+        }
         return digest
     }
 }

@@ -10,7 +10,7 @@ enum ModelVerify {
         guard let path = input.arguments.first else { throw PipelineError(.usage, "usage: pipeline model verify PKG") }
         let package = try CheckedPackage(path)
         defer { package.remove() }
-        return "\(path): \(package.entries) entries match \(ModelPackage.manifestName), the weights match their manifest, \(package.checksumNote)\n"
+        return "\(path): \(package.files.count) entries match \(ModelPackage.manifestName), the weights match their manifest, \(package.checksumNote)\n"
     }
 }
 
@@ -27,7 +27,6 @@ struct CheckedPackage {
     let datasetVersion: String?
     /// The package's files (package.json included), sorted.
     let files: [String]
-    let entries: Int
     let checksumNote: String
 
     init(_ path: String) throws {
@@ -42,7 +41,6 @@ struct CheckedPackage {
         }
         self.path = path
         self.folder = folder
-        entries = files.count
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: folder) }

@@ -59,7 +59,7 @@ struct DatasetFolder {
     }
 
     /// Whether some split already holds `name` for the label, with `size` bytes.
-    func holds(labelFolder: String, name: String, size: Int64) throws -> Bool {
+    func holds(labelFolder: String, name: String, size: Int64) -> Bool {
         Self.splits.contains { split in
             var status = stat()
             return lstat("\(root)/\(split)/\(labelFolder)/\(name)", &status) == 0 && status.st_mode & S_IFMT == S_IFREG
@@ -72,12 +72,11 @@ struct DatasetFolder {
     }
 
     /// Writes an image's bytes to the staging folder (once per content) and gives the staged path.
-    func stage(_ bytes: [UInt8], sha256: String, format: ImageHeader.Format, staged: inout Int64) throws -> String {
+    func stage(_ bytes: [UInt8], sha256: String, format: ImageHeader.Format) throws -> String {
         let path = stagedPath(sha256: sha256, format: format)
         var status = stat()
         if lstat(path, &status) == 0, Int64(status.st_size) == Int64(bytes.count) { return path }
         try bytes.withUnsafeBytes { try FilePlacement.write($0, to: path) }
-        staged += 1
         return path
     }
 

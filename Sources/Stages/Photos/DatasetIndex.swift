@@ -59,58 +59,57 @@ enum DatasetIndex {
     /// Writes the index from the extraction's kept images; an unchanged index is not rewritten.
     /// `owner` (the stage's checkpoint key) lets a later run remove what a killed one left half-written.
     static func write(_ header: Header, from scratch: PhotoScratch, to path: String, owner: String) throws -> FileDigest {
-        let output = try AtomicOutputFile(path: path, owner: owner)
-        try output.startDigest()
-        try output.write(
-            JSONValue.object([("kind", .string("dataset")), ("schema_version", .number(String(schemaVersion)))] + header.recorded)
-                .serialized + "\n")
-        var index = 0
-        try scratch.each("SELECT label, folder FROM labels ORDER BY folder") { row in
-            let label = row.string(0) ?? ""
-            var products: [JSONValue] = []
-            var name = ""
-            try scratch.each(
-                """
-                SELECT DISTINCT c.product_id, c.product_name, c.label_name FROM kept k JOIN candidates c ON c.seq = k.seq
-                WHERE k.label = $1 ORDER BY c.product_id
-                """, [.text(label)]
-            ) { product in
-                if name.isEmpty { name = product.string(2) ?? "" }
-                products.append(.object([("id", .number(String(product.int64(0) ?? 0))), ("name", .string(product.string(1) ?? ""))]))
+        try AtomicOutputFile.writeIfChanged(path: path, owner: owner) { output in
+            try output.write(
+                JSONValue.object([("kind", .string("dataset")), ("schema_version", .number(String(schemaVersion)))] + header.recorded)
+                    .serialized + "\n")
+            var index = 0
+            try scratch.each("SELECT label, folder FROM labels ORDER BY folder") { row in
+                let label = row.string(0) ?? ""
+                var products: [JSONValue] = []
+                var name = ""
+                try scratch.each(
+                    """
+                    SELECT DISTINCT c.product_id, c.product_name, c.label_name FROM kept k JOIN candidates c ON c.seq = k.seq
+                    WHERE k.label = $1 ORDER BY c.product_id
+                    """, [.text(label)]
+                ) { product in
+                    if name.isEmpty { name = product.string(2) ?? "" }
+                    products.append(.object([("id", .number(String(product.int64(0) ?? 0))), ("name", .string(product.string(1) ?? ""))]))
+                }
+                var skus: [JSONValue] = []
+                try scratch.each(
+                    """
+                    SELECT DISTINCT COALESCE(c.sku, v.sku) AS sku FROM kept k JOIN candidates c ON c.seq = k.seq
+                    LEFT JOIN variants v ON v.product_id = c.product_id AND c.sku IS NULL
+                    WHERE k.label = $1 AND COALESCE(c.sku, v.sku) IS NOT NULL ORDER BY 1
+                    """, [.text(label)]
+                ) { skus.append(.string($0.string(0) ?? "")) }
+                try output.write(
+                    JSONValue.object([
+                        ("kind", .string("label")), ("index", .number(String(index))), ("label", .string(row.string(1) ?? "")),
+                        ("value", .string(label)), ("name", .string(name)), ("products", .array(products)), ("skus", .array(skus)),
+                    ]).serialized + "\n")
+                index += 1
             }
-            var skus: [JSONValue] = []
             try scratch.each(
                 """
-                SELECT DISTINCT COALESCE(c.sku, v.sku) AS sku FROM kept k JOIN candidates c ON c.seq = k.seq
-                LEFT JOIN variants v ON v.product_id = c.product_id AND c.sku IS NULL
-                WHERE k.label = $1 AND COALESCE(c.sku, v.sku) IS NOT NULL ORDER BY 1
-                """, [.text(label)]
-            ) { skus.append(.string($0.string(0) ?? "")) }
-            try output.write(
-                JSONValue.object([
-                    ("kind", .string("label")), ("index", .number(String(index))), ("label", .string(row.string(1) ?? "")),
-                    ("value", .string(label)), ("name", .string(name)), ("products", .array(products)), ("skus", .array(skus)),
-                ]).serialized + "\n")
-            index += 1
-        }
-        try scratch.each(
-            """
-            SELECT k.path, k.folder, k.split, k.sha256, i.bytes, i.width, i.height, i.format, c.product_id, c.sku,
-                   c.asset_id, c.asset
-            FROM kept k JOIN inspected i ON i.seq = k.seq JOIN candidates c ON c.seq = k.seq ORDER BY k.path
-            """
-        ) { row in
-            try output.write(
-                JSONValue.object([
-                    ("kind", .string("image")), ("path", .string(row.string(0) ?? "")), ("label", .string(row.string(1) ?? "")),
-                    ("split", .string(row.string(2) ?? "")), ("sha256", .string(row.string(3) ?? "")),
-                    ("bytes", .number(String(row.int64(4) ?? 0))), ("width", .number(String(row.int64(5) ?? 0))),
-                    ("height", .number(String(row.int64(6) ?? 0))), ("format", .string(row.string(7) ?? "")),
-                    ("product_id", .number(String(row.int64(8) ?? 0))), ("sku", row.string(9).map(JSONValue.string) ?? .null),
-                    ("asset_id", .number(String(row.int64(10) ?? 0))), ("asset", .string(row.string(11) ?? "")),
-                ]).serialized + "\n")
-        }
-        return try output.commitIfChanged().digest
+                SELECT k.path, k.folder, k.split, k.sha256, i.bytes, i.width, i.height, i.format, c.product_id, c.sku,
+                       c.asset_id, c.asset
+                FROM kept k JOIN inspected i ON i.seq = k.seq JOIN candidates c ON c.seq = k.seq ORDER BY k.path
+                """
+            ) { row in
+                try output.write(
+                    JSONValue.object([
+                        ("kind", .string("image")), ("path", .string(row.string(0) ?? "")), ("label", .string(row.string(1) ?? "")),
+                        ("split", .string(row.string(2) ?? "")), ("sha256", .string(row.string(3) ?? "")),
+                        ("bytes", .number(String(row.int64(4) ?? 0))), ("width", .number(String(row.int64(5) ?? 0))),
+                        ("height", .number(String(row.int64(6) ?? 0))), ("format", .string(row.string(7) ?? "")),
+                        ("product_id", .number(String(row.int64(8) ?? 0))), ("sku", row.string(9).map(JSONValue.string) ?? .null),
+                        ("asset_id", .number(String(row.int64(10) ?? 0))), ("asset", .string(row.string(11) ?? "")),
+                    ]).serialized + "\n")
+            }
+        }.digest
     }
 
     /// Reads an index line by line: the header first, then labels, then images.

@@ -49,7 +49,7 @@ struct DatasetSync {
                         try scratch.execute("UPDATE kept SET present = 1 WHERE path = $1", [.text(relative)])
                         tally.unchanged += 1
                     } else if let target = try wantedElsewhere(folder: labelEntry.name, name: entry.name, size: size, in: scratch) {
-                        try FilePlacement.createDirectories("\(folder.root)/\(target)".parentPath)
+                        try FilePlacement.createDirectories(FileSupport.parentDirectory(of: "\(folder.root)/\(target)"))
                         try FilePlacement.move(path, to: "\(folder.root)/\(target)")
                         try scratch.execute("UPDATE kept SET present = 1 WHERE path = $1", [.text(target)])
                         tally.moved += 1
@@ -83,7 +83,7 @@ struct DatasetSync {
     private func placeMissing(_ scratch: PhotoScratch, _ tally: inout Tally) throws {
         try scratch.each(
             """
-            SELECT k.path, k.sha256, i.format, i.source FROM kept k JOIN inspected i ON i.seq = k.seq
+            SELECT k.path, k.sha256, i.format, i.source, i.bytes FROM kept k JOIN inspected i ON i.seq = k.seq
             WHERE k.present = 0 ORDER BY k.path
             """
         ) { row in
@@ -91,7 +91,7 @@ struct DatasetSync {
             let sha256 = row.string(1) ?? ""
             guard let format = row.string(2).flatMap(ImageHeader.Format.init(rawValue:)) else { return }
             let target = "\(folder.root)/\(relative)"
-            try FilePlacement.createDirectories(target.parentPath)
+            try FilePlacement.createDirectories(FileSupport.parentDirectory(of: target))
             let staged = folder.stagedPath(sha256: sha256, format: format)
             let source = row.string(3)
             if source == staged || (link == .copy && FileSupport.exists(staged)) {
@@ -100,7 +100,7 @@ struct DatasetSync {
                 // linked
             } else if let source {
                 if link == .hardlink { tally.copiedForLink += 1 }
-                try copy(source, to: target, sha256: sha256)
+                try copy(source, to: target, sha256: sha256, bytes: row.int64(4) ?? 0)
             } else {
                 throw PipelineError(.internal, "no source for \(relative): it was neither staged nor in the dataset")
             }
@@ -108,21 +108,16 @@ struct DatasetSync {
         }
     }
 
-    /// Copies a source file, checking that it still holds the bytes that were inspected.
-    private func copy(_ source: String, to target: String, sha256: String) throws {
-        let bytes = try FileSupport.readWholeFile(source, limit: Int(Int32.max))
+    /// Copies a source file, checking that it still holds the bytes that were inspected (never reading
+    /// more than their size: a file that grew has changed).
+    private func copy(_ source: String, to target: String, sha256: String, bytes size: Int64) throws {
+        let changed = PipelineError(.data, "\(source) changed while the dataset was being written; run again", isTransient: true)
+        let bytes: [UInt8]
+        do { bytes = try FileSupport.readWholeFile(source, limit: Int(size)) } catch let error as PipelineError where error.code == .data { throw changed }
         let actual = try bytes.withUnsafeBytes { try SHA256.hex(ofBytes: $0) }
         guard actual == sha256 else {
-            throw PipelineError(.data, "\(source) changed while the dataset was being written; run again", isTransient: true)
+            throw changed
         }
         try bytes.withUnsafeBytes { try FilePlacement.write($0, to: target) }
-    }
-}
-
-extension String {
-    /// The folder part of a path.
-    var parentPath: String {
-        guard let slash = lastIndex(of: "/") else { return "." }
-        return slash == startIndex ? "/" : String(self[..<slash])
     }
 }

@@ -18,11 +18,8 @@ struct PhotoLoader: @unchecked Sendable {
 
     struct Tally {
         var downloaded: Int64 = 0
-        var staged: Int64 = 0
 
-        static func + (left: Tally, right: Tally) -> Tally {
-            Tally(downloaded: left.downloaded + right.downloaded, staged: left.staged + right.staged)
-        }
+        static func + (left: Tally, right: Tally) -> Tally { Tally(downloaded: left.downloaded + right.downloaded) }
     }
 
     /// Inspects candidates two at a time (one per core: reading, hashing and writing files overlap),
@@ -52,7 +49,8 @@ struct PhotoLoader: @unchecked Sendable {
         }
         let bytes: [UInt8]
         var localPath: String?
-        switch (assets ?? AssetPath.Folder(".")).resolve(candidate.asset) {
+        // Without an assets folder only URLs resolve; a local path is refused below.
+        switch assets.map({ $0.resolve(candidate.asset) }) ?? AssetPath.resolve(candidate.asset, under: ".") {
         case .success(.url(let url)):
             switch try download(url, of: candidate) {
             case .success(let body):
@@ -92,13 +90,13 @@ struct PhotoLoader: @unchecked Sendable {
             return problem("too-small", "\(header.width)×\(header.height) pixels, under min_pixels (\(minPixels))")
         }
         let name = DatasetFolder.fileName(sha256: sha256, format: header.format)
-        let alreadyInDataset = labelFolder.map { try? folder.holds(labelFolder: $0, name: name, size: Int64(bytes.count)) } == true
+        let alreadyInDataset = labelFolder.map { folder.holds(labelFolder: $0, name: name, size: Int64(bytes.count)) } == true
         if let localPath, link == .hardlink || alreadyInDataset {
             inspection.source = localPath
         } else if alreadyInDataset {
             inspection.source = nil
         } else {
-            inspection.source = try folder.stage(bytes, sha256: sha256, format: header.format, staged: &tally.staged)
+            inspection.source = try folder.stage(bytes, sha256: sha256, format: header.format)
         }
         return inspection
     }

@@ -8,22 +8,23 @@ enum PhotoReport {
     static let columns = ["product_id", "product", "sku", "asset_id", "asset", "reason", "detail"]
 
     static func write(from scratch: PhotoScratch, to path: String, owner: String) throws -> (file: FileDigest, rows: Int64) {
-        let output = try AtomicOutputFile(path: path, owner: owner)
-        try output.startDigest()
-        let writer = CSVWriter(output: output)
-        try writer.writeHeader(columns)
-        try scratch.each(
-            """
-            SELECT c.product_id, c.product_name, c.sku, c.asset_id, c.asset, e.reason, e.detail
-            FROM excluded e JOIN candidates c ON c.seq = e.seq ORDER BY e.seq
-            """
-        ) { row in
-            try writer.writeRow([
-                String(row.int64(0) ?? 0), row.string(1), row.string(2), String(row.int64(3) ?? 0), row.string(4), row.string(5),
-                row.string(6),
-            ])
+        var rows: Int64 = 0
+        let (digest, _) = try AtomicOutputFile.writeIfChanged(path: path, owner: owner) { output in
+            let writer = CSVWriter(output: output)
+            try writer.writeHeader(columns)
+            try scratch.each(
+                """
+                SELECT c.product_id, c.product_name, c.sku, c.asset_id, c.asset, e.reason, e.detail
+                FROM excluded e JOIN candidates c ON c.seq = e.seq ORDER BY e.seq
+                """
+            ) { row in
+                try writer.writeRow([
+                    String(row.int64(0) ?? 0), row.string(1), row.string(2), String(row.int64(3) ?? 0), row.string(4), row.string(5),
+                    row.string(6),
+                ])
+            }
+            rows = writer.rowsWritten
         }
-        let rows = writer.rowsWritten
-        return (try output.commitIfChanged().digest, rows)
+        return (digest, rows)
     }
 }
