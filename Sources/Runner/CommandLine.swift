@@ -32,6 +32,8 @@ struct Invocation {
     var now: Date?
     var slot: Date?
     var ignoreWindow = false
+    /// `run`: let stages go past their safety gates (e.g. inventory apply limits).
+    var force = false
     var from: Date?
     /// `schedule show`: how many slots to list (default 10).
     var count: Int?
@@ -76,6 +78,7 @@ enum ArgumentParser {
             case "--slot": invocation.slot = try instant(option, try value())
             case "--from": invocation.from = try instant(option, try value())
             case "--ignore-window": invocation.ignoreWindow = true
+            case "--force": invocation.force = true
             case "--count":
                 let text = try value()
                 guard let count = Int(text), (1...10_000).contains(count) else {
@@ -193,8 +196,8 @@ enum ArgumentParser {
         if invocation.now != nil, ![.run, .due].contains(command), verb != "show" {
             throw UsageError(message: "--now only applies to run, due and schedule show")
         }
-        if invocation.slot != nil || invocation.ignoreWindow, command != .run {
-            throw UsageError(message: "--slot and --ignore-window only apply to run")
+        if invocation.slot != nil || invocation.ignoreWindow || invocation.force, command != .run {
+            throw UsageError(message: "--slot, --ignore-window and --force only apply to run")
         }
         if invocation.from != nil || invocation.count != nil, verb != "show" {
             throw UsageError(message: "--from and --count only apply to schedule show")

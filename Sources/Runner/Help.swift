@@ -115,6 +115,7 @@ enum Help {
               --rerun                  run again although this run already completed
               --slot TIME              a scheduled pipeline: run this slot (e.g. 2026-03-08T02:00:00-08:00)
               --ignore-window          a scheduled pipeline: run the latest slot although the window is shut
+              --force                  let stages go past their safety gates (each stage's help names its gates)
               --now TIME               take TIME as the current time when choosing slots (rehearsals, tests)
               --state URL              keep run records and checkpoints here (sqlite:PATH or
                                        postgres://...); default: state.db beside the SQLite database

@@ -71,7 +71,7 @@ struct RunCommand {
             return .success(
                 try engine.run(
                     RunOptions(
-                        restart: invocation.restart, rerun: invocation.rerun, stop: stopRequest,
+                        restart: invocation.restart, rerun: invocation.rerun, force: invocation.force, stop: stopRequest,
                         metricsFile: invocation.metricsFile.map {
                             ParameterContext(baseDirectory: FileManager.default.currentDirectoryPath).resolve($0)
                         })))

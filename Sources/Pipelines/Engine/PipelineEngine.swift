@@ -5,13 +5,18 @@ public struct RunOptions: Sendable {
     public var restart = false
     /// Run an identity again although its last run completed.
     public var rerun = false
+    /// Let stages go past their safety gates (`--force`).
+    public var force = false
     public var stop = StopRequest()
     /// A Prometheus textfile to write after the run, besides the file's `metrics: { textfile }`.
     public var metricsFile: String?
 
-    public init(restart: Bool = false, rerun: Bool = false, stop: StopRequest = StopRequest(), metricsFile: String? = nil) {
+    public init(
+        restart: Bool = false, rerun: Bool = false, force: Bool = false, stop: StopRequest = StopRequest(), metricsFile: String? = nil
+    ) {
         self.restart = restart
         self.rerun = rerun
+        self.force = force
         self.stop = stop
         self.metricsFile = metricsFile
     }

@@ -185,7 +185,7 @@ final class RunExecution {
             chunk: { [tracer] stageID, started, attributes in tracer?.chunk(of: stageID, started: started, attributes: attributes) })
         let context = StageContext(
             stageID: stage.id, logger: stageLogger, workspace: engine.workspace, checkpoints: checkpoints,
-            events: stage.descriptor.events, run: (record.pipeline, record.identity), services: services)
+            events: stage.descriptor.events, run: (record.pipeline, record.identity), force: options.force, services: services)
         defer { reached = context.reportedCounts }
         let outcome = try bound.run(in: context)
         context.report(outcome.counts)

@@ -92,7 +92,7 @@ extension Int: ParameterValue {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    public var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 extension Bool: ParameterValue {

@@ -11,6 +11,8 @@ public final class StageContext {
     /// name and its identity key (`pipeline runs` lists runs by it). Unlike a run id it does not change
     /// when a killed run is resumed, so outputs may record it and stay byte-identical.
     public let run: (pipeline: String, identity: String)
+    /// The run was started with `--force`: the stage may go past its safety gates (saying so in its log).
+    public let force: Bool
     private let services: StageServices
     private let events: [StageEvent]
     /// The counts reached so far, recorded if the stage fails.
@@ -19,10 +21,11 @@ public final class StageContext {
 
     init(
         stageID: String, logger: Logger, workspace: Workspace, checkpoints: Checkpoints, events: [StageEvent],
-        run: (pipeline: String, identity: String), services: StageServices
+        run: (pipeline: String, identity: String), force: Bool = false, services: StageServices
     ) {
         self.stageID = stageID
         self.run = run
+        self.force = force
         self.logger = logger
         self.workspace = workspace
         self.checkpoints = checkpoints

@@ -77,7 +77,7 @@ public enum StateTime {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
-    static func date(_ text: String?) -> Date? {
+    public static func date(_ text: String?) -> Date? {
         guard let text else { return nil }
         return try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
