@@ -67,7 +67,6 @@ struct FeedRead {
             output.discard()
             throw error
         }
-        read.lastModified = (try? FilePlacement.modificationTime(of: path)).map { Date(timeIntervalSince1970: TimeInterval($0)) }
         let page = try parser.parse(kept, name: path, pagePrefix: "", into: writer)
         read.firstDocument = page.document
         return read

@@ -47,7 +47,7 @@ enum FeedRecordsFile {
         }
 
         func reject(place: String, field: String, reason: String, record: String) throws {
-            try rejectsCSV.writeRow([place, field, reason, String(record.prefix(2000))])
+            try rejectsCSV.writeRow([place, field.isEmpty ? nil : field, reason, String(record.prefix(2000))])
             rejected += 1
         }
 

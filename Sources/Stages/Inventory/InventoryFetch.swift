@@ -113,7 +113,7 @@ public enum InventoryFetch: StageKind {
             throw error
         }
         let digest = try writer.finish()
-        let time = feedTime(config: config, read: read, fetchedAt: fetchedAt)
+        let time = feedTime(config: config, read: read, fetchedAt: fetchedAt, logger: context.logger)
         let derivedCount = writer.derived.values.reduce(0, +)
         let provenance = JSONValue.object([
             ("source", .string(read.source)),
@@ -145,13 +145,15 @@ public enum InventoryFetch: StageKind {
             outputs: [recordsOutput.value(digest), feedOutput.value(provenance)])
     }
 
-    /// The feed's own time: the `timestamp` member, else the first page's `Last-Modified`, else the file's
-    /// modification time, else the fetch time.
-    static func feedTime(config: Config, read: FeedRead, fetchedAt: Date) -> (date: Date, source: String) {
-        if let name = config.timestamp, let text = read.firstDocument.flatMap({ FeedJSON.text(name, of: $0) }), let time = DateTime(text) {
-            return (time.date, "member \(name)")
+    /// The feed's own time: the `timestamp` member, else the first page's `Last-Modified`, else the fetch time.
+    static func feedTime(config: Config, read: FeedRead, fetchedAt: Date, logger: Logger) -> (date: Date, source: String) {
+        if let name = config.timestamp {
+            if let text = read.firstDocument.flatMap({ FeedJSON.text(name, of: $0) }), let time = DateTime(text) {
+                return (time.date, "member \(name)")
+            }
+            logger.warning("inventory.no-timestamp", "the feed has no date-time in '\(name)'; taking the fetch time as its time")
         }
-        if let modified = read.lastModified { return (modified, read.pages.count > 0 && config.url != nil ? "Last-Modified" : "file time") }
+        if let modified = read.lastModified { return (modified, "Last-Modified") }
         return (fetchedAt, "fetch time")
     }
 }

@@ -50,7 +50,7 @@ public enum InventoryReconcile: StageKind {
     static let reportEqual = Parameter<Bool>.optional("report_equal", default: false, doc: "list equal SKUs in report.csv too")
     static let minFeedRows = Parameter<Int?>.optional("min_feed_rows", doc: "gate: the fewest feed records an apply accepts").checked("0 or more") { ($0 ?? 0) < 0 ? "must be 0 or more" : nil }
     static let maxFeedAge = Parameter<Duration?>.optional(
-        "max_feed_age", default: .seconds(26 * 3600), doc: "gate: the oldest feed an apply accepts (its own time, else the fetch time)")
+        "max_feed_age", default: .seconds(26 * 3600), doc: "gate: the oldest feed an apply accepts: its age when fetched (fetch time − the feed's own time)")
     static let maxSKUsChangedPercent = Parameter<Percentage?>.optional(
         "max_skus_changed_percent", default: .percent(20), doc: "gate: the largest share of compared SKUs an apply may change")
     static let maxChangeUnits = Parameter<Int?>.optional("max_change_units", doc: "gate: the largest change of one figure, in units")

@@ -42,8 +42,10 @@ final class ReconcileSession {
                 try? comparison.remove()
                 throw error
             }
+            // The feed's age when it was fetched: a resumed apply keeps the decision the first attempt made.
             let feedTime = provenance["feed_time"]?.text ?? ""
-            let age = StateTime.date(feedTime).map { Date().timeIntervalSince($0) } ?? 0
+            let fetchedAt = StateTime.date(provenance["fetched_at"]?.text) ?? Date()
+            let age = StateTime.date(feedTime).map { fetchedAt.timeIntervalSince($0) } ?? 0
             made = ReconcileState.Made(
                 feedSHA256: provenance["sha256"]?.text ?? records.sha256, feedTime: feedTime, feedTimeSource: provenance["feed_time_source"]?.text ?? "",
                 fetchedAt: provenance["fetched_at"]?.text ?? "", feedAgeSeconds: Int64(max(age, 0)), shopVariants: loaded.shopVariants,
