@@ -12,19 +12,23 @@ import Testing
     static func record(_ sku: String?, onHand: String? = nil, available: String? = nil, reserved: String? = nil) throws(FeedRecord.Problem)
         -> FeedRecord
     {
-        try FeedRecord(FeedFields(sku: sku, onHand: onHand, available: available, reserved: reserved, location: nil), columns: columns)
+        let fields = RecordBuffer()
+        for value in [sku, onHand, available, reserved, nil] {
+            if let value { fields.appendField(value) } else { fields.appendNull() }
+        }
+        return try FeedRecord(fields, columns: columns)
     }
 
     @Test func quantitiesAreWholeAndNotNegativeAndDerivationsAreRecorded() throws {
-        #expect(try Self.record("A", onHand: "12", reserved: "2") == {
-            var expected = FeedRecord(sku: "A", location: "", onHand: 12, available: 10, reserved: 2)
-            expected.derived = .available
-            return expected
-        }())
+        #expect(try Self.record("A", onHand: "12", reserved: "2") == FeedRecord(onHand: 12, available: 10, reserved: 2, derived: .available))
         #expect(try Self.record("A", available: "4", reserved: "1").onHand == 5)
         #expect(try Self.record("A", onHand: "3.00").onHand == 3)
         #expect(try Self.record("A", onHand: " 7 ").onHand == 7)
         #expect(try Self.record("A", onHand: "", available: "9").onHand == nil)
+        #expect(try Self.record("A", onHand: "0012").onHand == 12)
+        #expect(throws: FeedRecord.Problem(field: "OnHandQuantity", reason: "not a whole number of units: '1.'")) { try Self.record("A", onHand: "1.") }
+        #expect(throws: FeedRecord.Problem(field: "OnHandQuantity", reason: "not a whole number of units: '-'")) { try Self.record("A", onHand: "-") }
+        #expect(throws: FeedRecord.Problem(field: "OnHandQuantity", reason: "not a whole number of units: '1e3'")) { try Self.record("A", onHand: "1e3") }
         #expect(throws: FeedRecord.Problem(field: "OnHandQuantity", reason: "negative quantity '-3'")) { try Self.record("A", onHand: "-3") }
         #expect(throws: FeedRecord.Problem(field: "OnHandQuantity", reason: "not a whole number of units: '2.5'")) {
             try Self.record("A", onHand: "2.5")

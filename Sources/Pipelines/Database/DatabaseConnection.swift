@@ -177,7 +177,7 @@ extension RowView {
 
 extension Int64 {
     /// `Int64(_: String)` on ASCII bytes, without making a string: an optional sign and decimal digits.
-    init?(decimal bytes: UnsafeRawBufferPointer) {
+    public init?(decimal bytes: UnsafeRawBufferPointer) {
         var digits = bytes[...]
         let negative = digits.first == UInt8(ascii: "-")
         if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }

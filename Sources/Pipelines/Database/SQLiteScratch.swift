@@ -1,8 +1,9 @@
 import CSQLite
 
-/// A private SQLite database in a temporary file that SQLite removes when it is closed: scratch space
-/// for sets that must not grow memory with their input (the duplicate-SKU check). No journal, no
-/// syncing, an exclusive lock and a page cache of `cacheKiB`; one thread at a time.
+/// A private SQLite database, in a temporary file that SQLite removes when it is closed or in a file of
+/// the caller's: scratch space for sets that must not grow memory with their input (the duplicate-SKU
+/// check, an inventory comparison). No journal, no syncing (a caller that needs a write to survive a
+/// crash sets `journal_mode` itself), an exclusive lock and a page cache of `cacheKiB`; one thread at a time.
 ///
 /// Statements bind bytes in place (`ScratchStatement.bind(text:at:)`), without a copy per value: the
 /// point of a scratch set is to be cheap per row.
@@ -12,11 +13,12 @@ public final class SQLiteScratch {
     /// Names the database in errors, e.g. "the duplicate-SKU check".
     let purpose: String
 
-    public init(purpose: String, cacheKiB: Int) throws {
+    /// `path` "" (the default) is a private temporary file, removed when the database is closed; any
+    /// other path is a file that stays, for work a resumed run takes up again.
+    public init(path: String = "", purpose: String, cacheKiB: Int) throws {
         self.purpose = purpose
         var opened: OpaquePointer?
-        // An empty file name opens a private database in a temporary file, removed when it is closed.
-        let status = sqlite3_open_v2("", &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        let status = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         database = opened
         guard status == SQLITE_OK, opened != nil else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -111,6 +113,11 @@ public final class ScratchStatement {
         guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }
     }
 
+    public func bindNull(at index: Int32) throws {
+        let status = sqlite3_bind_null(try live(), index)
+        guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }
+    }
+
     public func bind(_ value: Int64, at index: Int32) throws {
         let status = sqlite3_bind_int64(try live(), index, value)
         guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }
@@ -126,6 +133,9 @@ public final class ScratchStatement {
     }
 
     public func reset() { sqlite3_reset(handle) }
+
+    /// Whether the current row's value in `column` is NULL.
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
     /// The current row's integer in `column`.
     public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }

@@ -71,10 +71,11 @@ enum FeedJSON {
         }
     }
 
-    static func fields(of record: JSONValue, columns: FeedColumns) -> FeedFields {
-        FeedFields(
-            sku: text(columns.sku, of: record), onHand: text(columns.onHand, of: record),
-            available: text(columns.available, of: record), reserved: text(columns.reserved, of: record),
-            location: text(columns.location, of: record))
+    /// The record's values through the columns, as `FeedRecord.Field`s of `fields` (cleared first).
+    static func fill(_ fields: RecordBuffer, from record: JSONValue, columns: FeedColumns) {
+        fields.removeAll()
+        for column in [columns.sku, columns.onHand, columns.available, columns.reserved, columns.location] {
+            if let value = text(column, of: record) { fields.appendField(value) } else { fields.appendNull() }
+        }
     }
 }

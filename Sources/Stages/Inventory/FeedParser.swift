@@ -55,23 +55,28 @@ struct FeedParser {
             let wanted = [columns.onHand, columns.available].compactMap { $0 }.map { "'\($0)'" }.joined(separator: " or ")
             throw PipelineError(.data, "\(name) has no quantity column \(wanted) (its columns: \(header.prefix(20).joined(separator: ", ")))")
         }
-        let reservedIndex = index(columns.reserved)
-        let locationIndex = index(columns.location)
+        let indexes = [skuIndex, onHandIndex, availableIndex, index(columns.reserved), index(columns.location)]
         let record = RecordBuffer()
+        let fields = RecordBuffer()
+        var place = FeedPlace(page: pagePrefix, unit: "line")
         var count: Int64 = 0
         while let status = try reader.next(into: record) {
             count += 1
-            let place = "\(pagePrefix)line \(status.line)"
+            place.number = status.line
             if let error = status.error {
-                try writer.reject(place: "\(place), column \(error.column)", field: "", reason: error.reason, record: reader.lastRecordText())
+                try writer.reject(place: "\(place.text), column \(error.column)", field: "", reason: error.reason, record: reader.lastRecordText())
                 continue
             }
-            func field(_ index: Int?) -> String? { index.flatMap { $0 < record.count ? record.string($0) : nil } }
-            try writer.add(
-                FeedFields(
-                    sku: field(skuIndex), onHand: field(onHandIndex), available: field(availableIndex),
-                    reserved: field(reservedIndex), location: field(locationIndex)),
-                columns: columns, place: place, record: reader.lastRecordText())
+            fields.removeAll()
+            for index in indexes {
+                if let index, index < record.count, let bytes = record.field(index) {
+                    fields.appendBytes(bytes)
+                    fields.endField()
+                } else {
+                    fields.appendNull()
+                }
+            }
+            try writer.add(fields, columns: columns, place: place, record: { reader.lastRecordText() })
         }
         return count
     }
@@ -80,15 +85,16 @@ struct FeedParser {
         let reader = try LineReader(path: path)
         defer { reader.close() }
         var count: Int64 = 0
+        var place = FeedPlace(page: pagePrefix, unit: "line")
+        let fields = RecordBuffer()
         while let line = try reader.next() {
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            guard line.contains(where: { !FeedRecord.isSpace($0) }) else { continue }
             count += 1
-            let place = "\(pagePrefix)line \(reader.lineNumber)"
-            let text = String(decoding: line, as: UTF8.self)
+            place.number = reader.lineNumber
             do {
-                try add(try JSONValue.parse(utf8: line), place: place, into: writer)
+                try add(try JSONValue.parse(utf8: line), place: place, fields: fields, into: writer)
             } catch let error as JSONValueError {
-                try writer.reject(place: place, field: "", reason: "not JSON: \(error.description)", record: text)
+                try writer.reject(place: place.text, field: "", reason: "not JSON: \(error.description)", record: String(decoding: line, as: UTF8.self))
             }
         }
         return count
@@ -108,18 +114,22 @@ struct FeedParser {
         } catch {
             throw PipelineError(.data, "\(name): no records at \(Self.pathText(recordSteps)): \(error.problem)")
         }
+        var place = FeedPlace(page: pagePrefix, unit: "record")
+        let fields = RecordBuffer()
         for (offset, record) in records.enumerated() {
-            try add(record, place: "\(pagePrefix)record \(offset + 1)", into: writer)
+            place.number = offset + 1
+            try add(record, place: place, fields: fields, into: writer)
         }
         return Page(records: Int64(records.count), document: document)
     }
 
-    private func add(_ record: JSONValue, place: String, into writer: FeedRecordsFile.Writer) throws {
+    private func add(_ record: JSONValue, place: FeedPlace, fields: RecordBuffer, into writer: FeedRecordsFile.Writer) throws {
         guard case .object = record else {
-            try writer.reject(place: place, field: "", reason: "not an object", record: record.serialized)
+            try writer.reject(place: place.text, field: "", reason: "not an object", record: record.serialized)
             return
         }
-        try writer.add(FeedJSON.fields(of: record, columns: columns), columns: columns, place: place, record: record.serialized)
+        FeedJSON.fill(fields, from: record, columns: columns)
+        try writer.add(fields, columns: columns, place: place, record: { record.serialized })
     }
 
     static func pathText(_ steps: [String]) -> String { "$" + steps.map { ".\($0)" }.joined() }

@@ -1,20 +1,38 @@
 import Foundation
 import Pipelines
 
-/// One record of a feed as its columns give it: each value as text, nil when the feed left it out or null.
-struct FeedFields {
-    var sku: String?
-    var onHand: String?
-    var available: String?
-    var reserved: String?
-    var location: String?
+/// Where a feed record was: `line 7`, `page 2, record 5`. Written as bytes, since a feed has millions.
+struct FeedPlace {
+    /// `page 2, line ` or `record `: everything before the number.
+    let lead: [UInt8]
+    var number = 0
+
+    init(page: String, unit: String) { lead = Array((page + unit + " ").utf8) }
+
+    func append(to record: RecordBuffer) {
+        lead.withUnsafeBytes { record.appendBytes($0) }
+        RecordBuffer.appendDecimal(Int64(number), to: record)
+        record.endField()
+    }
+
+    var text: String { String(decoding: lead, as: UTF8.self) + String(number) }
 }
 
-/// A feed record that passed its checks: whole, non-negative quantities, with available (on hand −
+/// A feed record's figures after their checks: whole, non-negative quantities, with available (on hand −
 /// reserved) or on hand (available + reserved) derived where the feed gives only the other two.
+///
+/// The record comes as five fields of a `RecordBuffer` (`Field`), NULL where the feed has no such
+/// value or the columns do not name one.
 struct FeedRecord: Equatable {
-    var sku: String
-    var location: String
+    enum Field {
+        static let sku = 0
+        static let onHand = 1
+        static let available = 2
+        static let reserved = 3
+        static let location = 4
+        static let count = 5
+    }
+
     var onHand: Int64?
     var available: Int64?
     var reserved: Int64?
@@ -30,14 +48,13 @@ struct FeedRecord: Equatable {
 
     static let largestQuantity: Int64 = 1_000_000_000_000
 
-    init(_ fields: FeedFields, columns: FeedColumns) throws(Problem) {
-        let sku = fields.sku?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard !sku.isEmpty else { throw Problem(field: columns.sku, reason: "no SKU") }
-        self.sku = fields.sku ?? ""
-        location = fields.location ?? ""
-        onHand = try Self.quantity(fields.onHand, column: columns.onHand)
-        available = try Self.quantity(fields.available, column: columns.available)
-        reserved = try Self.quantity(fields.reserved, column: columns.reserved)
+    init(_ fields: RecordBuffer, columns: FeedColumns) throws(Problem) {
+        guard let sku = fields.field(Field.sku), sku.contains(where: { !Self.isSpace($0) }) else {
+            throw Problem(field: columns.sku, reason: "no SKU")
+        }
+        onHand = try Self.quantity(fields.field(Field.onHand), column: columns.onHand)
+        available = try Self.quantity(fields.field(Field.available), column: columns.available)
+        reserved = try Self.quantity(fields.field(Field.reserved), column: columns.reserved)
         if available == nil, let onHand, let reserved {
             guard reserved <= onHand else {
                 throw Problem(field: columns.reserved ?? "reserved", reason: "reserved \(reserved) is more than on hand \(onHand)")
@@ -53,31 +70,54 @@ struct FeedRecord: Equatable {
         }
     }
 
-    init(sku: String, location: String, onHand: Int64?, available: Int64?, reserved: Int64?) {
-        self.sku = sku
-        self.location = location
+    init(onHand: Int64?, available: Int64?, reserved: Int64?, derived: Derivation? = nil) {
         self.onHand = onHand
         self.available = available
         self.reserved = reserved
+        self.derived = derived
     }
 
-    /// A whole number of units: digits, optionally `.0`; blank counts as absent.
-    static func quantity(_ text: String?, column: String?) throws(Problem) -> Int64? {
-        guard let column, let raw = text else { return nil }
-        let text = raw.trimmingCharacters(in: .whitespaces)
-        if text.isEmpty { return nil }
-        var digits = Substring(text)
-        if let dot = digits.firstIndex(of: "."), digits[digits.index(after: dot)...].allSatisfy({ $0 == "0" }) {
-            digits = digits[..<dot]
+    /// A whole number of units: digits, optionally followed by `.0`; blank counts as absent.
+    static func quantity(_ field: UnsafeRawBufferPointer?, column: String?) throws(Problem) -> Int64? {
+        guard let column, let field else { return nil }
+        var start = field.startIndex
+        var end = field.endIndex
+        while start < end, isSpace(field[start]) { start += 1 }
+        while end > start, isSpace(field[end - 1]) { end -= 1 }
+        if start == end { return nil }
+        var digitsEnd = start
+        while digitsEnd < end, (0x30...0x39).contains(field[digitsEnd]) { digitsEnd += 1 }
+        var fractionIsZero = digitsEnd == end
+        if !fractionIsZero, field[digitsEnd] == UInt8(ascii: "."), digitsEnd + 1 < end {
+            fractionIsZero = field[(digitsEnd + 1)..<end].allSatisfy { $0 == UInt8(ascii: "0") }
         }
-        if digits.hasPrefix("-"), digits.count > 1, digits.dropFirst().allSatisfy(\.isASCIIDigit) {
-            throw Problem(field: column, reason: "negative quantity '\(raw)'")
+        let text = { String(decoding: field[start..<end], as: UTF8.self) }
+        guard digitsEnd > start, fractionIsZero, digitsEnd - start <= 13 else {
+            if field[start] == UInt8(ascii: "-"), end - start > 1, field[(start + 1)..<end].allSatisfy({ (0x30...0x39).contains($0) }) {
+                throw Problem(field: column, reason: "negative quantity '\(text())'")
+            }
+            throw Problem(field: column, reason: "not a whole number of units: '\(text().prefix(40))'")
         }
-        guard !digits.isEmpty, digits.count <= 13, digits.allSatisfy(\.isASCIIDigit), let value = Int64(digits),
-            value <= largestQuantity
-        else {
-            throw Problem(field: column, reason: "not a whole number of units: '\(raw.prefix(40))'")
-        }
+        var value: Int64 = 0
+        for byte in field[start..<digitsEnd] { value = value * 10 + Int64(byte - 0x30) }
+        guard value <= largestQuantity else { throw Problem(field: column, reason: "not a whole number of units: '\(text().prefix(40))'") }
         return value
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+}
+
+extension RecordBuffer {
+    /// Appends a whole number's decimal digits to the field being built.
+    static func appendDecimal(_ value: Int64, to record: RecordBuffer) {
+        if value < 0 { record.appendByte(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        repeat {
+            record.appendByte(UInt8(magnitude / divisor) + 0x30)
+            magnitude %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 }

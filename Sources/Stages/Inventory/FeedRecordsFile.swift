@@ -17,7 +17,6 @@ enum FeedRecordsFile {
         private(set) var kept: Int64 = 0
         private(set) var rejected: Int64 = 0
         private(set) var derived: [FeedRecord.Derivation: Int64] = [:]
-        private var fields: [String?] = Array(repeating: nil, count: 6)
 
         init(recordsPath: String, rejectsPath: String, owner: String) throws {
             records = try AtomicOutputFile(path: recordsPath, owner: owner)
@@ -29,21 +28,34 @@ enum FeedRecordsFile {
             try records.startDigest()
         }
 
-        func add(_ fields: FeedFields, columns: FeedColumns, place: String, record: @autoclosure () -> String) throws {
+        private let row = RecordBuffer()
+
+        /// Checks one record (`FeedRecord.Field` order) and keeps it, or rejects it with its place.
+        func add(_ fields: RecordBuffer, columns: FeedColumns, place: FeedPlace, record: () -> String) throws {
+            let checked: FeedRecord
             do {
-                let checked = try FeedRecord(fields, columns: columns)
-                if let derivation = checked.derived { derived[derivation, default: 0] += 1 }
-                self.fields[0] = place
-                self.fields[1] = checked.sku
-                self.fields[2] = checked.location
-                self.fields[3] = checked.onHand.map(String.init)
-                self.fields[4] = checked.available.map(String.init)
-                self.fields[5] = checked.reserved.map(String.init)
-                try recordsCSV.writeRow(self.fields)
-                kept += 1
-            } catch let problem as FeedRecord.Problem {
-                try reject(place: place, field: problem.field, reason: problem.reason, record: record())
+                checked = try FeedRecord(fields, columns: columns)
+            } catch {
+                try reject(place: place.text, field: error.field, reason: error.reason, record: record())
+                return
             }
+            if let derivation = checked.derived { derived[derivation, default: 0] += 1 }
+            row.removeAll()
+            place.append(to: row)
+            for index in [FeedRecord.Field.sku, FeedRecord.Field.location] {
+                if let bytes = fields.field(index) { row.appendBytes(bytes) }
+                row.endField()
+            }
+            for figure in [checked.onHand, checked.available, checked.reserved] {
+                if let figure {
+                    RecordBuffer.appendDecimal(figure, to: row)
+                    row.endField()
+                } else {
+                    row.appendNull()
+                }
+            }
+            try recordsCSV.writeRecord(row)
+            kept += 1
         }
 
         func reject(place: String, field: String, reason: String, record: String) throws {
@@ -62,26 +74,6 @@ enum FeedRecordsFile {
         func discard() {
             records.discard()
             rejects.discard()
-        }
-    }
-
-    /// Reads the records back, calling `body` with each.
-    static func read(_ path: String, _ body: (FeedRecord, _ place: String) throws -> Void) throws {
-        let reader = try CSVReader(path: path)
-        let header = try reader.readHeader()
-        guard header == FeedRecordsFile.header else {
-            throw PipelineError(.data, "\(path) is not a feed records file of inventory.fetch (its header is \(header.joined(separator: ",")))")
-        }
-        let record = RecordBuffer()
-        while let status = try reader.next(into: record) {
-            guard status.isValid, record.count == 6, let sku = record.string(1) else {
-                throw PipelineError(.data, "\(path):\(status.line): not a feed record; was the file changed after inventory.fetch wrote it?")
-            }
-            try body(
-                FeedRecord(
-                    sku: sku, location: record.string(2) ?? "", onHand: record.string(3).flatMap { Int64($0) },
-                    available: record.string(4).flatMap { Int64($0) }, reserved: record.string(5).flatMap { Int64($0) }),
-                record.string(0) ?? "")
         }
     }
 }

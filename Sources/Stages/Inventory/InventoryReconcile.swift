@@ -134,7 +134,7 @@ public enum InventoryReconcile: StageKind {
         let reportFolder = config.report?.path ?? folder.path
         try FilePlacement.createDirectories(reportFolder)
         let report = try ReconcileReport.writeCSV(
-            session.comparison, to: "\(reportFolder)/report.csv", includeEqual: config.reportEqual, owner: context.checkpoints.key)
+            session.comparison, to: "\(reportFolder)/report.csv", applied: config.apply && !refused, owner: context.checkpoints.key)
         let summary = outcome.summary(config: config, forced: config.apply && !tripped.isEmpty && context.force, refused: refused)
         try AtomicOutputFile.writeIfChanged(path: "\(reportFolder)/summary.json", owner: context.checkpoints.key) {
             try $0.write(summary.serialized + "\n")
@@ -157,7 +157,7 @@ public enum InventoryReconcile: StageKind {
                 "apply refused by \(tripped.count) safety gate(s): " + tripped.map { "\($0.name): \($0.message)" }.joined(separator: "; ")
                     + ". The report is in \(reportFolder); run again with --force to apply anyway")
         }
-        try session.finish()
+        session.finish()
         return StageOutcome(counts: counts, outputs: [reportOutput.value(report), summaryOutput.value(summary)])
     }
 

@@ -36,27 +36,29 @@ struct ReconcileApply {
             context.logger.info(
                 "inventory.apply-resumed", "resuming the apply after \(progress.applied + progress.conflicts) changes already committed")
         }
-        let chunk = checkpoints.isEnabled ? checkpoints.chunkSize : Int.max
+        let chunk = checkpoints.isEnabled ? checkpoints.chunkSize : Int(Int32.max)
         while true {
             var rows: [ComparedRow] = []
-            try comparison.rows(.status(.different), after: progress.lastKey.isEmpty ? nil : progress.lastKey, limit: chunk == Int.max ? nil : chunk) {
-                rows.append($0)
-            }
+            try comparison.rows(.status(.different), after: progress.lastKey, limit: chunk) { rows.append($0) }
             guard let last = rows.last else { break }
             let started = Date()
+            let before = progress
             try store.inTransaction {
                 let appliedAt = StateTime.text(Date())
-                var outcomes: [(key: String, outcome: String)] = []
+                var conflicts: [String] = []
                 for row in rows {
-                    let applied = try apply(row, at: appliedAt)
-                    outcomes.append((row.key, applied ? "applied" : "conflict"))
-                    if applied { progress.applied += 1 } else { progress.conflicts += 1 }
+                    if try apply(row, at: appliedAt) {
+                        progress.applied += 1
+                    } else {
+                        progress.conflicts += 1
+                        conflicts.append(row.key)
+                    }
                 }
                 progress.lastKey = last.key
                 if checkpoints.isEnabled { try checkpoints.record(progress, in: store) }
-                // The outcomes reach the comparison before the store commits: a crash between the two
-                // redoes the chunk, which writes them again.
-                try comparison.setOutcomes(outcomes)
+                // The conflicts reach the comparison before the store commits: a crash between the two
+                // redoes the chunk, which records them again.
+                try comparison.recordConflicts(after: before.lastKey, conflicts)
             }
             context.chunkCommitted(started: started, rows: Int64(rows.count), endOffset: progress.applied + progress.conflicts)
             context.progress(unit: "changes", count: progress.applied + progress.conflicts, done: progress.applied + progress.conflicts, total: total)

@@ -3,12 +3,13 @@ import Pipelines
 
 /// One reconciliation's comparison, kept in `reconcile.db` in the run's folder until the stage completes:
 /// a resumed apply works from the figures the first attempt read, never from figures it changed itself.
-/// Table `comparison` has one row per key (a normalised SKU), in key order:
-/// `status` equal | different | feed_only | shop_only | untracked, the SKUs as each side wrote them, the
-/// shop's figure and the feed's, and the apply's `outcome` (applied | conflict).
+/// Table `comparison` holds every key (a normalised SKU) whose figures are not equal (every key with
+/// `report_equal`), in key order: its status, the SKUs as each side wrote them, the shop's figure and
+/// the feed's. Table `conflicts` holds the keys the apply left alone.
 final class ReconcileComparison {
-    let database: SQLiteConnection
+    let database: SQLiteScratch
     let path: String
+    private var statements: [String: ScratchStatement] = [:]
 
     enum Status: String, CaseIterable {
         case equal, different
@@ -17,77 +18,155 @@ final class ReconcileComparison {
         case untracked
     }
 
-    /// Opens the comparison an earlier attempt completed for the same feed and settings, or nil.
-    static func reopen(path: String, fingerprint: String, logger: Logger) throws -> ReconcileComparison? {
+    static let schema = """
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE comparison (
+            key TEXT PRIMARY KEY, status TEXT NOT NULL, shop_sku TEXT, feed_sku TEXT, variant_id INTEGER,
+            has_level INTEGER, shop_qty INTEGER, feed_qty INTEGER) WITHOUT ROWID;
+        CREATE TABLE conflicts (key TEXT PRIMARY KEY) WITHOUT ROWID
+        """
+
+    init(path: String) throws {
+        self.path = path
+        database = try SQLiteScratch(path: path, purpose: "the inventory comparison \(path)", cacheKiB: 8192)
+    }
+
+    /// Opens the comparison an earlier attempt completed with the same fingerprint; nil (having removed
+    /// whatever was there) when there is none.
+    static func reopen(path: String, fingerprint: String) -> ReconcileComparison? {
         guard FileSupport.exists(path) else { return nil }
-        let comparison = try ReconcileComparison(path: path, logger: logger)
-        if try comparison.meta("fingerprint") == fingerprint, try comparison.meta("complete") == "1" { return comparison }
-        comparison.database.close()
-        try comparison.remove()
+        if let comparison = try? ReconcileComparison(path: path),
+            (try? comparison.meta("complete")) == "1", (try? comparison.meta("fingerprint")) == fingerprint
+        {
+            return comparison
+        }
+        remove(path)
         return nil
     }
 
-    init(path: String, logger: Logger) throws {
-        self.path = path
-        database = try SQLiteConnection(path: path, logger: logger)
-        try database.executeScript("PRAGMA cache_size=-8192; PRAGMA foreign_keys=OFF")
+    static func remove(_ path: String) {
+        for suffix in ["", "-journal", "-wal"] { try? FilePlacement.remove(path + suffix) }
     }
 
-    func remove() throws {
+    func remove() {
         database.close()
-        for suffix in ["", "-wal", "-shm", "-journal"] { try FilePlacement.remove(path + suffix) }
+        Self.remove(path)
+    }
+
+    /// The prepared statement for `sql`, prepared once.
+    func statement(_ sql: String) throws -> ScratchStatement {
+        if let prepared = statements[sql] { return prepared }
+        let prepared = try database.prepare(sql)
+        statements[sql] = prepared
+        return prepared
     }
 
     func meta(_ name: String) throws -> String? {
-        guard try database.tableColumns(try SQLName(validating: "meta")) != nil else { return nil }
-        var value: String?
-        try database.query("SELECT value FROM meta WHERE name = $1", [.text(name)], columns: { _ in }) { value = $0.string(0) }
-        return value
+        let select = try statement("SELECT value FROM meta WHERE name = ?1")
+        defer { select.reset() }
+        return try Self.withBytes(name) { name in
+            try select.bind(text: name, at: 1)
+            return try select.step() ? select.withBytes(0) { String(decoding: $0, as: UTF8.self) } : nil
+        }
     }
 
-    func setMeta(_ name: String, _ value: String) throws {
-        try database.execute(
-            "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [.text(name), .text(value)])
+    /// Records the comparison complete, with what it was made from, in one transaction that survives a crash.
+    func complete(_ values: [(String, String)]) throws {
+        try database.execute("PRAGMA journal_mode=DELETE")
+        try database.execute("BEGIN")
+        let insert = try statement("INSERT INTO meta (name, value) VALUES (?1, ?2)")
+        for (name, value) in values + [("complete", "1")] {
+            try Self.withBytes(name) { name in
+                try Self.withBytes(value) { value in
+                    try insert.bind(text: name, at: 1)
+                    try insert.bind(text: value, at: 2)
+                    _ = try insert.step()
+                    insert.reset()
+                }
+            }
+        }
+        try database.execute("COMMIT")
     }
 
     enum Selection {
         case status(Status)
-        case notEqual
         case all
     }
 
-    /// The selected rows in key order, after `key`, at most `limit`.
-    func rows(_ selection: Selection, after key: String? = nil, limit: Int? = nil, _ body: (ComparedRow) throws -> Void) throws {
-        var sql = "SELECT key, status, shop_sku, feed_sku, variant_id, has_level, shop_qty, feed_qty, outcome FROM comparison WHERE "
-        var parameters: [SQLValue] = []
+    /// The selected rows in key order, after `key`, at most `limit`; with whether each is a conflict.
+    func rows(_ selection: Selection, after key: String? = nil, limit: Int = Int(Int32.max), _ body: (ComparedRow) throws -> Void) throws {
+        let sql = """
+            SELECT c.key, c.status, c.shop_sku, c.feed_sku, c.variant_id, c.has_level, c.shop_qty, c.feed_qty,
+                EXISTS (SELECT 1 FROM conflicts x WHERE x.key = c.key)
+            FROM comparison c WHERE c.key > ?1 AND (?2 = '' OR c.status = ?2) ORDER BY c.key LIMIT ?3
+            """
+        let select = try statement(sql)
+        defer { select.reset() }
+        let status: String
         switch selection {
-        case .status(let status):
-            sql += "status = $1"
-            parameters.append(.text(status.rawValue))
-        case .notEqual: sql += "status <> 'equal'"
-        case .all: sql += "1 = 1"
+        case .status(let chosen): status = chosen.rawValue
+        case .all: status = ""
         }
-        if let key {
-            sql += " AND key > $\(parameters.count + 1)"
-            parameters.append(.text(key))
-        }
-        sql += " ORDER BY key" + (limit.map { " LIMIT \($0)" } ?? "")
-        try database.query(sql, parameters, columns: { _ in }) { row in
-            try body(
-                ComparedRow(
-                    key: row.string(0) ?? "", status: Status(rawValue: row.string(1) ?? "") ?? .equal, shopSKU: row.string(2),
-                    feedSKU: row.string(3), variantID: row.int64(4), hasLevel: row.int64(5) == 1, shopQuantity: row.int64(6),
-                    feedQuantity: row.int64(7), outcome: row.string(8)))
+        try Self.withBytes(key ?? "") { after in
+            try Self.withBytes(status) { status in
+                try select.bind(text: after, at: 1)
+                try select.bind(text: status, at: 2)
+                try select.bind(Int64(limit), at: 3)
+                while try select.step() {
+                    func text(_ column: Int32) -> String? {
+                        select.isNull(column) ? nil : select.withBytes(column) { String(decoding: $0, as: UTF8.self) }
+                    }
+                    func number(_ column: Int32) -> Int64? { select.isNull(column) ? nil : select.int64(column) }
+                    try body(
+                        ComparedRow(
+                            key: text(0) ?? "", status: Status(rawValue: text(1) ?? "") ?? .equal, shopSKU: text(2), feedSKU: text(3),
+                            variantID: number(4), hasLevel: select.int64(5) == 1, shopQuantity: number(6), feedQuantity: number(7),
+                            isConflict: select.int64(8) == 1))
+                }
+            }
         }
     }
 
-    func setOutcomes(_ outcomes: [(key: String, outcome: String)]) throws {
-        try database.inTransaction {
-            for (key, outcome) in outcomes {
-                try database.execute("UPDATE comparison SET outcome = $1 WHERE key = $2", [.text(outcome), .text(key)])
+    /// Sets the conflicts after `key`: those of a chunk being applied (again, after a crash).
+    func recordConflicts(after key: String, _ keys: [String]) throws {
+        try database.execute("BEGIN")
+        let clear = try statement("DELETE FROM conflicts WHERE key > ?1")
+        try Self.withBytes(key) {
+            try clear.bind(text: $0, at: 1)
+            _ = try clear.step()
+            clear.reset()
+        }
+        let insert = try statement("INSERT INTO conflicts (key) VALUES (?1)")
+        for conflict in keys {
+            try Self.withBytes(conflict) {
+                try insert.bind(text: $0, at: 1)
+                _ = try insert.step()
+                insert.reset()
             }
         }
+        try database.execute("COMMIT")
+    }
+
+    /// How many rows of the comparison break a rule on their figures (`?1` is `value`), and the first of
+    /// them as `SKU shop → feed`.
+    func count(where rule: String, _ value: Int64) throws -> (Int64, String) {
+        let count = try statement("SELECT count(*) FROM comparison WHERE status = 'different' AND \(rule)")
+        defer { count.reset() }
+        try count.bind(value, at: 1)
+        guard try count.step(), count.int64(0) > 0 else { return (0, "") }
+        let first = try statement(
+            "SELECT shop_sku, shop_qty, feed_qty FROM comparison WHERE status = 'different' AND \(rule) ORDER BY key LIMIT 1")
+        defer { first.reset() }
+        try first.bind(value, at: 1)
+        guard try first.step() else { return (count.int64(0), "") }
+        let sku = first.withBytes(0) { String(decoding: $0, as: UTF8.self) }
+        let shop = first.isNull(1) ? "none" : String(first.int64(1))
+        return (count.int64(0), "\(sku) \(shop) → \(first.int64(2))")
+    }
+
+    static func withBytes<R>(_ text: String, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var text = text
+        return try text.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -101,7 +180,7 @@ struct ComparedRow {
     var hasLevel: Bool
     var shopQuantity: Int64?
     var feedQuantity: Int64?
-    var outcome: String?
+    var isConflict = false
 
     /// Feed figure minus shop figure (a missing shop figure counts as 0).
     var delta: Int64? { feedQuantity.map { $0 - (shopQuantity ?? 0) } }

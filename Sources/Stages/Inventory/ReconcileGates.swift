@@ -15,19 +15,13 @@ struct ReconcileTally: Codable, Equatable {
 
     subscript(status: ReconcileComparison.Status) -> Totals { byStatus[status.rawValue] ?? Totals() }
 
-    static func count(_ comparison: ReconcileComparison) throws -> ReconcileTally {
-        var tally = ReconcileTally()
-        try comparison.database.query(
-            """
-            SELECT status, count(*), coalesce(sum(shop_qty), 0), coalesce(sum(feed_qty), 0),
-                coalesce(sum(feed_qty - coalesce(shop_qty, 0)), 0)
-            FROM comparison GROUP BY status
-            """, [], columns: { _ in }
-        ) { row in
-            tally.byStatus[row.string(0) ?? ""] = Totals(
-                count: row.int64(1) ?? 0, shop: row.int64(2) ?? 0, feed: row.int64(3) ?? 0, delta: row.int64(4) ?? 0)
-        }
-        return tally
+    mutating func add(_ status: ReconcileComparison.Status, shop: Int64?, feed: Int64?) {
+        var totals = self[status]
+        totals.count += 1
+        totals.shop += shop ?? 0
+        totals.feed += feed ?? 0
+        if let feed { totals.delta += feed - (shop ?? 0) }
+        byStatus[status.rawValue] = totals
     }
 }
 
@@ -80,34 +74,20 @@ struct ReconcileGate: Codable, Equatable {
                     message: "\(different) of \(compared) compared SKUs would change (\(share)), more than max_skus_changed_percent \(percent.parameterDisplay)"))
         }
         if let units = limits.maxChangeUnits {
-            let (count, example) = try exceeding(comparison, "abs(feed_qty - coalesce(shop_qty, 0)) > $1", [.integer(units)])
+            let (count, example) = try comparison.count(where: "abs(feed_qty - coalesce(shop_qty, 0)) > ?1", units)
             gates.append(
                 ReconcileGate(
                     name: "max_change_units", limit: "\(units)", value: "\(count) changes over it", tripped: count > 0,
                     message: "\(count) SKUs would change by more than max_change_units \(units) (e.g. \(example))"))
         }
         if let percent = limits.maxChangePercent {
-            let (count, example) = try exceeding(
-                comparison, "shop_qty > 0 AND abs(feed_qty - shop_qty) * 10000 > shop_qty * $1", [.integer(percent.hundredths)])
+            let (count, example) = try comparison.count(
+                where: "shop_qty > 0 AND abs(feed_qty - shop_qty) * 10000 > shop_qty * ?1", percent.hundredths)
             gates.append(
                 ReconcileGate(
                     name: "max_change_percent", limit: percent.parameterDisplay, value: "\(count) changes over it", tripped: count > 0,
                     message: "\(count) SKUs would change by more than max_change_percent \(percent.parameterDisplay) of the shop's figure (e.g. \(example))"))
         }
         return gates
-    }
-
-    /// How many changes break a rule, and the first of them as `SKU shop → feed`.
-    private static func exceeding(_ comparison: ReconcileComparison, _ rule: String, _ parameters: [SQLValue]) throws -> (Int64, String) {
-        var count: Int64 = 0
-        var example = ""
-        try comparison.database.query(
-            "SELECT count(*) FROM comparison WHERE status = 'different' AND \(rule)", parameters, columns: { _ in }
-        ) { count = $0.int64(0) ?? 0 }
-        try comparison.database.query(
-            "SELECT shop_sku, shop_qty, feed_qty FROM comparison WHERE status = 'different' AND \(rule) ORDER BY key LIMIT 1", parameters,
-            columns: { _ in }
-        ) { example = "\($0.string(0) ?? "") \($0.string(1) ?? "none") → \($0.string(2) ?? "")" }
-        return (count, example)
     }
 }

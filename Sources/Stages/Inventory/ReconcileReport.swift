@@ -8,7 +8,8 @@ import Pipelines
 enum ReconcileReport {
     static let header = ["status", "sku", "feed_sku", "shop", "feed", "delta", "change_percent", "outcome"]
 
-    static func writeCSV(_ comparison: ReconcileComparison, to path: String, includeEqual: Bool, owner: String) throws -> FileDigest {
+    /// `applied`: whether the apply ran, so that each different row is `applied` or `conflict`.
+    static func writeCSV(_ comparison: ReconcileComparison, to path: String, applied: Bool, owner: String) throws -> FileDigest {
         let output = try AtomicOutputFile(path: path, owner: owner)
         do {
             try output.startDigest()
@@ -17,10 +18,11 @@ enum ReconcileReport {
             func write(_ row: ComparedRow) throws {
                 try writer.writeRow([
                     row.status.rawValue, row.shopSKU, row.feedSKU, row.shopQuantity.map(String.init), row.feedQuantity.map(String.init),
-                    row.shopSKU != nil && row.feedSKU != nil ? row.delta.map(String.init) : nil, percent(row), row.outcome,
+                    row.shopSKU != nil && row.feedSKU != nil ? row.delta.map(String.init) : nil, percent(row),
+                    applied && row.status == .different ? (row.isConflict ? "conflict" : "applied") : nil,
                 ])
             }
-            try comparison.rows(includeEqual ? .all : .notEqual, write)
+            try comparison.rows(.all, write)
             try writer.flush()
             return try output.commitIfChanged().digest
         } catch {

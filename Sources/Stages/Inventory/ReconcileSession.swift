@@ -18,28 +18,31 @@ final class ReconcileSession {
     ) throws -> ReconcileSession {
         let aliasDigest = try config.skuMatch.aliases.map { try SHA256Digest.ofFile($0.path) } ?? ""
         let fingerprint = try SHA256.hex(
-            of: [records.sha256, config.compare.rawValue, config.location, config.feedLocation ?? "", config.skuMatch.parameterDisplay, aliasDigest]
+            of: [
+                records.sha256, config.compare.rawValue, config.location, config.feedLocation ?? "", config.skuMatch.parameterDisplay, aliasDigest,
+                String(config.reportEqual),
+            ]
                 .joined(separator: "\n"))
         let comparison: ReconcileComparison
         var made: ReconcileState.Made
-        if let reopened = try ReconcileComparison.reopen(path: path, fingerprint: fingerprint, logger: context.logger),
+        if let reopened = ReconcileComparison.reopen(path: path, fingerprint: fingerprint),
             let text = try reopened.meta("made"), let decoded = try? JSONDecoder().decode(ReconcileState.Made.self, from: Data(text.utf8))
         {
             comparison = reopened
             made = decoded
             context.logger.info("inventory.comparison-reused", "using the comparison an earlier attempt of this run made")
         } else {
-            if FileSupport.exists(path) { try ReconcileComparison(path: path, logger: context.logger).remove() }
-            comparison = try ReconcileComparison(path: path, logger: context.logger)
+            ReconcileComparison.remove(path)
+            comparison = try ReconcileComparison(path: path)
             let normaliser = SKUNormaliser(match: config.skuMatch)
             let builder = ComparisonBuilder(
                 normaliser: normaliser, aliases: try SKUAliases(config.skuMatch.aliases?.path, normaliser: normaliser), compare: config.compare,
-                feedLocation: config.feedLocation, logger: context.logger)
+                feedLocation: config.feedLocation, keepsEqual: config.reportEqual, logger: context.logger)
             let loaded: ComparisonBuilder.Loaded
             do {
                 loaded = try builder.build(comparison, store: store, locationID: locationID, feedPath: records.path)
             } catch {
-                try? comparison.remove()
+                comparison.remove()
                 throw error
             }
             // The feed's age when it was fetched: a resumed apply keeps the decision the first attempt made.
@@ -50,14 +53,10 @@ final class ReconcileSession {
                 feedSHA256: provenance["sha256"]?.text ?? records.sha256, feedTime: feedTime, feedTimeSource: provenance["feed_time_source"]?.text ?? "",
                 fetchedAt: provenance["fetched_at"]?.text ?? "", feedAgeSeconds: Int64(max(age, 0)), shopVariants: loaded.shopVariants,
                 feedRecords: loaded.feedRecords, feedWithoutFigure: loaded.feedWithoutFigure, feedOtherLocations: loaded.otherLocations,
-                tally: try ReconcileTally.count(comparison))
-            let encoded = String(decoding: try JSONEncoder().encode(made), as: UTF8.self)
-            try comparison.database.executeScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
-            try comparison.database.inTransaction {
-                try comparison.setMeta("made", encoded)
-                try comparison.setMeta("fingerprint", fingerprint)
-                try comparison.setMeta("complete", "1")
-            }
+                tally: loaded.tally)
+            try comparison.complete([
+                ("made", String(decoding: try JSONEncoder().encode(made), as: UTF8.self)), ("fingerprint", fingerprint),
+            ])
             if loaded.feedWithoutFigure > 0 {
                 context.logger.warning(
                     "inventory.no-figure", "\(loaded.feedWithoutFigure) feed records have no \(config.compare.rawValue) figure and were left out")
@@ -75,7 +74,7 @@ final class ReconcileSession {
     func close() { comparison.database.close() }
 
     /// Removes the comparison once the stage has done its work.
-    func finish() throws { try comparison.remove() }
+    func finish() { comparison.remove() }
 }
 
 /// What a reconciliation knows: how its comparison was made, the gates, and what the apply did.
