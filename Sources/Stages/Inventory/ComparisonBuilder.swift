@@ -1,10 +1,10 @@
 import Foundation
 import Pipelines
 
-/// Fills a fresh comparison in one pass over each side: the feed's records go in under their keys
-/// (normalised SKUs, aliases applied); then each store variant, under its key, is looked up in them,
-/// compared and counted, and kept when it differs; then the feed's keys no variant has. Two shop SKUs,
-/// or two feed SKUs, that share a key are an error naming both, never a silent merge.
+/// Fills a fresh comparison: the feed's records and the store's variants go into two tables keyed by
+/// their keys (normalised SKUs, aliases applied), then both are read in key order side by side, each key
+/// compared and counted, and kept when it is not equal. Two shop SKUs, or two feed SKUs, that share a
+/// key are an error naming both, never a silent merge.
 struct ComparisonBuilder {
     var normaliser: SKUNormaliser
     var aliases: SKUAliases
@@ -19,7 +19,9 @@ struct ComparisonBuilder {
         CREATE TABLE feed_rows (
             key TEXT NOT NULL, location TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL, place TEXT NOT NULL,
             PRIMARY KEY (key, location)) WITHOUT ROWID;
-        CREATE TABLE shop_keys (key TEXT PRIMARY KEY, sku TEXT NOT NULL) WITHOUT ROWID
+        CREATE TABLE shop (
+            key TEXT PRIMARY KEY, sku TEXT NOT NULL, variant_id INTEGER NOT NULL, tracked INTEGER NOT NULL,
+            on_hand INTEGER, has_level INTEGER NOT NULL) WITHOUT ROWID
         """
 
     struct Loaded {
@@ -44,10 +46,10 @@ struct ComparisonBuilder {
         try scratch.execute("BEGIN")
         try loadFeed(feedPath, into: comparison, &loaded)
         lap("read \(loaded.feedRecords) feed records")
-        try compareShop(store, locationID: locationID, into: comparison, &loaded)
-        lap("compared \(loaded.shopVariants) store variants")
-        try addFeedOnly(comparison, &loaded)
-        lap("found the feed's SKUs the store lacks")
+        try loadShop(store, locationID: locationID, into: comparison, &loaded)
+        lap("read \(loaded.shopVariants) store variants")
+        try merge(comparison, &loaded)
+        lap("compared them")
         try scratch.execute("COMMIT")
         return loaded
     }
@@ -118,15 +120,12 @@ struct ComparisonBuilder {
         return "\(earlier) and '\(input.string(1) ?? "")' (\(input.string(0) ?? ""))\(at)"
     }
 
-    /// Each store variant against the feed's records of its key.
-    private func compareShop(_ store: any DatabaseConnection, locationID: Int64, into comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
-        let remember = try comparison.statement("INSERT INTO shop_keys (key, sku) VALUES (?1, ?2)")
-        let lookup = try comparison.statement("SELECT min(sku), max(sku), sum(qty) FROM feed_rows WHERE key = ?1")
-        let keep = try comparison.statement(
-            "INSERT INTO comparison (key, status, shop_sku, feed_sku, variant_id, has_level, shop_qty, feed_qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-        let key = RecordBuffer()
-        var storeCollisions: [String] = []
-        var feedCollisions: [String] = []
+    /// The store's variants with their figure at the location, under their keys.
+    private func loadShop(_ store: any DatabaseConnection, locationID: Int64, into comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
+        let insert = try comparison.statement(
+            "INSERT INTO shop (key, sku, variant_id, tracked, on_hand, has_level) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        let owned = RecordBuffer()
+        var collisions: [String] = []
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         var count: Int64 = 0
         try store.inReadTransaction {
@@ -137,95 +136,102 @@ struct ComparisonBuilder {
                 """, [.integer(locationID)], columns: { _ in }
             ) { row in
                 count += 1
-                // Owned copies of the key and SKUs: bound in place, they must outlive the row and the lookup.
-                key.removeAll()
-                row.withBytes(0) { normaliser.appendKey(of: $0 ?? empty, to: key) }
-                row.withBytes(0) { key.appendBytes($0 ?? empty) }
-                key.endField()
-                try remember.bind(text: key.field(0) ?? empty, at: 1)
-                try remember.bind(text: key.field(1) ?? empty, at: 2)
+                // Owned copies: bound in place, the bytes must outlive the row.
+                owned.removeAll()
+                row.withBytes(0) { normaliser.appendKey(of: $0 ?? empty, to: owned) }
+                row.withBytes(0) { owned.appendBytes($0 ?? empty) }
+                owned.endField()
+                try insert.bind(text: owned.field(0) ?? empty, at: 1)
+                try insert.bind(text: owned.field(1) ?? empty, at: 2)
+                try insert.bind(row.int64(1) ?? 0, at: 3)
+                try insert.bind(row.int64(2) ?? 1, at: 4)
+                if let onHand = row.int64(3) { try insert.bind(onHand, at: 5) } else { try insert.bindNull(at: 5) }
+                try insert.bind(row.int64(4) ?? 0, at: 6)
                 do {
-                    _ = try remember.step()
-                    remember.reset()
+                    _ = try insert.step()
+                    insert.reset()
                 } catch let error as DatabaseError where error.code == .constraint {
-                    remember.reset()
-                    if storeCollisions.count < 10 { storeCollisions.append(try describeStoreCollision(key: key.string(0) ?? "", sku: key.string(1) ?? "", comparison)) }
-                    return
-                }
-                try lookup.bind(text: key.field(0) ?? empty, at: 1)
-                _ = try lookup.step()
-                let inFeed = !lookup.isNull(2)
-                let feedQuantity = inFeed ? lookup.int64(2) : nil
-                if inFeed {
-                    lookup.withBytes(0) { key.appendBytes($0) }
-                    key.endField()
-                    if lookup.withBytes(0, { first in lookup.withBytes(1) { last in !first.elementsEqual(last) } }), feedCollisions.count < 10 {
-                        feedCollisions.append(
-                            "'\(lookup.withBytes(0) { String(decoding: $0, as: UTF8.self) })' and '\(lookup.withBytes(1) { String(decoding: $0, as: UTF8.self) })'")
+                    insert.reset()
+                    if collisions.count < 10 {
+                        collisions.append(try describeStoreCollision(key: owned.string(0) ?? "", sku: owned.string(1) ?? "", comparison))
                     }
-                } else {
-                    key.appendNull()
                 }
-                lookup.reset()
-                let tracked = row.int64(2) != 0
-                let shopQuantity = row.int64(3)
-                let hasLevel = row.int64(4) == 1
-                let status: ReconcileComparison.Status =
-                    !tracked ? .untracked : !inFeed ? .shopOnly : hasLevel && shopQuantity == feedQuantity ? .equal : .different
-                loaded.tally.add(status, shop: shopQuantity, feed: feedQuantity)
-                guard status != .equal || keepsEqual else { return }
-                key.appendField(status.rawValue)
-                try keep.bind(text: key.field(0) ?? empty, at: 1)
-                try keep.bind(text: key.field(3) ?? empty, at: 2)
-                try keep.bind(text: key.field(1) ?? empty, at: 3)
-                if let feedSKU = key.field(2) { try keep.bind(text: feedSKU, at: 4) } else { try keep.bindNull(at: 4) }
-                try keep.bind(row.int64(1) ?? 0, at: 5)
-                try keep.bind(hasLevel ? 1 : 0, at: 6)
+            }
+        }
+        loaded.shopVariants = count
+        guard collisions.isEmpty else {
+            throw PipelineError(
+                .data,
+                "the store has SKUs that are the same after matching (\(normaliser.match.rule)): \(collisions.joined(separator: "; ")); rename one of each, or match with case: exact")
+        }
+    }
+
+    /// Both sides in key order, side by side: each key counted, and kept unless equal.
+    private func merge(_ comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
+        let shop = try comparison.statement("SELECT key, sku, variant_id, tracked, on_hand, has_level FROM shop ORDER BY key")
+        let feed = try comparison.statement("SELECT key, min(sku), max(sku), sum(qty) FROM feed_rows GROUP BY key ORDER BY key")
+        let keep = try comparison.statement(
+            "INSERT INTO comparison (key, status, shop_sku, feed_sku, variant_id, has_level, shop_qty, feed_qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        defer {
+            shop.reset()
+            feed.reset()
+        }
+        var collisions: [String] = []
+        let owned = RecordBuffer()
+        var hasShop = try shop.step()
+        var hasFeed = try feed.step()
+        while hasShop || hasFeed {
+            let order = !hasFeed ? -1 : !hasShop ? 1 : shop.withBytes(0) { left in feed.withBytes(0) { right in Self.compare(left, right) } }
+            let inShop = order <= 0
+            let inFeed = order >= 0
+            if inFeed, feed.withBytes(1, { first in feed.withBytes(2) { last in !first.elementsEqual(last) } }), collisions.count < 10 {
+                collisions.append(
+                    "'\(feed.withBytes(1) { String(decoding: $0, as: UTF8.self) })' and '\(feed.withBytes(2) { String(decoding: $0, as: UTF8.self) })'")
+            }
+            let shopQuantity = inShop && !shop.isNull(4) ? shop.int64(4) : nil
+            let feedQuantity = inFeed ? feed.int64(3) : nil
+            let hasLevel = inShop && shop.int64(5) == 1
+            let status: ReconcileComparison.Status =
+                !inShop ? .feedOnly : shop.int64(3) == 0 ? .untracked : !inFeed ? .shopOnly
+                : hasLevel && shopQuantity == feedQuantity ? .equal : .different
+            loaded.tally.add(status, shop: shopQuantity, feed: feedQuantity)
+            if status != .equal || keepsEqual {
+                owned.removeAll()
+                (inShop ? shop : feed).withBytes(0) { owned.appendBytes($0) }
+                owned.endField()
+                owned.appendField(status.rawValue)
+                for (present, statement) in [(inShop, shop), (inFeed, feed)] {
+                    if present {
+                        statement.withBytes(1) { owned.appendBytes($0) }
+                        owned.endField()
+                    } else {
+                        owned.appendNull()
+                    }
+                }
+                for index in 0..<4 {
+                    if let bytes = owned.field(index) { try keep.bind(text: bytes, at: Int32(index + 1)) } else { try keep.bindNull(at: Int32(index + 1)) }
+                }
+                if inShop { try keep.bind(shop.int64(2), at: 5) } else { try keep.bindNull(at: 5) }
+                if inShop { try keep.bind(hasLevel ? 1 : 0, at: 6) } else { try keep.bindNull(at: 6) }
                 if let shopQuantity { try keep.bind(shopQuantity, at: 7) } else { try keep.bindNull(at: 7) }
                 if let feedQuantity { try keep.bind(feedQuantity, at: 8) } else { try keep.bindNull(at: 8) }
                 _ = try keep.step()
                 keep.reset()
             }
-        }
-        loaded.shopVariants = count
-        if !storeCollisions.isEmpty {
-            throw PipelineError(
-                .data,
-                "the store has SKUs that are the same after matching (\(normaliser.match.rule)): \(storeCollisions.joined(separator: "; ")); rename one of each, or match with case: exact")
-        }
-        if !feedCollisions.isEmpty { throw feedCollision(feedCollisions) }
-    }
-
-    /// The feed's keys that no store variant has.
-    private func addFeedOnly(_ comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
-        let select = try comparison.statement(
-            """
-            SELECT key, min(sku), max(sku), sum(qty) FROM feed_rows f
-            WHERE NOT EXISTS (SELECT 1 FROM shop_keys s WHERE s.key = f.key) GROUP BY key
-            """)
-        let keep = try comparison.statement("INSERT INTO comparison (key, status, feed_sku, feed_qty) VALUES (?1, 'feed_only', ?2, ?3)")
-        defer { select.reset() }
-        var collisions: [String] = []
-        let owned = RecordBuffer()
-        while try select.step() {
-            let quantity = select.int64(3)
-            if select.withBytes(1, { first in select.withBytes(2) { last in !first.elementsEqual(last) } }), collisions.count < 10 {
-                collisions.append(
-                    "'\(select.withBytes(1) { String(decoding: $0, as: UTF8.self) })' and '\(select.withBytes(2) { String(decoding: $0, as: UTF8.self) })'")
-            }
-            loaded.tally.add(.feedOnly, shop: nil, feed: quantity)
-            owned.removeAll()
-            for column: Int32 in [0, 1] {
-                select.withBytes(column) { owned.appendBytes($0) }
-                owned.endField()
-            }
-            try keep.bind(text: owned.field(0) ?? UnsafeRawBufferPointer(start: nil, count: 0), at: 1)
-            try keep.bind(text: owned.field(1) ?? UnsafeRawBufferPointer(start: nil, count: 0), at: 2)
-            try keep.bind(quantity, at: 3)
-            _ = try keep.step()
-            keep.reset()
+            if inShop { hasShop = try shop.step() }
+            if inFeed { hasFeed = try feed.step() }
         }
         if !collisions.isEmpty { throw feedCollision(collisions) }
+    }
+
+    /// SQLite's BINARY order: bytes compared unsigned, a prefix first.
+    static func compare(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Int {
+        let common = min(left.count, right.count)
+        if common > 0, let a = left.baseAddress, let b = right.baseAddress {
+            let result = memcmp(a, b, common)
+            if result != 0 { return result < 0 ? -1 : 1 }
+        }
+        return left.count == right.count ? 0 : left.count < right.count ? -1 : 1
     }
 
     private var rule: String { normaliser.match.rule + (aliases.shopKeys.isEmpty ? "" : ", aliases") }
@@ -235,7 +241,7 @@ struct ComparisonBuilder {
     }
 
     private func describeStoreCollision(key: String, sku: String, _ comparison: ReconcileComparison) throws -> String {
-        let select = try comparison.statement("SELECT sku FROM shop_keys WHERE key = ?1")
+        let select = try comparison.statement("SELECT sku FROM shop WHERE key = ?1")
         defer { select.reset() }
         var earlier = ""
         try ReconcileComparison.withBytes(key) { key in
