@@ -52,7 +52,7 @@ final class ReconcileSession {
             made = ReconcileState.Made(
                 feedSHA256: provenance["sha256"]?.text ?? records.sha256, feedTime: feedTime, feedTimeSource: provenance["feed_time_source"]?.text ?? "",
                 fetchedAt: provenance["fetched_at"]?.text ?? "", feedAgeSeconds: Int64(max(age, 0)), shopVariants: loaded.shopVariants,
-                feedRecords: loaded.feedRecords, feedWithoutFigure: loaded.feedWithoutFigure, feedOtherLocations: loaded.otherLocations,
+                feedRecords: loaded.feedRecords, feedWithoutFigure: loaded.feedWithoutFigure, feedOtherLocations: loaded.feedOtherLocations,
                 tally: loaded.tally)
             try comparison.complete([
                 ("made", String(decoding: try JSONEncoder().encode(made), as: UTF8.self)), ("fingerprint", fingerprint),
