@@ -59,27 +59,25 @@ struct ComparisonBuilder {
     /// Both sides in key order, side by side: each key counted, and kept unless equal.
     private func merge(shop shopSide: SQLiteScratch, feed feedSide: SQLiteScratch, into comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
         let shop = try shopSide.prepare("SELECT key, sku, variant_id, tracked, on_hand, has_level FROM shop ORDER BY key")
-        let feed = try feedSide.prepare("SELECT key, min(sku), max(sku), sum(qty) FROM feed_rows GROUP BY key ORDER BY key")
+        let feed = try FeedGroups(feedSide)
         let keep = try comparison.statement(
             "INSERT INTO comparison (key, status, shop_sku, feed_sku, variant_id, has_level, shop_qty, feed_qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         defer {
             shop.reset()
-            feed.reset()
+            feed.close()
         }
         var collisions: [String] = []
         let owned = RecordBuffer()
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         var hasShop = try shop.step()
-        var hasFeed = try feed.step()
+        var hasFeed = try feed.advance()
         while hasShop || hasFeed {
-            let order = !hasFeed ? -1 : !hasShop ? 1 : shop.withBytes(0) { left in feed.withBytes(0) { right in Self.compare(left, right) } }
+            let order = !hasFeed ? -1 : !hasShop ? 1 : shop.withBytes(0) { Self.compare($0, feed.current.field(0) ?? empty) }
             let inShop = order <= 0
             let inFeed = order >= 0
-            if inFeed, feed.withBytes(1, { first in feed.withBytes(2) { last in !first.elementsEqual(last) } }), collisions.count < 10 {
-                collisions.append(
-                    "'\(feed.withBytes(1) { String(decoding: $0, as: UTF8.self) })' and '\(feed.withBytes(2) { String(decoding: $0, as: UTF8.self) })'")
-            }
+            if inFeed, let other = feed.otherSKU, collisions.count < 10 { collisions.append("'\(feed.current.string(1) ?? "")' and '\(other)'") }
             let shopQuantity = inShop && !shop.isNull(4) ? shop.int64(4) : nil
-            let feedQuantity = inFeed ? feed.int64(3) : nil
+            let feedQuantity = inFeed ? feed.quantity : nil
             let hasLevel = inShop && shop.int64(5) == 1
             let status: ReconcileComparison.Status =
                 !inShop ? .feedOnly : shop.int64(3) == 0 ? .untracked : !inFeed ? .shopOnly
@@ -87,20 +85,21 @@ struct ComparisonBuilder {
             loaded.tally.add(status, shop: shopQuantity, feed: feedQuantity)
             if status != .equal || keepsEqual {
                 owned.removeAll()
-                (inShop ? shop : feed).withBytes(0) { owned.appendBytes($0) }
-                owned.endField()
-                owned.appendField(status.rawValue)
-                for (present, statement) in [(inShop, shop), (inFeed, feed)] {
-                    if present {
-                        statement.withBytes(1) { owned.appendBytes($0) }
+                if inShop {
+                    for column: Int32 in [0, 1] {
+                        shop.withBytes(column) { owned.appendBytes($0) }
                         owned.endField()
-                    } else {
-                        owned.appendNull()
                     }
+                } else {
+                    owned.appendBytes(feed.current.field(0) ?? empty)
+                    owned.endField()
+                    owned.appendNull()
                 }
-                for index in 0..<4 {
-                    if let bytes = owned.field(index) { try keep.bind(text: bytes, at: Int32(index + 1)) } else { try keep.bindNull(at: Int32(index + 1)) }
-                }
+                owned.appendField(status.rawValue)
+                try keep.bind(text: owned.field(0) ?? empty, at: 1)
+                try keep.bind(text: owned.field(2) ?? empty, at: 2)
+                if let shopSKU = owned.field(1) { try keep.bind(text: shopSKU, at: 3) } else { try keep.bindNull(at: 3) }
+                if inFeed { try keep.bind(text: feed.current.field(1) ?? empty, at: 4) } else { try keep.bindNull(at: 4) }
                 if inShop { try keep.bind(shop.int64(2), at: 5) } else { try keep.bindNull(at: 5) }
                 if inShop { try keep.bind(hasLevel ? 1 : 0, at: 6) } else { try keep.bindNull(at: 6) }
                 if let shopQuantity { try keep.bind(shopQuantity, at: 7) } else { try keep.bindNull(at: 7) }
@@ -109,7 +108,7 @@ struct ComparisonBuilder {
                 keep.reset()
             }
             if inShop { hasShop = try shop.step() }
-            if inFeed { hasFeed = try feed.step() }
+            if inFeed { hasFeed = try feed.advance() }
         }
         if !collisions.isEmpty { throw feedCollision(collisions) }
     }

@@ -94,3 +94,44 @@ final class FeedKeys {
         return "\(earlier) and '\(input.string(1) ?? "")' (\(input.string(0) ?? ""))\(at)"
     }
 }
+
+/// The feed's keys in key order, each key's records at every location summed: the feed's side of the
+/// merge. The current group's key and first SKU are owned copies (`current` fields 0 and 1).
+final class FeedGroups {
+    private let rows: ScratchStatement
+    /// Whether `rows` stands on a row not yet taken into a group.
+    private var pending: Bool
+    let current = RecordBuffer()
+    private(set) var quantity: Int64 = 0
+    /// Another SKU of the group written differently from the first (a collision), if any.
+    private(set) var otherSKU: String?
+
+    init(_ scratch: SQLiteScratch) throws {
+        rows = try scratch.prepare("SELECT key, sku, qty FROM feed_rows ORDER BY key")
+        pending = try rows.step()
+    }
+
+    /// Moves to the next key; false at the end.
+    func advance() throws -> Bool {
+        guard pending else { return false }
+        current.removeAll()
+        for column: Int32 in [0, 1] {
+            rows.withBytes(column) { current.appendBytes($0) }
+            current.endField()
+        }
+        quantity = rows.int64(2)
+        otherSKU = nil
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        while true {
+            pending = try rows.step()
+            guard pending, rows.withBytes(0, { $0.elementsEqual(current.field(0) ?? empty) }) else { break }
+            quantity += rows.int64(2)
+            if otherSKU == nil, !rows.withBytes(1, { $0.elementsEqual(current.field(1) ?? empty) }) {
+                otherSKU = rows.withBytes(1) { String(decoding: $0, as: UTF8.self) }
+            }
+        }
+        return true
+    }
+
+    func close() { rows.reset() }
+}

@@ -46,14 +46,19 @@ struct ReconcileApply {
             try store.inTransaction {
                 let appliedAt = StateTime.text(Date())
                 var conflicts: [String] = []
+                var auditRows: [SQLValue] = []
                 for row in rows {
-                    if try apply(row, at: appliedAt) {
+                    if try apply(row) {
                         progress.applied += 1
+                        auditRows += auditRow(row, at: appliedAt)
                     } else {
                         progress.conflicts += 1
                         conflicts.append(row.key)
                     }
                 }
+                let audit = try store.bulkInsert(into: SQLName(validating: "store_inventory_adjustments"), columns: Self.auditColumns)
+                try audit.insert(rows: auditRows[...])
+                try audit.finish()
                 progress.lastKey = last.key
                 if checkpoints.isEnabled { try checkpoints.record(progress, in: store) }
                 // The conflicts reach the comparison before the store commits: a crash between the two
@@ -67,35 +72,35 @@ struct ReconcileApply {
         return progress
     }
 
+    static let auditColumns = [
+        "variant_id", "sku", "location", "before_on_hand", "after_on_hand", "delta", "reason", "feed_sha256", "pipeline", "run", "run_id",
+        "stage", "applied_at",
+    ]
+
     /// Changes one figure if the store still holds what the comparison read; false for a conflict.
-    private func apply(_ row: ComparedRow, at appliedAt: String) throws -> Bool {
+    private func apply(_ row: ComparedRow) throws -> Bool {
         guard let variantID = row.variantID, let after = row.feedQuantity else { return false }
-        let changed: Int64
         if row.hasLevel, let before = row.shopQuantity {
-            changed = try store.execute(
+            return try store.execute(
                 "UPDATE store_stock_levels SET on_hand = $1 WHERE variant_id = $2 AND location_id = $3 AND on_hand = $4",
-                [.integer(after), .integer(variantID), .integer(locationID), .integer(before)])
-        } else {
-            changed = try store.execute(
-                """
-                INSERT INTO store_stock_levels (variant_id, location_id, on_hand)
-                SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT)
-                WHERE EXISTS (SELECT 1 FROM store_variants WHERE id = $1)
-                AND NOT EXISTS (SELECT 1 FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2)
-                """, [.integer(variantID), .integer(locationID), .integer(after)])
+                [.integer(after), .integer(variantID), .integer(locationID), .integer(before)]) == 1
         }
-        guard changed == 1 else { return false }
-        try store.execute(
+        return try store.execute(
             """
-            INSERT INTO store_inventory_adjustments (variant_id, sku, location, before_on_hand, after_on_hand, delta, reason,
-                feed_sha256, pipeline, run, run_id, stage, applied_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            """,
-            [
-                .integer(variantID), .text(row.shopSKU ?? ""), .text(location), row.shopQuantity.map(SQLValue.integer) ?? .null,
-                .integer(after), .integer(after - (row.shopQuantity ?? 0)), .text(audit.reason), .text(audit.feedSHA256),
-                .text(audit.pipeline), .text(audit.run), .text(audit.runID), .text(audit.stage), .text(appliedAt),
-            ])
-        return true
+            INSERT INTO store_stock_levels (variant_id, location_id, on_hand)
+            SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS BIGINT)
+            WHERE EXISTS (SELECT 1 FROM store_variants WHERE id = $1)
+            AND NOT EXISTS (SELECT 1 FROM store_stock_levels WHERE variant_id = $1 AND location_id = $2)
+            """, [.integer(variantID), .integer(locationID), .integer(after)]) == 1
+    }
+
+    /// The audit row of an applied change, in `auditColumns` order.
+    private func auditRow(_ row: ComparedRow, at appliedAt: String) -> [SQLValue] {
+        let after = row.feedQuantity ?? 0
+        return [
+            .integer(row.variantID ?? 0), .text(row.shopSKU ?? ""), .text(location), row.shopQuantity.map(SQLValue.integer) ?? .null,
+            .integer(after), .integer(after - (row.shopQuantity ?? 0)), .text(audit.reason), .text(audit.feedSHA256), .text(audit.pipeline),
+            .text(audit.run), .text(audit.runID), .text(audit.stage), .text(appliedAt),
+        ]
     }
 }
