@@ -12,7 +12,7 @@ final class FeedKeys {
     var otherLocations: Int64 = 0
 
     init() throws {
-        scratch = try SQLiteScratch(purpose: "the feed's keys", cacheKiB: 8192)
+        scratch = try SQLiteScratch(purpose: "the feed's keys", cacheKiB: 4096)
         try scratch.execute(
             """
             CREATE TABLE feed_rows (

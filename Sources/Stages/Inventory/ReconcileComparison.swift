@@ -28,7 +28,7 @@ final class ReconcileComparison {
 
     init(path: String) throws {
         self.path = path
-        database = try SQLiteScratch(path: path, purpose: "the inventory comparison \(path)", cacheKiB: 8192)
+        database = try SQLiteScratch(path: path, purpose: "the inventory comparison \(path)", cacheKiB: 4096)
     }
 
     /// Opens the comparison an earlier attempt completed with the same fingerprint; nil (having removed

@@ -8,7 +8,7 @@ final class ShopKeys {
     var variants: Int64 = 0
 
     init() throws {
-        scratch = try SQLiteScratch(purpose: "the store's keys", cacheKiB: 8192)
+        scratch = try SQLiteScratch(purpose: "the store's keys", cacheKiB: 4096)
         try scratch.execute(
             """
             CREATE TABLE shop (
