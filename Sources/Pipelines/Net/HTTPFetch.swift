@@ -95,3 +95,17 @@ public struct HTTPFetch: Sendable {
         }
     }
 }
+
+extension HTTPFetch {
+    /// Header lines `Name: value` whose values come from environment variables (a `headers_from_env`
+    /// parameter, `{ Authorization: TOKEN_VARIABLE }`). A variable that is not set is a configuration
+    /// error naming the variable, never a value.
+    public static func headers(fromEnvironment map: ParameterMap<String>?) throws -> [String] {
+        try (map?.entries ?? []).map { header, variable in
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw PipelineError(.config, "the variable \(variable) for the header \(header) is not set")
+            }
+            return "\(header): \(value)"
+        }
+    }
+}

@@ -13,7 +13,7 @@ struct FeedDownload {
 
     func read(_ start: String, into writer: FeedRecordsFile.Writer) throws -> FeedRead {
         let fetch = HTTPFetch(
-            headers: try headers() + ["User-Agent: pipeline", "Accept: \(accept)"], timeout: config.timeout, retries: config.retries,
+            headers: try HTTPFetch.headers(fromEnvironment: config.headersFromEnv) + ["User-Agent: pipeline", "Accept: \(accept)"], timeout: config.timeout, retries: config.retries,
             maxBytes: Int(config.maxPageBytes.bytes))
         var read = FeedRead(source: Transfer.peer(of: start) + (URLComponents(string: start)?.path ?? ""))
         let digest = try SHA256Digest()
@@ -59,15 +59,6 @@ struct FeedDownload {
         case .csv: "text/csv, */*"
         case .json: "application/json"
         case .jsonl: "application/x-ndjson, application/jsonl, */*"
-        }
-    }
-
-    private func headers() throws -> [String] {
-        try (config.headersFromEnv?.entries ?? []).map { header, variable in
-            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                throw PipelineError(.config, "the variable \(variable) for the header \(header) is not set")
-            }
-            return "\(header): \(value)"
         }
     }
 

@@ -71,12 +71,7 @@ public enum ModelPublish: StageKind {
             try publisher.publish()
             removedCount = try publisher.prune(keep: config.keep, logger: context.logger)
         case .url(let url):
-            let headers = try (config.headersFromEnv?.entries ?? []).map { header, variable in
-                guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                    throw PipelineError(.config, "the variable \(variable) for the header \(header) is not set")
-                }
-                return "\(header): \(value)"
-            }
+            let headers = try HTTPFetch.headers(fromEnvironment: config.headersFromEnv)
             try upload(checked, to: url.text, headers: headers, config: config, context: context)
             try records.record(target: target, package: checked, path: target, status: ModelPublications.published)
         }
