@@ -29,7 +29,8 @@ import Testing
             (["schedule", "cron", "a.yaml", "--count", "3"], "--from and --count only apply to schedule show"),
             (["schedule", "systemd", "a.yaml", "--root", "/tmp/x"], "--root is for --install of system units"),
             (["due"], "due needs at least one pipeline file"),
-            (["due", "a.yaml", "--slot", "2026-03-08T02:00:00Z"], "--slot and --ignore-window only apply to run"),
+            (["due", "a.yaml", "--slot", "2026-03-08T02:00:00Z"], "--slot, --ignore-window and --force only apply to run"),
+            (["validate", "a.yaml", "--force"], "--slot, --ignore-window and --force only apply to run"),
         ] {
             let result = try PipelineProcess.run(arguments)
             #expect(result.status == 64, "\(arguments)")

@@ -155,7 +155,7 @@ extension StoreMigrationTests {
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'store_%' AND sql NOT LIKE '%WITHOUT ROWID'"
                 ).compactMap { $0.first ?? nil }
                 #expect(Set(rowidTables) == ["store_products", "store_variants", "store_stock_locations", "store_assets",
-                    "store_facets", "store_facet_values", "store_option_groups", "store_options"])
+                    "store_facets", "store_facet_values", "store_option_groups", "store_options", "store_inventory_adjustments"])
                 #expect(try database.rows("PRAGMA foreign_key_check").isEmpty)
                 #expect(try database.rows("SELECT name FROM sqlite_master WHERE name = 'store_stock_levels_location'").count == 1)
             }
