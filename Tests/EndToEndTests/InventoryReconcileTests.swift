@@ -187,4 +187,26 @@ import Testing
         #expect(location.status == 78, "\(location.stderr)")
         #expect(location.stderr.contains("the store has no stock location 'warehouse' (it has: default)"), "\(location.stderr)")
     }
+
+    /// pipelines/inventory-reconcile.yaml as the README tells it: on the catalogue's store, two figures
+    /// corrected and audited; run again, nothing changes.
+    @Test func theExamplePipelineCorrectsTwoFiguresOnce() throws {
+        let scene = try InventoryScene()
+        defer { scene.remove() }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: scene.scratch.file("pipelines"), withIntermediateDirectories: true)
+        try fm.copyItem(atPath: PipelineProcess.packageRoot + "/pipelines/inventory-reconcile.yaml", toPath: scene.scratch.file("pipelines/inventory-reconcile.yaml"))
+        try fm.copyItem(atPath: fixtures, toPath: scene.scratch.file("fixtures"))
+        let environment = ["DATABASE_URL": scene.store.url]
+        let first = try PipelineProcess.run(["run", "inventory-reconcile.yaml"], in: scene.scratch.file("pipelines"), environment: environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try scene.report(in: scene.scratch.file("pipelines/out/inventory"))
+        #expect(report.filter { $0[0] == "different" }.map { [$0[1], $0[3], $0[4], $0[7]] } == [["C27F390", "100", "131", "applied"], ["L2201516", "100", "88", "applied"]])
+        #expect(report.filter { $0[0] == "feed_only" }.map { $0[2] } == ["SAMPLE-BOX"])
+        #expect(try scene.adjustments().map { $0[0] } == ["C27F390", "L2201516"])
+        let again = try PipelineProcess.run(["run", "inventory-reconcile.yaml", "--rerun"], in: scene.scratch.file("pipelines"), environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("17 equal, 0 different"), "\(again.stderr)")
+        #expect(try scene.adjustments().count == 2)
+    }
 }
