@@ -38,7 +38,7 @@ public enum InventoryFetch: StageKind {
     static let timeout = Parameter<Duration>.optional("timeout", default: .seconds(30), doc: "per HTTP request")
     static let retries = Parameter<Int>.optional("retries", default: 5, doc: "tries after the first on 429, 5xx, timeouts and broken connections").within(0...20)
     static let maxPageBytes = Parameter<ByteCount>.optional(
-        "max_page_bytes", default: ByteCount(64 << 20), doc: "the largest HTTP page, or JSON file, accepted"
+        "max_page_bytes", default: ByteCount(16 << 20), doc: "the largest HTTP page, or JSON file, accepted (a JSON document is parsed whole; large feeds stream as CSV or JSON Lines)"
     ).within(ByteCount(1024)...ByteCount(1 << 30))
     static let maxPages = Parameter<Int>.optional("max_pages", default: 10_000, doc: "the most pages followed").within(1...1_000_000)
     static let timestamp = Parameter<String?>.optional(
