@@ -209,4 +209,26 @@ import Testing
         #expect(again.stderr.contains("17 equal, 0 different"), "\(again.stderr)")
         #expect(try scene.adjustments().count == 2)
     }
+
+    /// A SKU's records at several locations are summed, or one location is picked; `compare: available`
+    /// takes the feed's on hand − reserved.
+    @Test func locationsAreSummedOrPickedAndAvailableCanBeCompared() throws {
+        let scene = try InventoryScene()
+        defer { scene.remove() }
+        try scene.scratch.write(
+            "feed.csv",
+            "sku,on_hand,reserved,location\nL2201308,60,5,EAST\nL2201308,40,0,WEST\nL2201508,70,0,EAST\nL2201508,35,10,WEST\nTBL200032,100,0,EAST\n")
+        func run(_ settings: String) throws -> [[String]] {
+            try scene.pipeline(fetch: "file: feed.csv", reconcile: settings)
+            try? FileManager.default.removeItem(atPath: scene.scratch.file("var"))
+            let result = try PipelineProcess.run(["run", "reconcile.yaml"], in: scene.scratch.path)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try scene.report(in: scene.scratch.file("out")).filter { $0[0] == "different" }.map { [$0[1], $0[4]] }
+        }
+        #expect(try run("report: out") == [["L2201508", "105"]])
+        #expect(try run("report: out, feed_location: EAST") == [["L2201308", "60"], ["L2201508", "70"]])
+        #expect(try run("report: out, compare: available") == [["L2201308", "95"], ["L2201508", "95"]])
+        let summary = try scene.summary(in: scene.scratch.file("out"))
+        #expect((summary["feed"] as? [String: Any])?["records"] as? Int == 5)
+    }
 }

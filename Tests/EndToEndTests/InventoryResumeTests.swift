@@ -2,17 +2,54 @@ import Foundation
 import Pipelines
 import Testing
 
-/// kill -9 anywhere in a fetch, comparison and apply of 20,000 SKUs, run again: every figure changed
-/// once, one audit row per change, and the records, report and summary are those of an uninterrupted
-/// run (but for the fetch time: a file feed's time is when it was fetched, a fact of the attempt that fetched).
+/// kill -9 anywhere in a fetch, comparison and apply of 20,000 SKUs (SQLite; 6,000 on PostgreSQL), run
+/// again: every figure changed once, one audit row per change, and the records, report and summary are
+/// those of an uninterrupted run (but for the fetch time: a file feed's time is when it was fetched, a
+/// fact of the attempt that fetched).
 @Suite(.serialized, .timeLimit(.minutes(6))) struct InventoryResumeTests {
-    static let variants = 20_000
+    /// Where the store lives, and how it is put back to its state before the reconciliation.
+    struct Store {
+        var backend: ProductsTestStore.Backend
+        var url: String
+        var locator: DatabaseLocator
+        var variants: Int
 
-    /// A store of 20,000 single-variant products kept as template.db; a feed changing every third figure.
-    static func prepare(_ scratch: Scratch) throws {
+        /// SQLite: a copy of template.db; PostgreSQL: the figures saved beside the store.
+        func reset(_ scratch: Scratch) throws {
+            for name in ["var", "out"] { try? FileManager.default.removeItem(atPath: scratch.file(name)) }
+            switch backend {
+            case .sqlite:
+                for name in ["store.db", "store.db-wal", "store.db-shm"] { try? FileManager.default.removeItem(atPath: scratch.file(name)) }
+                try FileManager.default.copyItem(atPath: scratch.file("template.db"), toPath: scratch.file("store.db"))
+            case .postgres:
+                let connection = try locator.connect(logger: Logger(handler: SilentLogHandler()))
+                defer { connection.close() }
+                try connection.executeScript(
+                    """
+                    CREATE TABLE IF NOT EXISTS saved_levels AS SELECT * FROM store_stock_levels;
+                    DELETE FROM store_stock_levels;
+                    INSERT INTO store_stock_levels SELECT * FROM saved_levels;
+                    DELETE FROM store_inventory_adjustments;
+                    DROP TABLE IF EXISTS pipeline_checkpoints
+                    """)
+            }
+        }
+    }
+
+    /// A store of single-variant products; a feed changing every third figure.
+    static func prepare(_ scratch: Scratch, backend: ProductsTestStore.Backend) throws -> Store {
+        let variants = backend == .sqlite ? 20_000 : 6_000
+        let store: Store
+        switch backend {
+        case .sqlite:
+            store = Store(backend: backend, url: "sqlite:store.db", locator: .sqlite(path: scratch.file("store.db")), variants: variants)
+        case .postgres:
+            let url = try TestDatabase.postgresURL()
+            store = Store(backend: backend, url: url, locator: .postgres(url: url), variants: variants)
+        }
         var products = "name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets\n"
         var feed = "SKU,OnHandQuantity,ReservedQuantity\n"
-        for index in 0..<variants {
+        for index in 0..<store.variants {
             products += "Item \(index),item-\(index),,,,,,SKU-\(index),1.00,standard,\(index % 500),,,\n"
             feed += "sku-\(index),\(index % 500 + (index % 3 == 0 ? index % 7 + 1 : 0)),0\n"
         }
@@ -22,7 +59,7 @@ import Testing
             "setup.yaml",
             """
             name: setup
-            database: sqlite:template.db
+            database: "\(backend == .sqlite ? "sqlite:template.db" : store.url)"
             state: sqlite:setup-state.db
             stages:
               - id: import
@@ -35,7 +72,7 @@ import Testing
             "reconcile.yaml",
             """
             name: reconcile
-            database: sqlite:store.db
+            database: "\(store.url)"
             state: sqlite:var/state.db
             stages:
               - id: fetch
@@ -46,17 +83,12 @@ import Testing
                 chunk_size: 25
                 with: { feed: fetch, apply: true, max_skus_changed_percent: 50%, report: out }
             """)
-    }
-
-    static func reset(_ scratch: Scratch) throws {
-        for name in ["store.db", "store.db-wal", "store.db-shm", "var", "out"] { try? FileManager.default.removeItem(atPath: scratch.file(name)) }
-        try FileManager.default.copyItem(atPath: scratch.file("template.db"), toPath: scratch.file("store.db"))
+        return store
     }
 
     /// What a run leaves: the figures, the audit, the report and summary (without the fetch time and the
     /// age measured from it), and the fetched records.
-    static func result(_ scratch: Scratch) throws -> [String: String] {
-        let store = DatabaseLocator.sqlite(path: scratch.file("store.db"))
+    static func result(_ scratch: Scratch, _ store: DatabaseLocator) throws -> [String: String] {
         var result: [String: String] = [:]
         result["stock"] = try Inspect.rows(store, "SELECT variant_id, on_hand FROM store_stock_levels ORDER BY variant_id")
             .map { $0.map { $0 ?? "" }.joined(separator: ":") }.joined(separator: ",")
@@ -74,22 +106,23 @@ import Testing
         return result
     }
 
-    @Test func killedReconciliationsResumeToTheSameStoreAndReports() throws {
+    @Test(arguments: ProductsTestStore.Backend.allCases)
+    func killedReconciliationsResumeToTheSameStoreAndReports(backend: ProductsTestStore.Backend) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try Self.prepare(scratch)
-        try Self.reset(scratch)
+        let store = try Self.prepare(scratch, backend: backend)
+        try store.reset(scratch)
         let killer = KillAndResume(arguments: ["run", "reconcile.yaml"], directory: scratch.path)
         let (first, seconds) = try killer.timedRun()
         #expect(first.status == 0, "\(first.stderr)")
-        let expected = try Self.result(scratch)
-        let changes = (0..<Self.variants).filter { $0 % 3 == 0 }.count
+        let expected = try Self.result(scratch, store.locator)
+        let changes = (0..<store.variants).filter { $0 % 3 == 0 }.count
         #expect(expected["audit"]?.split(separator: ",").count == changes)
         #expect(first.stderr.contains("applied \(changes)"), "\(first.stderr)")
         try killer.killAtRandomPoints(
-            14, seed: 7, duration: seconds, reset: { try Self.reset(scratch) },
+            backend == .sqlite ? 14 : 6, seed: 7, duration: seconds, reset: { try store.reset(scratch) },
             check: { kill in
-                let resumed = try Self.result(scratch)
+                let resumed = try Self.result(scratch, store.locator)
                 for (name, value) in expected { #expect(resumed[name] == value, "kill \(kill): \(name) differs") }
             })
     }
