@@ -72,6 +72,22 @@ import Testing
         #expect(statuses["different"]?["delta_units"] == 7 - 7 - 98 + 50 + 1)
     }
 
+    /// One record a page: 86 pages, each kept with its digest in feed.json; the stage's output stays
+    /// small (the page list is in the file only).
+    @Test func aFeedOfManyPagesIsReadWhole() throws {
+        let scene = try InventoryScene()
+        defer { scene.remove() }
+        let server = try Self.serve(scene, pageSize: 1)
+        defer { server.stop() }
+        try scene.pipeline(fetch: "url: \"http://127.0.0.1:\(server.port)/shipbob/ok\", columns: shipbob, format: json, pagination: { next: link-header }")
+        let result = try PipelineProcess.run(["run", "reconcile.yaml"], in: scene.scratch.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try Self.provenance(scene)["pages"] as? [Any])?.count == 86)
+        let shown = try Self.showLatestRun(scene)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("\"pages\":86"), "\(shown.stdout)")
+    }
+
     @Test(arguments: [("ratelimit", 429), ("flaky", 500), ("slow", 200), ("truncated", 200)])
     func aMisbehavingPeerIsRetriedAndCredentialsNeverShow(mode: String, firstStatus: Int) throws {
         let scene = try InventoryScene()
@@ -92,7 +108,8 @@ import Testing
         #expect(pageTwo.count == 2, "\(pageTwo)")
         #expect(pageTwo.first?["status"] as? Int == firstStatus)
         #expect(try Self.serverLog(scene).allSatisfy { $0["auth"] as? Bool == true })
-        let shown = try PipelineProcess.run(["runs", "show", "latest", "reconcile.yaml"], in: scene.scratch.path)
+        let shown = try Self.showLatestRun(scene)
+        #expect(shown.status == 0 && shown.stdout.contains("inventory.fetch"), "\(shown.stderr)")
         try Self.expectNoSecrets(in: scene, outputs: [result.stdout, result.stderr, shown.stdout, shown.stderr])
     }
 
@@ -157,6 +174,13 @@ import Testing
         let records = try scene.scratch.read("var/fetch/\(runFolder)/records.csv")
         #expect(records == "place,sku,location,on_hand,available,reserved\nrecord 1,L2201308,\"\",5,4,1\nrecord 6,TBL200032,\"\",5,4,1\n")
         #expect(result.stderr.contains("5 feed records refused"), "\(result.stderr)")
+    }
+
+    /// `pipeline runs show` of the newest run of reconcile.yaml.
+    static func showLatestRun(_ scene: InventoryScene) throws -> PipelineProcess.Result {
+        let runs = try PipelineProcess.run(["runs", "reconcile.yaml"], in: scene.scratch.path)
+        let id = runs.stdout.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init) ?? ""
+        return try PipelineProcess.run(["runs", "show", id, "reconcile.yaml"], in: scene.scratch.path)
     }
 
     /// Neither secret is in any file the runs wrote (logs, records, raw pages, reports, state) nor in

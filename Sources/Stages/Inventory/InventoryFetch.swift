@@ -61,7 +61,7 @@ public enum InventoryFetch: StageKind {
 
     static let recordsOutput = Output<FileDigest>("records", doc: "the checked records (CSV) with their SHA-256")
     static let feedOutput = Output<JSONValue>(
-        "feed", doc: "the feed's provenance: sha256 of its raw bytes, time and its source, fetch time, counts")
+        "feed", doc: "the feed's provenance: sha256 of its raw bytes, time and its source, fetch time, counts, and where feed.json is")
     public static let outputs = [recordsOutput.declaration, feedOutput.declaration]
 
     public static let execution = StageExecution.whole()
@@ -115,12 +115,12 @@ public enum InventoryFetch: StageKind {
         let digest = try writer.finish()
         let time = feedTime(config: config, read: read, fetchedAt: fetchedAt, logger: context.logger)
         let derivedCount = writer.derived.values.reduce(0, +)
-        let provenance = JSONValue.object([
+        // The output is small whatever the number of pages: the pages' list is in feed.json only.
+        let members: [(String, JSONValue)] = [
             ("source", .string(read.source)),
             ("format", .string(format.rawValue)),
             ("sha256", .string(read.sha256)),
             ("bytes", .number(String(read.bytes))),
-            ("pages", .array(read.pages.map { .object([("file", .string($0.file)), ("sha256", .string($0.sha256)), ("bytes", .number(String($0.bytes)))]) })),
             ("fetched_at", .string(StateTime.text(fetchedAt))),
             ("feed_time", .string(StateTime.text(time.date))),
             ("feed_time_source", .string(time.source)),
@@ -129,7 +129,11 @@ public enum InventoryFetch: StageKind {
             ("rejected", .number(String(writer.rejected))),
             ("derived_available", .number(String(writer.derived[.available] ?? 0))),
             ("derived_on_hand", .number(String(writer.derived[.onHand] ?? 0))),
-        ])
+        ]
+        let pageList = JSONValue.array(
+            read.pages.map { .object([("file", .string($0.file)), ("sha256", .string($0.sha256)), ("bytes", .number(String($0.bytes)))]) })
+        let provenance = JSONValue.object(members + [("pages", pageList)])
+        let summary = JSONValue.object(members + [("pages", .number(String(read.pages.count))), ("provenance", .string(folder.provenancePath))])
         try AtomicOutputFile.writeIfChanged(path: folder.provenancePath, owner: context.checkpoints.key) { try $0.write(provenance.serialized + "\n") }
         if writer.rejected > 0 {
             context.logger.warning("inventory.rejects", "\(writer.rejected) feed records refused; see \(folder.rejectsPath)")
@@ -142,7 +146,7 @@ public enum InventoryFetch: StageKind {
             "\(writer.kept) records from \(read.pages.count) page(s) of \(read.source), sha256 \(read.sha256.prefix(16))…, feed time \(StateTime.text(time.date)) (\(time.source))")
         return StageOutcome(
             counts: [pages: Int64(read.pages.count), kept: writer.kept, rejected: writer.rejected, derived: derivedCount],
-            outputs: [recordsOutput.value(digest), feedOutput.value(provenance)])
+            outputs: [recordsOutput.value(digest), feedOutput.value(summary)])
     }
 
     /// The feed's own time: the `timestamp` member, else the first page's `Last-Modified`, else the fetch time.
