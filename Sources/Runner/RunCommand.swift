@@ -21,7 +21,7 @@ struct RunCommand {
         }
         if invocation.dryRun {
             let engine = PipelineEngine(pipeline: pipeline, logger: logger)
-            Console.writeOutput(PlanText.render(pipeline: pipeline, plan: engine.plan()))
+            Console.writeOutput(PlanText.render(pipeline: pipeline, plan: engine.plan(preview: true)))
             return .success
         }
         Self.installSignalHandlers()
@@ -170,6 +170,10 @@ enum PlanText {
             for parameter in stage.parameters { lines.append("     \(parameter.name): \(parameter.value)") }
             for read in stage.effects.reads { lines.append("   reads  \(read)") }
             for write in stage.effects.writes { lines.append("   writes \(write)") }
+            if !stage.preview.isEmpty {
+                lines.append("   would now:")
+                lines += stage.preview.map { "     " + $0 }
+            }
             if let counts = status?.counts[stage.id], !counts.isEmpty {
                 lines.append("   counted " + RunsCommand.counts(counts))
             } else if !stage.counters.isEmpty {
@@ -182,7 +186,12 @@ enum PlanText {
             }
         }
         lines.append("")
-        if status == nil { lines.append("dry run: nothing was read or written") }
+        if status == nil {
+            lines.append(
+                plan.contains { !$0.preview.isEmpty }
+                    ? "dry run: nothing was written (the database was read, read-only, to show what would run)"
+                    : "dry run: nothing was read or written")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -46,18 +46,31 @@ public final class PipelineEngine {
     public var workspace: Workspace { pipeline.workspace }
 
     /// What a run would do, without touching anything.
-    public func plan() -> [PlannedStage] {
-        pipeline.stages.map { stage in
+    /// The stages with what each reads and writes; with `preview`, also what the kinds that look at the
+    /// database first would do now (read-only; a failure to look is shown in place of it).
+    public func plan(preview: Bool = false) -> [PlannedStage] {
+        let context = PreviewContext(workspace: workspace, logger: logger)
+        defer { context.close() }
+        return pipeline.stages.map { stage in
             let effects: StageEffects
+            var lines: [String] = []
             switch stage.binding {
-            case .ready(let bound): effects = bound.effects(in: workspace)
+            case .ready(let bound):
+                effects = bound.effects(in: workspace)
+                if preview {
+                    do {
+                        lines = try bound.preview(in: context)
+                    } catch {
+                        lines = ["(could not look: \(PipelineError.wrapping(error).description))"]
+                    }
+                }
             case .deferred:
                 let stages = Set(stage.references.map(\.stage)).sorted().joined(separator: ", ")
                 effects = StageEffects(reads: ["what the outputs of \(stages) name, once they are recorded"])
             }
             return PlannedStage(
                 id: stage.id, kind: stage.kind, needs: stage.needs, parameters: stage.resolvedParameters,
-                effects: effects, counters: stage.descriptor.counters, outputs: stage.descriptor.outputs)
+                effects: effects, counters: stage.descriptor.counters, outputs: stage.descriptor.outputs, preview: lines)
         }
     }
 
@@ -156,6 +169,8 @@ public struct PlannedStage: Sendable {
     public var effects: StageEffects
     public var counters: [Counter]
     public var outputs: [OutputDeclaration]
+    /// What the stage would do now, as its kind's `preview` read it from the database.
+    public var preview: [String] = []
 }
 
 public struct StageResult: Sendable {

@@ -57,7 +57,7 @@ extension Duration: ParameterValue {
     public var parameterDisplay: String { text }
 
     /// The whole milliseconds of the duration.
-    var milliseconds: Int64 {
+    public var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 

@@ -101,6 +101,7 @@ public struct StageOutputReference: Sendable, Equatable {
 public protocol BoundStage: Sendable {
     var resolvedParameters: [(name: String, value: String)] { get }
     func effects(in workspace: Workspace) -> StageEffects
+    func preview(in context: PreviewContext) throws -> [String]
     func run(in context: StageContext) throws -> StageOutcome
 }
 
@@ -109,5 +110,6 @@ struct Bound<Kind: StageKind>: BoundStage {
     let resolvedParameters: [(name: String, value: String)]
 
     func effects(in workspace: Workspace) -> StageEffects { Kind.effects(of: config, in: workspace) }
+    func preview(in context: PreviewContext) throws -> [String] { try Kind.preview(config, in: context) }
     func run(in context: StageContext) throws -> StageOutcome { try Kind.run(config, in: context) }
 }

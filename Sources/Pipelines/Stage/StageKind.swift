@@ -23,6 +23,9 @@ public protocol StageKind: SendableMetatype {
     static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue]
     /// What the stage reads and writes, for `--dry-run` and `pipeline plan`.
     static func effects(of config: Config, in workspace: Workspace) -> StageEffects
+    /// For `--dry-run` of kinds whose work depends on what the database holds: what the stage would do
+    /// now, read from the database without writing anything (e.g. the exact DDL). Empty by default.
+    static func preview(_ config: Config, in context: PreviewContext) throws -> [String]
     static func run(_ config: Config, in context: StageContext) throws -> StageOutcome
 }
 
@@ -30,6 +33,7 @@ extension StageKind {
     public static var outputs: [OutputDeclaration] { [] }
     public static var events: [StageEvent] { [] }
     public static func check(_ config: Config, in workspace: Workspace) -> [ConfigIssue] { [] }
+    public static func preview(_ config: Config, in context: PreviewContext) throws -> [String] { [] }
 }
 
 /// Where a pipeline runs: its databases and folders.

@@ -83,6 +83,7 @@ struct PartitionPlan: Equatable {
             let suffix = inputs.naming.suffix(for: start, interval: interval, in: calendar)
             plan.creates.append(PartitionChild(name: PartitionNaming.childName(parent: inputs.parent, suffix: suffix), from: start, to: end))
         }
+        plan.drains = plan.drains.filter { start in plan.creates.contains { $0.from == start } }
         return plan
     }
 }

@@ -1,0 +1,231 @@
+import Foundation
+import Pipelines
+import Testing
+
+/// partitions.maintain through the built binary on the PostgreSQL 15 the tests start, in scenarios after
+/// pg_partman's own tests: premake, catch-up, default rows, far-future rows, retention, long names, time
+/// zones, two maintainers, a lock held on the parent, and one failing table among good ones.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct PartitionsMaintainTests {
+    static let monthly = "tables:\n  - { table: public.journal_entries, column: created_at, interval: month, premake: 4, naming: p4 }"
+
+    @Test func aNewSetGetsPremakeMonthsEachSideAndADefault() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries)
+        try scene.pipeline(Self.monthly)
+        let result = try scene.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = try scene.children("public.journal_entries").map { String($0.split(separator: " ")[0]) }
+        #expect(names == PartitionScene.months(-4, 4).map { "journal_entries_p\($0)" } + ["journal_entries_default"])
+        #expect(!names.contains("journal_entries_p\(PartitionScene.months(5, 5)[0])"))
+        #expect(!names.contains("journal_entries_p\(PartitionScene.months(-5, -5)[0])"))
+        let again = try scene.run()
+        #expect(again.status == 0 && again.stderr.contains("partitions.maintain finished"), "\(again.stderr)")
+        #expect(try scene.children("public.journal_entries").count == names.count, "a second run makes nothing")
+        // Rows go where they belong, and the set reads back through the parent.
+        try scene.sql("INSERT INTO journal_entries (created_at, amount_minor) VALUES (now(), 100)")
+        #expect(try scene.rows("SELECT tableoid::regclass::text FROM journal_entries") == [["journal_entries_p\(PartitionScene.months(0, 0)[0])"]])
+    }
+
+    @Test func skippedMonthsAreCaughtUpAndDefaultRowsMovedAndFarFutureRowsCapped() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries)
+        // Made six months ago, maintained no more since: the newest child is three months back.
+        let old = PartitionScene.months(-6, -3)
+        for (index, month) in old.enumerated() where index < old.count - 1 {
+            let next = old[index + 1].replacingOccurrences(of: "_", with: "-")
+            try scene.sql(
+                "CREATE TABLE journal_entries_p\(month) PARTITION OF journal_entries FOR VALUES FROM ('\(month.replacingOccurrences(of: "_", with: "-"))-01 00:00:00+00') TO ('\(next)-01 00:00:00+00')")
+        }
+        try scene.sql("CREATE TABLE journal_entries_default PARTITION OF journal_entries DEFAULT")
+        let lastMonth = PartitionScene.months(-1, -1)[0].replacingOccurrences(of: "_", with: "-")
+        try scene.sql(
+            """
+            INSERT INTO journal_entries (created_at, amount_minor) VALUES
+                ('\(lastMonth)-15 10:00:00+00', 1), ('\(lastMonth)-20 10:00:00+00', 2), ('2019-02-03 00:00:00+00', 3), ('2206-05-01 00:00:00+00', 4)
+            """)
+        try scene.pipeline(Self.monthly + "\nmax_new_per_run: 120")
+        let result = try scene.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = try scene.children("public.journal_entries").map { String($0.split(separator: " ")[0]) }
+        #expect(names == (["2019_02"] + PartitionScene.months(-6, 4)).map { "journal_entries_p\($0)" } + ["journal_entries_default"])
+        #expect(result.stderr.contains("moved 3"), "\(result.stderr)")
+        #expect(result.stderr.contains("1 rows in the default partition lie more than max_new_per_run (120) intervals ahead (2206-05-01"), "\(result.stderr)")
+        #expect(try scene.rows("SELECT tableoid::regclass::text, amount_minor FROM journal_entries ORDER BY amount_minor") == [
+            ["journal_entries_p\(PartitionScene.months(-1, -1)[0])", "1"], ["journal_entries_p\(PartitionScene.months(-1, -1)[0])", "2"],
+            ["journal_entries_p2019_02", "3"], ["journal_entries_default", "4"],
+        ])
+    }
+
+    @Test(arguments: ["detach", "drop", "archive"])
+    func childrenPastTheRetentionGoOnceQuiet(action: String) throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries)
+        let start = PartitionScene.months(-8, -8)[0].replacingOccurrences(of: "_", with: "-")
+        try scene.pipeline(
+            "tables:\n  - { table: public.journal_entries, column: created_at, interval: month, premake: 2, naming: p4, start: \"\(start)-01T00:00:00Z\", retention: \"3 months\", on_expire: \(action), archive_dir: archive }")
+        let first = try scene.run()
+        #expect(first.status == 0, "\(first.stderr)")
+        let oldest = PartitionScene.months(-8, -8)[0]
+        try scene.sql("INSERT INTO journal_entries (created_at, amount_minor) VALUES ('\(oldest.replacingOccurrences(of: "_", with: "-"))-02 00:00:00+00', 7), ('\(oldest.replacingOccurrences(of: "_", with: "-"))-03 00:00:00+00', 8)")
+        // Written to since the last run: kept. Then quiet: gone.
+        let second = try scene.run()
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("journal_entries_p\(oldest) is past the retention but was written to since the last run"), "\(second.stderr)")
+        let third = try scene.run()
+        #expect(third.status == 0, "\(third.stderr)")
+        let names = try scene.children("public.journal_entries").map { String($0.split(separator: " ")[0]) }
+        // A month goes once its end lies before now − 3 months (as in pg_partman): the fourth month back
+        // too, the third stays.
+        let expiredMonths = PartitionScene.months(-8, -4)
+        for month in expiredMonths { #expect(!names.contains("journal_entries_p\(month)"), "\(month)") }
+        #expect(names.contains("journal_entries_p\(PartitionScene.months(-3, -3)[0])"))
+        let standing = try scene.rows("SELECT count(*) FROM pg_class WHERE relname = 'journal_entries_p\(oldest)'")[0][0]
+        #expect(standing == (action == "detach" ? "1" : "0"))
+        if action == "archive" {
+            let listing = try ExternalTool.run(["bsdtar", "-xOf", scene.scratch.file("archive/journal_entries_p\(oldest).tar.gz")])
+            #expect(listing.status == 0, "\(listing.stderr)")
+            let lines = listing.stdout.split(separator: "\n")
+            #expect(lines.first == "id,created_at,amount_minor")
+            #expect(lines.count == 3, "\(listing.stdout)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scene.scratch.file("archive")).count == expiredMonths.count)
+        }
+    }
+
+    @Test func longNamesAndZonesFollowPgPartman() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        let long = "ledger_" + String(repeating: "x", count: 53)
+        try scene.sql(
+            """
+            CREATE TABLE public.\(long) (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+            CREATE TABLE public.audit_logs (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+            CREATE TABLE public.workflow_logs (id bigint NOT NULL, run_at timestamp NOT NULL) PARTITION BY RANGE (run_at)
+            """)
+        try scene.pipeline(
+            """
+            tables:
+              - { table: public.\(long), column: created_at, interval: month, premake: 1, naming: p4 }
+              - { table: public.audit_logs, column: created_at, interval: month, premake: 1 }
+              - { table: public.workflow_logs, column: run_at, interval: month, premake: 1 }
+            timezone: America/Los_Angeles
+            """)
+        let result = try scene.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let longChildren = try scene.children("public.\(long)").map { String($0.split(separator: " ")[0]) }
+        let month = PartitionScene.months(0, 0, zone: "America/Los_Angeles")[0]
+        #expect(longChildren.contains(String(long.prefix(54)) + "_p" + month))
+        #expect(longChildren.last == String(long.prefix(55)) + "_default")
+        #expect(longChildren.allSatisfy { $0.utf8.count <= 63 })
+        // A month in Los Angeles starts at 08:00 or 07:00 UTC; p5 names are the first day.
+        let audit = try scene.children("public.audit_logs")
+        let current = month.replacingOccurrences(of: "_", with: "")
+        let line = try #require(audit.first { $0.hasPrefix("audit_logs_p\(current)01 ") })
+        #expect(line.contains(" 08:00:00+00') TO ") || line.contains(" 07:00:00+00') TO "), "\(line)")
+        // A timestamp without zone gets the wall-clock midnight.
+        #expect(try scene.children("public.workflow_logs").contains { $0.hasPrefix("workflow_logs_p\(current)01 FOR VALUES FROM ('\(month.replacingOccurrences(of: "_", with: "-"))-01 00:00:00')") })
+
+        try scene.sql("CREATE TABLE public.nairobi (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at)")
+        try scene.pipeline("tables:\n  - { table: public.nairobi, column: created_at, interval: day, premake: 1 }\ntimezone: Africa/Nairobi", name: "nairobi.yaml")
+        let nairobi = try scene.run(name: "nairobi.yaml")
+        #expect(nairobi.status == 0, "\(nairobi.stderr)")
+        #expect(try scene.children("public.nairobi").dropLast().allSatisfy { $0.contains(" 21:00:00+00') TO (") }, "days start at 21:00 UTC")
+    }
+
+    @Test func aTableThatFailsDoesNotStopTheOthers() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries + ";\nCREATE TABLE public.plain (id bigint)")
+        try scene.pipeline(
+            """
+            tables:
+              - { table: public.missing, column: created_at, interval: month }
+              - { table: public.plain, column: id, interval: month }
+              - { table: public.journal_entries, column: created_at, interval: month, premake: 1 }
+            """)
+        let result = try scene.run()
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("maintenance failed for 2 of 3 tables (the others were maintained): public.missing: there is no table public.missing; public.plain: public.plain is not a partitioned table"), "\(result.stderr)")
+        #expect(try scene.children("public.journal_entries").count == 4)
+    }
+
+    @Test func sqliteIsRefusedAtValidationAndDryRunShowsTheDDL() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.scratch.write(
+            "lite.yaml",
+            "name: lite\ndatabase: sqlite:var/lite.db\nstages:\n  - id: maintain\n    uses: partitions.maintain\n    with: { tables: [{ table: t, column: c, interval: month }] }\n")
+        let lite = try PipelineProcess.run(["validate", "lite.yaml"], in: scene.scratch.path)
+        #expect(lite.status == 78)
+        #expect(lite.stderr.contains("partitions.maintain needs PostgreSQL, but the pipeline's database"), "\(lite.stderr)")
+        try scene.sql(PartitionScene.journalEntries)
+        try scene.pipeline(Self.monthly)
+        let dry = try PipelineProcess.run(["run", "maintain.yaml", "--dry-run"], in: scene.scratch.path)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("CREATE TABLE \"public\".\"journal_entries_default\" PARTITION OF \"public\".\"journal_entries\" DEFAULT;"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("ALTER TABLE \"public\".\"journal_entries\" ATTACH PARTITION \"public\".\"journal_entries_p\(PartitionScene.months(4, 4)[0])\""))
+        #expect(try scene.children("public.journal_entries").isEmpty, "a dry run makes nothing")
+        let status = try PipelineProcess.run(["partitions", "status", "maintain.yaml"], in: scene.scratch.path)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.hasPrefix("stage maintain:\npublic.journal_entries: by month on created_at in UTC, 0 children"), "\(status.stdout)")
+    }
+
+    /// Another maintainer holds the table's advisory lock: this one waits its retries, then leaves the
+    /// table to it (75), doing nothing twice.
+    @Test func twoMaintainersAtOnceNeverBothWork() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries)
+        let holder = try scene.locator.connect(logger: Logger(handler: SilentLogHandler()))
+        defer { holder.close() }
+        try holder.executeScript("SELECT pg_advisory_lock(hashtext('pipeline partitions public.journal_entries'))")
+        try scene.pipeline(Self.monthly + "\nretries: 1")
+        let blocked = try scene.run()
+        #expect(blocked.status == 75, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("another maintenance of this table is running; left to it"), "\(blocked.stderr)")
+        #expect(try scene.children("public.journal_entries").isEmpty)
+        try holder.executeScript("SELECT pg_advisory_unlock_all()")
+        #expect(try scene.run().status == 0)
+    }
+
+    /// A long transaction holds the parent while a child must be detached: the DETACH waits at most
+    /// lock_timeout each try, so an insert made meanwhile goes through; once the transaction ends the
+    /// maintenance finishes.
+    @Test func aLongTransactionOnTheParentDelaysMaintenanceButNotInserts() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(PartitionScene.journalEntries)
+        let start = PartitionScene.months(-8, -8)[0].replacingOccurrences(of: "_", with: "-")
+        let config = "tables:\n  - { table: public.journal_entries, column: created_at, interval: month, premake: 1, start: \"\(start)-01T00:00:00Z\", retention: \"3 months\" }\nlock_timeout: 200ms\nretries: 40"
+        try scene.pipeline(config)
+        #expect(try scene.run().status == 0)
+        #expect(try scene.run().status == 0, "the expired children are recorded quiet")
+        let reader = try scene.locator.connect(logger: Logger(handler: SilentLogHandler()))
+        defer { reader.close() }
+        try reader.begin()
+        try reader.query("SELECT count(*) FROM journal_entries", [], columns: { _ in }) { _ in }
+        let log = scene.scratch.file("maintenance.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let maintenance = Process()
+        maintenance.executableURL = URL(fileURLWithPath: PipelineProcess.binary)
+        maintenance.arguments = ["run", "maintain.yaml", "--rerun"]
+        maintenance.currentDirectoryURL = URL(fileURLWithPath: scene.scratch.path)
+        maintenance.standardOutput = FileHandle.nullDevice
+        maintenance.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try maintenance.run()
+        // Wait until the DETACH has given up at least once, then insert: it must not queue behind it for good.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8))?.contains("waited lock_timeout for its locks") ?? false) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try scene.sql("SET statement_timeout = '20s'; INSERT INTO journal_entries (created_at, amount_minor) VALUES (now(), 1)")
+        #expect(maintenance.isRunning, "the maintenance is still waiting for the reader")
+        try reader.rollback()
+        maintenance.waitUntilExit()
+        #expect(maintenance.terminationStatus == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(try scene.rows("SELECT count(*) FROM journal_entries")[0][0] == "1")
+        #expect(!(try scene.children("public.journal_entries").contains { $0.hasPrefix("journal_entries_p\(PartitionScene.months(-8, -8)[0].replacingOccurrences(of: "_", with: "")) ") }))
+    }
+}
