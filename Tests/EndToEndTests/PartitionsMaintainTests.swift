@@ -229,3 +229,48 @@ import Testing
         #expect(!(try scene.children("public.journal_entries").contains { $0.hasPrefix("journal_entries_p\(PartitionScene.months(-8, -8)[0].replacingOccurrences(of: "_", with: "")) ") }))
     }
 }
+
+/// Side by side with pg_partman 4.7.2 (Debian's postgresql-15-partman): the same table maintained by
+/// `partman.create_parent` and by `partitions.maintain` with `naming: p4` gets the same children with
+/// the same bounds; and `partitions.maintain` takes over pg_partman's set without changing a name or a bound.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct PartitionsPgPartmanTests {
+    @Test(arguments: [("monthly", "month"), ("weekly", "week"), ("daily", "day"), ("quarterly", "quarter"), ("yearly", "year")])
+    func pgPartmanAndMaintainMakeTheSameChildren(partman: String, interval: String) throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(
+            """
+            CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman;
+            CREATE TABLE public.by_partman (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+            CREATE TABLE public.by_pipeline (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+            SET timezone = 'UTC';
+            SELECT partman.create_parent('public.by_partman', 'created_at', 'native', '\(partman)', p_premake := 4);
+            SELECT partman.run_maintenance('public.by_partman')
+            """)
+        try scene.pipeline("tables:\n  - { table: public.by_pipeline, column: created_at, interval: \(interval), premake: 4, naming: p4 }")
+        let result = try scene.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let partmanChildren = try scene.children("public.by_partman").map { $0.replacingOccurrences(of: "by_partman", with: "T") }
+        let pipelineChildren = try scene.children("public.by_pipeline").map { $0.replacingOccurrences(of: "by_pipeline", with: "T") }
+        #expect(partmanChildren.count >= 9)
+        #expect(pipelineChildren == partmanChildren)
+
+        // Taking over pg_partman's set: nothing renamed, nothing moved; two more premade like pg_partman would.
+        try scene.pipeline("tables:\n  - { table: public.by_partman, column: created_at, interval: \(interval), premake: 6, naming: p4 }", name: "takeover.yaml")
+        let takeover = try scene.run(name: "takeover.yaml")
+        #expect(takeover.status == 0, "\(takeover.stderr)")
+        let after = try scene.children("public.by_partman").map { $0.replacingOccurrences(of: "by_partman", with: "T") }
+        #expect(Array(after.dropLast(3)) == Array(partmanChildren.dropLast()), "every child pg_partman made is as it was")
+        #expect(after.last == partmanChildren.last, "the same default partition")
+        #expect(after.count == partmanChildren.count + 2)
+        // pg_partman, asked for premake 6 on a copy, names and bounds the two new children the same way.
+        try scene.sql(
+            """
+            CREATE TABLE public.copy (id bigint NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+            SET timezone = 'UTC';
+            SELECT partman.create_parent('public.copy', 'created_at', 'native', '\(partman)', p_premake := 6)
+            """)
+        let copy = try scene.children("public.copy").map { $0.replacingOccurrences(of: "copy", with: "T") }
+        #expect(Array(after.dropLast().suffix(2)) == Array(copy.dropLast().suffix(2)))
+    }
+}
