@@ -11,14 +11,29 @@ import Testing
     @Test func aNewSetGetsPremakeMonthsEachSideAndADefault() throws {
         let scene = try PartitionScene()
         defer { scene.remove() }
-        try scene.sql(PartitionScene.journalEntries)
-        try scene.pipeline(Self.monthly)
+        let role = "reader_\(UInt32.random(in: 0...UInt32.max))"
+        try scene.sql(
+            PartitionScene.journalEntries + """
+                ;
+                CREATE TABLE public.journal_template (id bigint, created_at timestamptz, amount_minor bigint);
+                CREATE INDEX journal_template_amount ON public.journal_template (amount_minor);
+                CREATE ROLE \(role);
+                GRANT SELECT, INSERT ON public.journal_entries TO \(role)
+                """)
+        try scene.pipeline(Self.monthly.replacingOccurrences(of: "naming: p4 }", with: "naming: p4, template: public.journal_template }"))
         let result = try scene.run()
         #expect(result.status == 0, "\(result.stderr)")
         let names = try scene.children("public.journal_entries").map { String($0.split(separator: " ")[0]) }
         #expect(names == PartitionScene.months(-4, 4).map { "journal_entries_p\($0)" } + ["journal_entries_default"])
         #expect(!names.contains("journal_entries_p\(PartitionScene.months(5, 5)[0])"))
         #expect(!names.contains("journal_entries_p\(PartitionScene.months(-5, -5)[0])"))
+        // The parent's privileges and the template's index reach every new child (the primary key comes
+        // from the parent through PostgreSQL itself).
+        let child = "journal_entries_p\(PartitionScene.months(2, 2)[0])"
+        #expect(try scene.rows("SELECT privilege_type FROM information_schema.role_table_grants WHERE table_name = '\(child)' AND grantee = '\(role)' ORDER BY 1") == [["INSERT"], ["SELECT"]])
+        let indexes = try scene.rows("SELECT indexdef FROM pg_indexes WHERE tablename = '\(child)' ORDER BY 1").map { $0[0] }
+        #expect(indexes.contains { $0.contains("(amount_minor)") } && indexes.contains { $0.contains("UNIQUE") && $0.contains("(id, created_at)") }, "\(indexes)")
+        #expect(try scene.rows("SELECT privilege_type FROM information_schema.role_table_grants WHERE table_name = 'journal_entries_default' AND grantee = '\(role)' ORDER BY 1").count == 2)
         let again = try scene.run()
         #expect(again.status == 0 && again.stderr.contains("partitions.maintain finished"), "\(again.stderr)")
         #expect(try scene.children("public.journal_entries").count == names.count, "a second run makes nothing")
@@ -272,5 +287,62 @@ import Testing
             """)
         let copy = try scene.children("public.copy").map { $0.replacingOccurrences(of: "copy", with: "T") }
         #expect(Array(after.dropLast().suffix(2)) == Array(copy.dropLast().suffix(2)))
+    }
+}
+
+/// kill -9 anywhere in a maintenance of three tables (five months of days each, rows waiting in their
+/// default partitions), run again: the same children and rows as an uninterrupted run.
+@Suite(.serialized, .timeLimit(.minutes(6))) struct PartitionsResumeTests {
+    static let tables = ["journal_entries", "audit_logs", "workflow_logs"]
+
+    static func reset(_ scene: PartitionScene) throws {
+        try? FileManager.default.removeItem(atPath: scene.scratch.file("archive"))
+        try? FileManager.default.removeItem(atPath: scene.scratch.file("var"))
+        var script = "DROP TABLE IF EXISTS pipeline_partition_activity;"
+        for table in tables {
+            script += """
+                DROP TABLE IF EXISTS public.\(table) CASCADE;
+                CREATE TABLE public.\(table) (id bigint NOT NULL, created_at timestamptz NOT NULL, note text) PARTITION BY RANGE (created_at);
+                CREATE TABLE public.\(table)_default PARTITION OF public.\(table) DEFAULT;
+                INSERT INTO public.\(table) SELECT g, now() - g * interval '1 hour', 'row ' || g FROM generate_series(1, 1500) g;
+                """
+        }
+        try scene.sql(script)
+    }
+
+    static func result(_ scene: PartitionScene) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for table in tables {
+            result[table] = try scene.children("public.\(table)").joined(separator: "\n")
+            result[table + " rows"] = try scene.rows("SELECT tableoid::regclass::text, count(*) FROM public.\(table) GROUP BY 1 ORDER BY 1").map { $0.joined(separator: " ") }.joined(separator: ",")
+        }
+        return result
+    }
+
+    @Test func killedMaintenanceResumesToTheSameSets() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.pipeline(
+            "tables:\n" + Self.tables.map { "  - { table: public.\($0), column: created_at, interval: day, premake: 10, start: \"\(Self.startText)\" }" }.joined(separator: "\n")
+                + "\nmax_new_per_run: 1000")
+        try Self.reset(scene)
+        let killer = KillAndResume(arguments: ["run", "maintain.yaml", "--rerun"], directory: scene.scratch.path)
+        let (first, seconds) = try killer.timedRun()
+        #expect(first.status == 0, "\(first.stderr)")
+        let expected = try Self.result(scene)
+        #expect(expected["journal_entries"]?.split(separator: "\n").count ?? 0 > 150)
+        #expect(!(expected["journal_entries rows"]?.contains("default") ?? true), "every row moved out of the default")
+        try killer.killAtRandomPoints(
+            6, seed: 3, duration: seconds, reset: { try Self.reset(scene) },
+            check: { kill in
+                let resumed = try Self.result(scene)
+                for (name, value) in expected { #expect(resumed[name] == value, "kill \(kill): \(name) differs") }
+            })
+    }
+
+    /// 150 days back.
+    static var startText: String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date().addingTimeInterval(-150 * 86_400))
     }
 }

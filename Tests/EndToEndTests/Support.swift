@@ -56,12 +56,33 @@ struct PipelineProcess {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        // Both pipes at once: a child that fills one while the other is read first would wait forever.
+        let err = PipeDrain(stderr)
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
+            stderr: String(decoding: err.data(), as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    final class PipeDrain: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var contents = Data()
+
+        init(_ pipe: Pipe) {
+            let handle = pipe.fileHandleForReading
+            Thread { [self] in
+                contents = handle.readDataToEndOfFile()
+                done.signal()
+            }.start()
+        }
+
+        func data() -> Data {
+            done.wait()
+            done.signal()
+            return contents
+        }
     }
 
     struct Running {

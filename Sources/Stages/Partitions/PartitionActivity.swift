@@ -1,9 +1,12 @@
 import Foundation
 import Pipelines
 
-/// Whether a child past its retention still gets writes: PostgreSQL's cumulative write counters
-/// (`pg_stat_user_tables`) of each such child, kept between runs in `pipeline_partition_activity` in the
-/// same database. A child is quiet when a run finds the same count the run before it recorded.
+/// What maintenance remembers between runs about children past their retention, in
+/// `pipeline_partition_activity` in the tables' database:
+/// - their cumulative write counts (`pg_stat_user_tables`): a child is quiet when a run finds the same
+///   count the run before it recorded, and only a quiet child is removed;
+/// - a child being removed (`expiring`), recorded before it is detached, so that a run killed between
+///   the detach and the archive or drop finishes the job on the next run.
 struct PartitionActivity {
     let database: any DatabaseConnection
 
@@ -12,7 +15,8 @@ struct PartitionActivity {
         try database.executeScript(
             """
             CREATE TABLE pipeline_partition_activity (
-                child TEXT PRIMARY KEY, writes BIGINT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                child TEXT PRIMARY KEY, writes BIGINT NOT NULL, expiring BOOLEAN NOT NULL DEFAULT false,
+                seen_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """)
     }
 
@@ -35,6 +39,23 @@ struct PartitionActivity {
             ON CONFLICT (child) DO UPDATE SET writes = excluded.writes, seen_at = now()
             """, [.text(key), .integer(writes)])
         return false
+    }
+
+    func markExpiring(key: String) throws {
+        try database.execute("UPDATE pipeline_partition_activity SET expiring = true, seen_at = now() WHERE child = CAST($1 AS TEXT)", [.text(key)])
+    }
+
+    /// The children of `table` (keys `TABLE CHILD`) a killed run left half removed.
+    func expiring(table: String) throws -> [String] {
+        var children: [String] = []
+        try database.query(
+            "SELECT child FROM pipeline_partition_activity WHERE expiring AND child LIKE CAST($1 AS TEXT) ORDER BY child",
+            [.text(table.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + " %")],
+            columns: { _ in }
+        ) { row in
+            if let key = row.string(0) { children.append(String(key.dropFirst(table.count + 1))) }
+        }
+        return children
     }
 
     func forget(key: String) throws {

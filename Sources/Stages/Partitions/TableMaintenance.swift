@@ -174,36 +174,59 @@ final class TableMaintenance {
                     logger.info("partitions.kept", "\(name): \(child.name) is past the retention but was written to since the last run; kept until a run finds it quiet")
                 }
             }
+            // Children a killed run detached but did not finish removing.
+            for child in try activity.expiring(table: name) where !survey.catalog.children.contains(where: { $0.name == child }) {
+                try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
+            }
             for step in survey.steps {
                 if isStopRequested() { throw PipelineError.stopped(by: SIGTERM) }
                 switch step.action {
-                case .detach(let child), .archive(let child), .drop(let child):
+                case .detach(let child):
                     guard quiet.contains(child) else { continue }
-                default: break
-                }
-                if case .archive(let child) = step.action {
-                    let archived = try PartitionArchive.write(
-                        child, qualified: survey.catalog.qualified(child), to: config.archiveDirectory?.path ?? ".", database: database)
-                    logger.info("partitions.archived", "\(name): \(child): \(archived.rows) rows in \(archived.path) (sha256 \(archived.sha256.prefix(16))…)")
-                    outcome.archived += 1
-                    continue
-                }
-                try perform(step)
-                logger.info("partitions.step", "\(name): \(step.what)")
-                switch step.action {
-                case .createDefault: break
+                    try activity.markExpiring(key: "\(name) \(child)")
+                    try perform(step)
+                    logger.debug("partitions.step", "\(name): \(step.what)")
+                    outcome.detached += 1
+                    try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
+                case .archive, .drop:
+                    continue  // done with the detach, above
+                case .createDefault:
+                    try perform(step)
+                    logger.debug("partitions.step", "\(name): \(step.what)")
                 case .create(let child, let drain):
+                    try perform(step)
+                    logger.debug("partitions.step", "\(name): \(step.what)")
                     outcome.created += 1
                     if drain { outcome.moved += survey.waiting[child.from] ?? 0 }
-                case .detach: outcome.detached += 1
-                case .archive: break
-                case .drop(let child):
-                    outcome.dropped += 1
-                    try activity.forget(key: "\(name) \(child)")
                 }
             }
+            logger.info(
+                "partitions.maintained",
+                "\(name): \(outcome.created) children created, \(outcome.moved) rows moved out of the default partition, \(outcome.detached) detached, \(outcome.archived) archived, \(outcome.dropped) dropped")
             return outcome
         }
+    }
+
+    /// After its detach: archives (`archive`) and drops (`archive`, `drop`) a child, then forgets it.
+    func finishRemoving(_ child: String, catalog: PartitionCatalog, activity: PartitionActivity, outcome: inout Outcome) throws {
+        let key = "\(name) \(child)"
+        var exists = false
+        try database.query("SELECT to_regclass(CAST($1 AS TEXT)) IS NOT NULL", [.text(catalog.qualified(child))], columns: { _ in }) {
+            exists = $0.string(0) == "true" || $0.string(0) == "t"
+        }
+        if exists, config.onExpire == .archive {
+            let archived = try PartitionArchive.write(
+                child, qualified: catalog.qualified(child), to: config.archiveDirectory?.path ?? ".", database: database)
+            logger.info("partitions.archived", "\(name): \(child): \(archived.rows) rows in \(archived.path) (sha256 \(archived.sha256.prefix(16))…)")
+            outcome.archived += 1
+        }
+        if exists, config.onExpire != .detach {
+            let ddl = PartitionDDL(catalog: catalog, config: config, zone: settings.zone)
+            try perform(ddl.drop(child))
+            logger.debug("partitions.step", "\(name): drop \(child)")
+            outcome.dropped += 1
+        }
+        try activity.forget(key: key)
     }
 
     /// Runs a step's statements in one transaction, each DDL waiting at most `lock_timeout` for its locks;
