@@ -346,3 +346,24 @@ import Testing
         return formatter.string(from: Date().addingTimeInterval(-150 * 86_400))
     }
 }
+
+/// pipelines/erp-partitions.yaml as its description tells it, on the test server.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PartitionsExampleTests {
+    @Test func theExampleMaintainsTheThreeTables() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try FileManager.default.copyItem(atPath: PipelineProcess.packageRoot + "/pipelines/erp-partitions.yaml", toPath: scene.scratch.file("erp.yaml"))
+        let environment = ["DATABASE_URL": scene.url]
+        let dry = try PipelineProcess.run(["run", "erp.yaml", "--dry-run", "--ignore-window"], in: scene.scratch.path, environment: environment)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let run = try PipelineProcess.run(["run", "erp.yaml", "--ignore-window"], in: scene.scratch.path, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        for table in ["journal_entries", "audit_logs", "workflow_logs"] {
+            #expect(try scene.children("public.\(table)").count == 10, "\(table)")
+        }
+        let status = try PipelineProcess.run(["partitions", "status", "erp.yaml"], in: scene.scratch.path, environment: environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("public.workflow_logs: by month on run_at in Africa/Nairobi, 9 children"), "\(status.stdout)")
+        #expect(status.stdout.contains("next run: nothing to do"), "\(status.stdout)")
+    }
+}
