@@ -367,3 +367,100 @@ import Testing
         #expect(status.stdout.contains("next run: nothing to do"), "\(status.stdout)")
     }
 }
+
+/// A plain table with `start` becomes a partitioned set: its rows moved interval by interval, its
+/// identity and serial sequences carried on, its grants and indexes kept; tables that cannot be
+/// converted safely are refused, naming why.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PartitionsConversionTests {
+    @Test func aPlainTableBecomesAPartitionedSet() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        let role = "auditor_\(UInt32.random(in: 0...UInt32.max))"
+        try scene.sql(
+            """
+            CREATE TABLE public.ledger (id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL, amount bigint NOT NULL, PRIMARY KEY (id, created_at));
+            CREATE INDEX ledger_amount ON public.ledger (amount);
+            CREATE TABLE public.events (id bigserial, created_at timestamptz NOT NULL, kind text NOT NULL, PRIMARY KEY (id, created_at));
+            CREATE ROLE \(role); GRANT SELECT ON public.ledger TO \(role);
+            INSERT INTO public.ledger (created_at, amount) SELECT now() - g * interval '11 hours', g FROM generate_series(1, 500) g;
+            INSERT INTO public.events (created_at, kind) SELECT now() - g * interval '13 hours', 'k' || g FROM generate_series(1, 400) g;
+            """)
+        let start = PartitionScene.months(-10, -10)[0].replacingOccurrences(of: "_", with: "-") + "-01T00:00:00Z"
+        try scene.pipeline(
+            """
+            tables:
+              - { table: public.ledger, column: created_at, interval: month, premake: 2, start: "\(start)" }
+              - { table: public.events, column: created_at, interval: month, premake: 2, start: "\(start)" }
+            """)
+        let dry = try PipelineProcess.run(["run", "maintain.yaml", "--dry-run"], in: scene.scratch.path)
+        #expect(dry.stdout.contains("public.ledger: a plain table; the next run turns it into a partitioned set:"), "\(dry.stdout)")
+        let result = try scene.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("500 rows moved in from the plain table"), "\(result.stderr)")
+        #expect(try scene.rows("SELECT relkind::text FROM pg_class WHERE oid IN ('public.ledger'::regclass, 'public.events'::regclass)") == [["p"], ["p"]])
+        #expect(try scene.rows("SELECT count(*), sum(amount) FROM public.ledger") == [["500", "125250"]])
+        #expect(try scene.rows("SELECT count(*) FROM public.ledger_default") == [["0"]])
+        #expect(try scene.rows("SELECT to_regclass('public.ledger_unpartitioned') IS NULL, to_regclass('public.events_unpartitioned') IS NULL") == [["true", "true"]])
+        // The sequences go on after the moved rows' ids.
+        try scene.sql("INSERT INTO public.ledger (created_at, amount) VALUES (now(), 1); INSERT INTO public.events (created_at, kind) VALUES (now(), 'new')")
+        #expect(try scene.rows("SELECT max(id) FROM public.ledger") == [["501"]])
+        #expect(try scene.rows("SELECT max(id) FROM public.events") == [["401"]])
+        #expect(try scene.rows("SELECT privilege_type FROM information_schema.role_table_grants WHERE table_name = 'ledger' AND grantee = '\(role)'") == [["SELECT"]])
+        let child = "ledger_p\(PartitionScene.months(-2, -2)[0].replacingOccurrences(of: "_", with: ""))01"
+        #expect(try scene.rows("SELECT count(*) FROM pg_indexes WHERE tablename = '\(child)' AND indexdef LIKE '%(amount)%'") == [["1"]])
+        #expect(try scene.run().status == 0, "a second run has nothing to convert")
+    }
+
+    @Test func tablesThatCannotBeConvertedSafelyAreRefused() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        try scene.sql(
+            """
+            CREATE TABLE public.accounts (id bigint PRIMARY KEY, opened_at timestamptz NOT NULL);
+            CREATE TABLE public.postings (id bigint PRIMARY KEY, account_id bigint REFERENCES public.accounts (id));
+            CREATE VIEW public.recent AS SELECT * FROM public.postings
+            """)
+        try scene.pipeline("tables:\n  - { table: public.accounts, column: opened_at, interval: month, start: \"2026-01-01T00:00:00Z\" }")
+        let refused = try scene.run()
+        #expect(refused.status == 78, "\(refused.stderr)")
+        #expect(refused.stderr.contains("public.accounts cannot be turned into a partitioned set: the foreign key postings_account_id_fkey of postings points at it; its key accounts_pkey does not include opened_at"), "\(refused.stderr)")
+        try scene.pipeline("tables:\n  - { table: public.accounts, column: opened_at, interval: month }")
+        let plain = try scene.run()
+        #expect(plain.stderr.contains("public.accounts is not a partitioned table; give the table a start to turn it into one"), "\(plain.stderr)")
+        #expect(try scene.rows("SELECT relkind::text FROM pg_class WHERE oid = 'public.accounts'::regclass") == [["r"]])
+    }
+
+    /// kill -9 anywhere in a conversion (the rename, the moves, the drop), run again: every row once, in
+    /// the child of its day, and no old table left.
+    @Test func killedConversionsResume() throws {
+        let scene = try PartitionScene()
+        defer { scene.remove() }
+        let reset = {
+            try? FileManager.default.removeItem(atPath: scene.scratch.file("var"))
+            try scene.sql(
+                """
+                DROP TABLE IF EXISTS public.ledger, public.ledger_unpartitioned CASCADE; DROP TABLE IF EXISTS pipeline_partition_activity;
+                CREATE TABLE public.ledger (id bigint GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL, amount bigint NOT NULL, PRIMARY KEY (id, created_at));
+                INSERT INTO public.ledger (created_at, amount) SELECT now() - g * interval '1 hour', g FROM generate_series(1, 3000) g
+                """)
+        }
+        try reset()
+        let start = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-150 * 86_400))
+        try scene.pipeline("tables:\n  - { table: public.ledger, column: created_at, interval: day, premake: 3, start: \"\(start)\" }\nmax_new_per_run: 1000")
+        let killer = KillAndResume(arguments: ["run", "maintain.yaml", "--rerun"], directory: scene.scratch.path)
+        let (first, seconds) = try killer.timedRun()
+        #expect(first.status == 0, "\(first.stderr)")
+        let check = "SELECT count(*), sum(amount), count(*) FILTER (WHERE tableoid = 'public.ledger_default'::regclass), to_regclass('public.ledger_unpartitioned') IS NULL FROM public.ledger"
+        let expected = try scene.rows(check)
+        #expect(expected == [["3000", "4501500", "0", "true"]])
+        let children = try scene.children("public.ledger")
+        try killer.killAtRandomPoints(
+            5, seed: 11, duration: seconds, reset: reset,
+            check: { kill in
+                let rows = try scene.rows(check)
+                let resumed = try scene.children("public.ledger")
+                #expect(rows == expected, "kill \(kill)")
+                #expect(resumed == children, "kill \(kill)")
+            })
+    }
+}

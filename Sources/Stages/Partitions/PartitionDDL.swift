@@ -19,6 +19,7 @@ struct PartitionDDL {
     /// One transaction's statements, for a plan line and for running.
     struct Step: Equatable {
         enum Action: Equatable {
+            case convert
             case createDefault
             case create(PartitionChild, drain: Bool)
             case detach(String)

@@ -42,8 +42,9 @@ public enum PartitionsMaintain: StageKind {
     static let dropped = Counter("dropped", unit: "partitions", doc: "children dropped past the retention")
     static let archived = Counter("archived", unit: "partitions", doc: "children archived past the retention")
     static let capped = Counter("capped", unit: "rows", doc: "default rows left there, beyond max_new_per_run intervals ahead")
+    static let converted = Counter("converted", unit: "rows", doc: "rows moved from a plain table into the partitioned set made in its place")
     static let failed = Counter("failed", unit: "tables", doc: "tables whose maintenance failed (the others went on)")
-    public static let counters = [created, moved, detached, dropped, archived, capped, failed]
+    public static let counters = [created, moved, detached, dropped, archived, capped, converted, failed]
 
     public static let execution = StageExecution.whole()
 
@@ -100,6 +101,7 @@ public enum PartitionsMaintain: StageKind {
                 total.dropped += outcome.dropped
                 total.archived += outcome.archived
                 total.cappedRows += outcome.cappedRows
+                total.converted += outcome.converted
             } catch {
                 let failure = PipelineError.wrapping(error, as: .io)
                 if failure.code == .interrupted { throw failure }
@@ -109,7 +111,7 @@ public enum PartitionsMaintain: StageKind {
         }
         let counts: StageCounts = [
             created: total.created, moved: total.moved, detached: total.detached, dropped: total.dropped, archived: total.archived,
-            capped: total.cappedRows, failed: Int64(failures.count),
+            capped: total.cappedRows, converted: total.converted, failed: Int64(failures.count),
         ]
         context.report(counts)
         if let first = failures.first {

@@ -29,6 +29,8 @@ final class TableMaintenance {
         var dropped: Int64 = 0
         var archived: Int64 = 0
         var cappedRows: Int64 = 0
+        /// Rows moved from a plain table into the partitioned set made in its place.
+        var converted: Int64 = 0
     }
 
     init(config: PartitionTableConfig, settings: MaintenanceSettings, database: any DatabaseConnection, logger: Logger, isStopRequested: @escaping () -> Bool) {
@@ -59,7 +61,7 @@ final class TableMaintenance {
         guard catalog.isPartitioned else {
             throw PipelineError(
                 .config,
-                "\(name) is not a partitioned table; create it with PARTITION BY RANGE (\(config.column)) (pg_partman's partitioned sets are taken over as they are)")
+                "\(name) is not a partitioned table; give the table a start to turn it into one, or create it with PARTITION BY RANGE (\(config.column))")
         }
         guard catalog.column == config.column, catalog.keyType != nil else {
             throw PipelineError(
@@ -95,6 +97,13 @@ final class TableMaintenance {
     /// bounds and row estimates, the default partition, the premake horizon, and each step of the next run
     /// with its statements.
     func describe() throws -> [String] {
+        let before = try PartitionCatalog.read(config.table, zone: settings.zone.identifier, in: database)
+        if before.exists, !before.isPartitioned, config.start != nil {
+            let conversion = PartitionConversion(maintenance: self)
+            return ["\(name): a plain table; the next run turns it into a partitioned set:"]
+                + (try conversion.statements(before)).map { "    \($0);" }
+                + ["    -- then makes its children from start, moves its rows into them interval by interval, and drops \(PartitionConversion.oldName(before.table.name))"]
+        }
         let survey = try survey()
         let catalog = survey.catalog
         let horizon = config.interval.advance(config.interval.start(of: settings.now, in: calendar), by: config.premake + 1, in: calendar)
@@ -156,54 +165,73 @@ final class TableMaintenance {
 
     func run() throws -> Outcome {
         try withAdvisoryLock {
-            let survey = try survey()
             var outcome = Outcome()
-            if let capped = survey.plan.capped {
-                outcome.cappedRows = capped.rows
-                logger.warning(
-                    "partitions.capped",
-                    "\(name): \(capped.rows) rows in the default partition lie more than max_new_per_run (\(settings.maxNewPerRun)) intervals ahead (\(StateTime.text(capped.first)) to \(StateTime.text(capped.last))); they stay there and no partitions are made for them")
+            let conversion = PartitionConversion(maintenance: self)
+            let before = try PartitionCatalog.read(config.table, zone: settings.zone.identifier, in: database)
+            if before.exists, !before.isPartitioned, config.start != nil {
+                try perform(PartitionDDL.Step(action: .convert, what: "turn \(name) into a partitioned set", statements: try conversion.statements(before)))
+                logger.info("partitions.converted", "\(name) is now a partitioned set; its rows are in \(PartitionConversion.oldName(before.table.name)) until they are moved")
             }
-            let activity = PartitionActivity(database: database)
-            try activity.prepare()
-            var quiet: Set<String> = []
-            for child in survey.expired {
-                if try activity.isQuiet(survey.catalog.qualified(child.name), key: "\(name) \(child.name)") {
-                    quiet.insert(child.name)
-                } else {
-                    logger.info("partitions.kept", "\(name): \(child.name) is past the retention but was written to since the last run; kept until a run finds it quiet")
-                }
-            }
-            // Children a killed run detached but did not finish removing.
-            for child in try activity.expiring(table: name) where !survey.catalog.children.contains(where: { $0.name == child }) {
-                try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
-            }
-            for step in survey.steps {
-                if isStopRequested() { throw PipelineError.stopped(by: SIGTERM) }
-                switch step.action {
-                case .detach(let child):
-                    guard quiet.contains(child) else { continue }
-                    try activity.markExpiring(key: "\(name) \(child)")
-                    try perform(step)
-                    logger.debug("partitions.step", "\(name): \(step.what)")
-                    outcome.detached += 1
-                    try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
-                case .archive, .drop:
-                    continue  // done with the detach, above
-                case .createDefault:
-                    try perform(step)
-                    logger.debug("partitions.step", "\(name): \(step.what)")
-                case .create(let child, let drain):
-                    try perform(step)
-                    logger.debug("partitions.step", "\(name): \(step.what)")
-                    outcome.created += 1
-                    if drain { outcome.moved += survey.waiting[child.from] ?? 0 }
-                }
+            try maintainOnce(&outcome)
+            let after = try PartitionCatalog.read(config.table, zone: settings.zone.identifier, in: database)
+            if after.isPartitioned, try conversion.oldTableExists(after) {
+                outcome.converted += try conversion.moveRows(after)
+                // Rows of intervals without a child went to the default partition: their children now.
+                try maintainOnce(&outcome, retention: false)
             }
             logger.info(
                 "partitions.maintained",
-                "\(name): \(outcome.created) children created, \(outcome.moved) rows moved out of the default partition, \(outcome.detached) detached, \(outcome.archived) archived, \(outcome.dropped) dropped")
+                "\(name): \(outcome.created) children created, \(outcome.moved) rows moved out of the default partition, \(outcome.converted) rows moved in from the plain table, \(outcome.detached) detached, \(outcome.archived) archived, \(outcome.dropped) dropped")
             return outcome
+        }
+    }
+
+    /// One pass: the survey's plan carried out; without `retention`, its creations only.
+    private func maintainOnce(_ outcome: inout Outcome, retention: Bool = true) throws {
+        let survey = try survey()
+        if let capped = survey.plan.capped {
+            outcome.cappedRows = capped.rows
+            logger.warning(
+                "partitions.capped",
+                "\(name): \(capped.rows) rows in the default partition lie more than max_new_per_run (\(settings.maxNewPerRun)) intervals ahead (\(StateTime.text(capped.first)) to \(StateTime.text(capped.last))); they stay there and no partitions are made for them")
+        }
+        let activity = PartitionActivity(database: database)
+        try activity.prepare()
+        var quiet: Set<String> = []
+        for child in survey.expired where retention {
+            if try activity.isQuiet(survey.catalog.qualified(child.name), key: "\(name) \(child.name)") {
+                quiet.insert(child.name)
+            } else {
+                logger.info("partitions.kept", "\(name): \(child.name) is past the retention but was written to since the last run; kept until a run finds it quiet")
+            }
+        }
+        // Children a killed run detached but did not finish removing.
+        for child in try activity.expiring(table: name) where retention && !survey.catalog.children.contains(where: { $0.name == child }) {
+            try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
+        }
+        for step in survey.steps {
+            if isStopRequested() { throw PipelineError.stopped(by: SIGTERM) }
+            switch step.action {
+            case .detach(let child):
+                guard quiet.contains(child) else { continue }
+                try activity.markExpiring(key: "\(name) \(child)")
+                try perform(step)
+                logger.debug("partitions.step", "\(name): \(step.what)")
+                outcome.detached += 1
+                try finishRemoving(child, catalog: survey.catalog, activity: activity, outcome: &outcome)
+            case .archive, .drop:
+                continue  // done with the detach, above
+            case .createDefault:
+                try perform(step)
+                logger.debug("partitions.step", "\(name): \(step.what)")
+            case .create(let child, let drain):
+                try perform(step)
+                logger.debug("partitions.step", "\(name): \(step.what)")
+                outcome.created += 1
+                if drain { outcome.moved += survey.waiting[child.from] ?? 0 }
+            case .convert:
+                try perform(step)
+            }
         }
     }
 
