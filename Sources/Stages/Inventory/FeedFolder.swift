@@ -22,10 +22,10 @@ struct FeedFolder {
         "feed-" + String(String(number).reversed()).padding(toLength: 5, withPad: "0", startingAt: 0).reversed() + ".\(format.rawValue)"
     }
 
-    /// Creates the folder and removes raw pages an earlier attempt left.
+    /// Creates the folder and removes what an earlier, killed attempt left: raw pages and temporary files.
     func prepare() throws {
         try FilePlacement.createDirectories(path)
-        for entry in try FilePlacement.entries(of: path) ?? [] where entry.name.hasPrefix("feed-") {
+        for entry in try FilePlacement.entries(of: path) ?? [] where entry.name.hasPrefix("feed-") || FilePlacement.isTemporary(name: entry.name) {
             try FilePlacement.remove("\(path)/\(entry.name)")
         }
     }

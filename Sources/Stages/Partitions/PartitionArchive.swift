@@ -33,7 +33,7 @@ enum PartitionArchive {
             throw PipelineError(.data, "archiving \(child): \(rows) rows written but the table holds \(tableRows); it is kept")
         }
         let path = "\(folder)/\(child).tar.gz"
-        let output = try AtomicOutputFile(path: path)
+        let output = try AtomicOutputFile(path: path, owner: "partitions")
         do {
             let writer = try ArchiveWriter(output: output, format: .tarGzip, mtime: 0)
             let input = try InputFile(path: csvPath)
