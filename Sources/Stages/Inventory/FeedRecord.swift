@@ -98,9 +98,7 @@ struct FeedRecord: Equatable {
             }
             throw Problem(field: column, reason: "not a whole number of units: '\(text().prefix(40))'")
         }
-        var value: Int64 = 0
-        for byte in field[start..<digitsEnd] { value = value * 10 + Int64(byte - 0x30) }
-        guard value <= largestQuantity else { throw Problem(field: column, reason: "not a whole number of units: '\(text().prefix(40))'") }
+        guard let value = Int64(decimal: UnsafeRawBufferPointer(rebasing: field[start..<digitsEnd])), value <= largestQuantity else { throw Problem(field: column, reason: "not a whole number of units: '\(text().prefix(40))'") }
         return value
     }
 

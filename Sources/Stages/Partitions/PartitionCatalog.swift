@@ -85,6 +85,30 @@ struct PartitionCatalog {
         return catalog
     }
 
+    /// Whether a relation of that (qualified, quoted) name exists.
+    static func exists(_ qualified: String, in database: any DatabaseConnection) throws -> Bool {
+        var exists = false
+        try database.query("SELECT (to_regclass(CAST($1 AS TEXT)) IS NOT NULL)::int", [.text(qualified)], columns: { _ in }) {
+            exists = $0.int64(0) == 1
+        }
+        return exists
+    }
+
+    /// `GRANT` statements giving `target` the privileges others than its owner hold on `table`.
+    static func grants(of table: String, to target: String, in database: any DatabaseConnection) throws -> [String] {
+        var grants: [String] = []
+        try database.query(
+            """
+            SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+            FROM pg_class c, LATERAL aclexplode(c.relacl) a
+            WHERE c.oid = to_regclass(CAST($1 AS TEXT)) AND a.grantee <> c.relowner ORDER BY 2, 1
+            """, [.text(table)], columns: { _ in }
+        ) { row in
+            if let privilege = row.string(0), let grantee = row.string(1) { grants.append("GRANT \(privilege) ON \(target) TO \(grantee)") }
+        }
+        return grants
+    }
+
     /// The child's or default partition's qualified, quoted name.
     func qualified(_ name: String) -> String { SQLName.quote(schema) + "." + SQLName.quote(name) }
 

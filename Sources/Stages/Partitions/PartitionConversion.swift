@@ -65,13 +65,7 @@ struct PartitionConversion {
             "CREATE TABLE \(qualified) (LIKE \(old) INCLUDING ALL) PARTITION BY RANGE (\(SQLName.quote(column)))",
             "ALTER TABLE \(qualified) OWNER TO \(SQLName.quote(catalog.owner))",
         ]
-        try database.query(
-            """
-            SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-            FROM pg_class c, LATERAL aclexplode(c.relacl) a
-            WHERE c.oid = to_regclass(CAST($1 AS TEXT)) AND a.grantee <> c.relowner ORDER BY 2, 1
-            """, [.text(table)], columns: { _ in }
-        ) { statements.append("GRANT \($0.string(0) ?? "") ON \(qualified) TO \($0.string(1) ?? "")") }
+        statements += try PartitionCatalog.grants(of: table, to: qualified, in: database)
         // Identity columns: the twin's new sequence goes on from the old one's value (the old sequence
         // keeps its name through the rename).
         try database.query(
@@ -98,11 +92,7 @@ struct PartitionConversion {
 
     /// Whether an old table from an earlier conversion still holds rows to move.
     func oldTableExists(_ catalog: PartitionCatalog) throws -> Bool {
-        var exists = false
-        try database.query("SELECT to_regclass(CAST($1 AS TEXT)) IS NOT NULL", [.text(oldTable(catalog))], columns: { _ in }) {
-            exists = $0.string(0) == "true" || $0.string(0) == "t"
-        }
-        return exists
+        try PartitionCatalog.exists(oldTable(catalog), in: database)
     }
 
     /// Moves the old table's rows into the set, interval by interval (rows without a child go to the

@@ -96,16 +96,7 @@ struct PartitionDDL {
                 indexes.append("\(head) ON %CHILD%\(definition[using.lowerBound...])")
             }
         }
-        var grants: [String] = []
-        try database.query(
-            """
-            SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END
-            FROM pg_class c, LATERAL aclexplode(c.relacl) a
-            WHERE c.oid = to_regclass(CAST($1 AS TEXT)) AND a.grantee <> c.relowner ORDER BY 2, 1
-            """, [.text(catalog.table.quoted)], columns: { _ in }
-        ) { row in
-            if let privilege = row.string(0), let grantee = row.string(1) { grants.append("GRANT \(privilege) ON %CHILD% TO \(grantee)") }
-        }
+        let grants = try PartitionCatalog.grants(of: catalog.table.quoted, to: "%CHILD%", in: database)
         return (indexes, grants)
     }
 }

@@ -238,10 +238,7 @@ final class TableMaintenance {
     /// After its detach: archives (`archive`) and drops (`archive`, `drop`) a child, then forgets it.
     func finishRemoving(_ child: String, catalog: PartitionCatalog, activity: PartitionActivity, outcome: inout Outcome) throws {
         let key = "\(name) \(child)"
-        var exists = false
-        try database.query("SELECT to_regclass(CAST($1 AS TEXT)) IS NOT NULL", [.text(catalog.qualified(child))], columns: { _ in }) {
-            exists = $0.string(0) == "true" || $0.string(0) == "t"
-        }
+        let exists = try PartitionCatalog.exists(catalog.qualified(child), in: database)
         if exists, config.onExpire == .archive {
             let archived = try PartitionArchive.write(
                 child, qualified: catalog.qualified(child), to: config.archiveDirectory?.path ?? ".", database: database)
@@ -268,17 +265,24 @@ final class TableMaintenance {
                     for statement in step.statements { try database.executeScript(statement) }
                 }
                 return
-            } catch let error as DatabaseError where error.sqlState == "55P03" {
+            } catch let error as DatabaseError where error.code == .locked {
                 attempt += 1
                 guard attempt <= settings.retries, !isStopRequested() else {
                     throw PipelineError(
                         .locked, "\(name): could not \(step.what): its locks were held longer than lock_timeout (\(settings.lockTimeout.parameterDisplay)) \(attempt) times; run again later")
                 }
-                let wait = min(250 * (1 << min(attempt, 6)), 10_000)
+                let wait = Self.backoff(before: attempt + 1)
                 logger.info("partitions.waiting", "\(name): \(step.what) waited lock_timeout for its locks; trying again in \(wait) ms (try \(attempt + 1) of \(settings.retries + 1))")
-                Thread.sleep(forTimeInterval: Double(Int.random(in: wait / 2...wait)) / 1000)
+                Thread.sleep(forTimeInterval: Double(wait) / 1000)
             }
         }
+    }
+
+    /// The wait in milliseconds before try `next` (2 or more): between half and all of 250 ms × 2^(next − 1),
+    /// at most 10 s.
+    static func backoff(before next: Int) -> Int {
+        let ceiling = min(250 * (1 << min(next - 1, 6)), 10_000)
+        return Int.random(in: ceiling / 2...ceiling)
     }
 
     /// Runs `body` holding the table's advisory lock; another maintainer of the table makes it wait
@@ -288,15 +292,15 @@ final class TableMaintenance {
         var attempt = 0
         while true {
             var taken = false
-            try database.query("SELECT pg_try_advisory_lock(hashtext(CAST($1 AS TEXT)))", [.text(key)], columns: { _ in }) {
-                taken = $0.string(0) == "true" || $0.string(0) == "t"
+            try database.query("SELECT pg_try_advisory_lock(hashtext(CAST($1 AS TEXT)))::int", [.text(key)], columns: { _ in }) {
+                taken = $0.int64(0) == 1
             }
             if taken { break }
             attempt += 1
             guard attempt <= settings.retries, !isStopRequested() else {
                 throw PipelineError(.locked, "\(name): another maintenance of this table is running; left to it")
             }
-            Thread.sleep(forTimeInterval: Double(min(250 * (1 << min(attempt, 6)), 10_000)) / 1000)
+            Thread.sleep(forTimeInterval: Double(Self.backoff(before: attempt + 1)) / 1000)
         }
         defer { _ = try? database.execute("SELECT pg_advisory_unlock(hashtext(CAST($1 AS TEXT)))", [.text(key)]) }
         return try body()
