@@ -114,20 +114,17 @@ struct PartitionCatalog {
 
     /// A bound's literal for the key's type, in the zone's wall time where the type has no zone.
     func literal(_ instant: Date, zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.calendar = Calendar(identifier: .gregorian)
-        switch keyType ?? .timestamptz {
-        case .timestamptz:
-            formatter.timeZone = TimeZone(secondsFromGMT: 0)
-            formatter.dateFormat = "yyyy-MM-dd HH:mm:ss'+00'"
-        case .timestamp:
-            formatter.timeZone = zone
-            formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        case .date:
-            formatter.timeZone = zone
-            formatter.dateFormat = "yyyy-MM-dd"
+        let type = keyType ?? .timestamptz
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = type == .timestamptz ? TimeZone(secondsFromGMT: 0) ?? zone : zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        let day = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        let time = String(format: "%02d:%02d:%02d", parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+        switch type {
+        case .timestamptz: return "'\(day) \(time)+00'"
+        case .timestamp: return "'\(day) \(time)'"
+        case .date: return "'\(day)'"
         }
-        return "'" + formatter.string(from: instant) + "'"
     }
+
 }
