@@ -4,7 +4,7 @@ import Pipelines
 public enum StageCatalog {
     public static let families = [
         SQLFamily.family, TableFamily.family, ProductsFamily.family, PhotosFamily.family, ManifestFamily.family,
-        ModelFamily.family, InventoryFamily.family, PartitionsFamily.family,
+        ModelFamily.family, InventoryFamily.family, PartitionsFamily.family, OrdersFamily.family, AccountingFamily.family,
     ]
 
     /// Every stage kind of every family.

@@ -77,9 +77,13 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// Deeper nesting is refused: recursion on untrusted input must stay bounded.
+    public static let maximumDepth = 256
+
     private struct Parser {
         let bytes: [UInt8]
         var index = 0
+        var depth = 0
 
         mutating func skipWhitespace() {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -92,6 +96,9 @@ public enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "\""): return .string(try string())
             case UInt8(ascii: "["):
                 index += 1
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= JSONValue.maximumDepth else { throw JSONValueError("nested more than \(JSONValue.maximumDepth) deep") }
                 var items: [JSONValue] = []
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
@@ -101,6 +108,9 @@ public enum JSONValue: Sendable, Equatable {
                 }
             case UInt8(ascii: "{"):
                 index += 1
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= JSONValue.maximumDepth else { throw JSONValueError("nested more than \(JSONValue.maximumDepth) deep") }
                 var members: [(String, JSONValue)] = []
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }

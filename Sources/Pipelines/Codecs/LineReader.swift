@@ -11,6 +11,15 @@ public final class LineReader {
         self.maximumBytes = maximumBytes
     }
 
+    /// Where the next line starts (`line` is its 1-based number).
+    public var position: ReaderPosition { ReaderPosition(offset: input.position, line: lineNumber + 1) }
+
+    /// Continues at a position taken from an earlier reader of the same file.
+    public func resume(at position: ReaderPosition) throws {
+        try input.seek(to: position.offset)
+        lineNumber = position.line - 1
+    }
+
     public var path: String { input.path }
 
     public func close() { input.close() }

@@ -6,6 +6,7 @@ final class SQLiteStatement {
     let sql: String
     private let database: OpaquePointer
     private var boundText: [UInt8] = []
+    private var cachedSlots: [Int32]?
 
     init(database: OpaquePointer, sql: String) throws {
         self.database = database
@@ -59,10 +60,12 @@ final class SQLiteStatement {
         }
         boundText.removeAll(keepingCapacity: true)
         for case .text(let text) in parameters { boundText.append(contentsOf: text.utf8) }
+        let slots = parameterSlots(handle, count: expected)
         let status = boundText.withUnsafeBytes { bytes in
             let base = bytes.baseAddress ?? Self.emptyBytes
             var offset = 0
-            for (index, value) in zip(Int32(1)..., parameters) {
+            for (position, value) in parameters.enumerated() {
+                let index = slots[position]
                 let status: Int32
                 switch value {
                 case .null:
@@ -86,6 +89,19 @@ final class SQLiteStatement {
             return SQLITE_OK
         }
         guard status == SQLITE_OK else { throw SQLiteConnection.error(database, status, statement: sql) }
+    }
+
+    /// SQLite numbers parameters in the order they first appear in the text, so `$2 … $1` would swap
+    /// them: the index of each `$N` is looked up by its name (a statement of `?` keeps its order).
+    private func parameterSlots(_ handle: OpaquePointer, count: Int) -> [Int32] {
+        if let slots = cachedSlots { return slots }
+        var slots = Array(Int32(1)...Int32(max(count, 1))).prefix(count).map { $0 }
+        for position in 0..<count {
+            let index = sqlite3_bind_parameter_index(handle, "$\(position + 1)")
+            if index > 0 { slots[position] = index }
+        }
+        cachedSlots = slots
+        return slots
     }
 
     /// A non-null pointer for empty values: a null pointer would bind SQL NULL instead of an empty value.

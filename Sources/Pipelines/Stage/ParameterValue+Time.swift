@@ -128,6 +128,13 @@ public struct CalendarDate: ParameterValue, Hashable, Comparable, Codable {
         self.day = day
     }
 
+    /// A date the caller computed to be valid.
+    init(valid year: Int, _ month: Int, _ day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// `YYYY-MM-DD`, or nil.
     public init?(_ text: Substring) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -13,6 +13,7 @@ public enum StoreSchema {
         Migration(version: 1, name: "product store tables", sql: version1),
         Migration(version: 2, name: "SQLite: composite-key tables without rowid", sql: version2),
         Migration(version: 3, name: "inventory adjustments", sql: version3),
+        Migration(version: 4, name: "orders, payments, refunds, payouts and the export ledger", sql: version4),
     ]
 
     public static let schema = SchemaFamily(name: family, migrations: migrations)
