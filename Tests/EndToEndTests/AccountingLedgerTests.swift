@@ -53,6 +53,22 @@ import Testing
         let after = try scene.ledgerRows()
         #expect(Array(after.filter { row in booked.contains { $0 == row } }) == booked, "November's ledger rows are untouched")
         #expect(after.count == booked.count + 3)
+
+        // In January the late refund is cut to 200.00: December stays as it was; January books the change.
+        let decemberDigest = try SHA256Digest.ofFile(scene.scratch.file("out/2026-12-01.csv"))
+        try scene.scratch.write("january.jsonl", orders.replacingOccurrences(of: "\"amount\":\"250.00\",\"shipping\":\"250.00\"", with: "\"amount\":\"200.00\",\"shipping\":\"200.00\""))
+        let cut = try scene.run(AccountingScene.importOrders("january.jsonl"), name: "cut", environment: ["SOURCE_DATE_EPOCH": "1799143200"])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        #expect(try scene.run(AccountingScene.export(Self.month(12), format: "gl-csv", file: "out/{from}.csv", group: "order"), name: "dec-again").status == 0)
+        #expect(try SHA256Digest.ofFile(scene.scratch.file("out/2026-12-01.csv")) == decemberDigest)
+        let january = try scene.run(
+            AccountingScene.export("period: { from: 2027-01-01, to: 2027-01-31 }", format: "gl-csv", file: "out/{from}.csv", group: "order"), name: "jan")
+        #expect(january.status == 0, "\(january.stderr)")
+        let change = try AccountingCheckers.csvRows(scene.scratch.file("out/2027-01-01.csv")).dropFirst()
+        #expect(
+            change.map { [$0[1], $0[3], $0[4], $0[5], $0[8], $0[9]] } == [
+                ["2027-01-05", "Assets:Receivable", "50.00", "", "1001/R7", "1"], ["2027-01-05", "Income:Shipping", "", "50.00", "1001/R7", "1"],
+            ])
     }
 
     @Test func sinceLastContinuesExactlyAfterTheLastExportAndTakesLateArrivals() throws {

@@ -144,4 +144,24 @@ import Testing
                 "Assets:Bank": 9_622, "Expenses:Payment-Fees": 378, "Expenses:Refunds": 2_000, "Income:Sales": -12_000,
             ], "\(balances)")
     }
+    @Test func aBrokenPaystackResponseOrASettlementThatDoesNotAddUpIsRejectedAndTheRestIsRead() throws {
+        let scene = try AccountingScene()
+        defer { scene.remove() }
+        let pages = try String(contentsOfFile: "\(ordersFixtures)/paystack-pages.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        let deducted = pages[3].replacingOccurrences(of: "\"effective_amount\":788800", with: "\"effective_amount\":780000")
+            .replacingOccurrences(of: "\"deductions\":null,\"settlement_date\":\"2026-11-05T00:00:00.000Z\",\"settled_by\":null,\"createdAt\":\"2026-11-05T01:04:08.000Z\",\"updatedAt\":\"2026-11-05T08:12:01.000Z\"},{\"id\":3090031", with: "\"deductions\":8800,\"settlement_date\":\"2026-11-05T00:00:00.000Z\",\"settled_by\":null,\"createdAt\":\"2026-11-05T01:04:08.000Z\",\"updatedAt\":\"2026-11-05T08:12:01.000Z\"},{\"id\":3090031")
+        try scene.scratch.write("paystack.jsonl", [pages[0], "{\"status\":true,\"data\":[", pages[1], pages[2], deducted].joined(separator: "\n") + "\n")
+        let result = try scene.run(
+            """
+              - id: payments
+                uses: payouts.import
+                with: { file: paystack.jsonl, format: paystack-json, max_rejects: 2, rejects: rejects.csv }
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rejects = try scene.scratch.read("rejects.csv")
+        #expect(rejects.contains("2,1,line 2: not a JSON response"), "\(rejects)")
+        #expect(rejects.contains("5,1,\"line 5, page 4, record 1: total_processed 800000 − total_fees 11200 is not effective_amount 780000 (deductions: 8800)"), "\(rejects)")
+        #expect(try scene.store.rows("SELECT external_id FROM store_payouts") == [["3090031"]])
+        #expect(try scene.store.count("store_payments") == 5)
+    }
 }

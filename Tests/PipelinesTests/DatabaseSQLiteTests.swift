@@ -268,3 +268,18 @@ import Testing
         }
     }
 }
+
+/// `$N` placeholders bind by their number, wherever they first appear in the statement.
+@Suite(.timeLimit(.minutes(1))) struct SQLiteNumberedParameterTests {
+    @Test func numberedParametersBindByNumberNotByFirstAppearance() throws {
+        let connection = try DatabaseLocator.sqlite(path: ":memory:").connect(logger: Logger(handler: SilentLogHandler()))
+        defer { connection.close() }
+        var row: [String] = []
+        try connection.query("SELECT $2, $3, $1, $2", [.text("one"), .text("two"), .text("three")], columns: { _ in }) { view in
+            row = (0..<4).map { view.string($0) ?? "" }
+        }
+        #expect(row == ["two", "three", "one", "two"])
+        try connection.query("SELECT ?, ?", [.integer(1), .integer(2)], columns: { _ in }) { view in row = [view.string(0) ?? "", view.string(1) ?? ""] }
+        #expect(row == ["1", "2"])
+    }
+}

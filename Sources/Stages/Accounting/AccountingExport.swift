@@ -128,15 +128,17 @@ public enum AccountingExport: StageKind {
         var plan = try ExportPlan.make(config, ledger: ledger, now: now, zone: zone)
         let assembler = try JournalAssembler(grouping: config.grouping, customer: config.customer)
         defer { assembler.close() }
-        let settings = JournalWriterSettings(
-            path: plan.path(config.file.path), dateStyle: config.dateStyle ?? config.format.defaultDateStyle, accounts: config.accounts,
-            currencies: try currencies(in: database, only: config.currency), xeroTaxRate: config.xeroTaxRate, owner: context.checkpoints.key)
+        func settings(currencies: [String]) -> JournalWriterSettings {
+            JournalWriterSettings(
+                path: plan.path(config.file.path), dateStyle: config.dateStyle ?? config.format.defaultDateStyle, accounts: config.accounts,
+                currencies: currencies, xeroTaxRate: config.xeroTaxRate, owner: context.checkpoints.key)
+        }
         var tieOut = TieOut()
         var rejectedCount = 0
         let files: [FileDigest]
         if let existing = plan.existing {
             context.logger.info("accounting.rewrite", "book '\(book)' already has the export \(existing.from.text) … \(existing.to.text): writing it again from the ledger")
-            let writer = try config.format.writer(settings)
+            let writer = try config.format.writer(settings(currencies: existing.currencies))
             do {
                 try ledger.journals(of: existing, assembler: assembler, prefix: config.prefix) { journal in
                     try tieOut.add(journal)
@@ -165,7 +167,13 @@ public enum AccountingExport: StageKind {
                         .data,
                         "\(rejections.count) item(s) cannot be booked (max_rejects \(config.maxRejects)); nothing was exported. First: \(rejections[0].reason)")
                 }
-                let writer = try config.format.writer(settings)
+                let currencies = assembler.currencies
+                if currencies.count > 1, config.format == .xeroCSV || config.format == .iif {
+                    throw PipelineError(
+                        .data,
+                        "the export holds \(currencies.joined(separator: ", ")): \(config.format.rawValue) journals carry no currency, so give the stage 'currency' and export one currency per stage")
+                }
+                let writer = try config.format.writer(settings(currencies: currencies))
                 do {
                     let first = try ledger.nextJournalNumber()
                     // On PostgreSQL the ledger rows go in through COPY: no other statement until it finishes.
@@ -180,7 +188,7 @@ public enum AccountingExport: StageKind {
                     try writer.finish()
                     guard tieOut.differences.isEmpty else { throw PipelineError(.internal, "the tie-out differs: \(tieOut.summary)") }
                     let written = try writer.commit()
-                    try ledger.finish(exportID, files: filesJSON(written), journals: used)
+                    try ledger.finish(exportID, files: filesJSON(written), currencies: currencies, journals: used)
                     return (written, rejections.count)
                 } catch {
                     writer.discard()
@@ -212,18 +220,6 @@ public enum AccountingExport: StageKind {
 
     static func filesJSON(_ files: [FileDigest]) -> JSONValue {
         .array(files.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256)), ("bytes", .number(String($0.bytes)))]) })
-    }
-
-    /// The currencies the store holds (or the one asked for): what ledger and beancount files declare.
-    static func currencies(in database: any DatabaseConnection, only: CurrencyCode?) throws -> [String] {
-        if let only { return [only.code] }
-        var codes = Set<String>()
-        for table in ["store_orders", "store_payments", "store_payouts"] {
-            try database.query("SELECT DISTINCT currency FROM \(table)", [], columns: { _ in }) { row in
-                if let code = row.string(0) { codes.insert(code) }
-            }
-        }
-        return codes.sorted()
     }
 }
 

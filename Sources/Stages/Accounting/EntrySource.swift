@@ -228,15 +228,18 @@ final class EntrySource {
     private func refunds(_ scope: Scope, _ body: (JournalEntry) throws -> Void) throws {
         var parameters: [SQLValue] = [.text(book)]
         var payout = "''"
-        var conditions: String
+        let booked = "EXISTS (SELECT 1 FROM store_export_items i WHERE i.book = $1 AND i.source_kind = 'refund' AND i.source_id = r.id)"
+        var fresh: String
         if scope.byPayout {
             payout = "(SELECT MIN(\(payoutOf("p", scope, &parameters))) FROM store_payments p WHERE p.order_id = o.id AND p.state = 'succeeded')"
-            conditions = "\(payout) IS NOT NULL AND r.refunded_at < $\(parameters.count + 1)"
             parameters.append(.text(scope.end.iso))
+            fresh = "\(payout) IS NOT NULL AND r.refunded_at < $\(parameters.count)"
         } else {
-            conditions = window("r.refunded_at", scope, &parameters)
+            fresh = window("r.refunded_at", scope, &parameters)
         }
-        conditions += currencyCondition("o.currency", &parameters)
+        // A refund not booked yet by when it happened; one booked before, by when it changed.
+        let changed = window("r.changed_at", Scope(start: scope.byPayout ? nil : scope.start, end: scope.end, byPayout: false), &parameters)
+        let currency = currencyCondition("o.currency", &parameters)
         let sql = """
             SELECT r.id, r.refund_key, o.code, o.currency, o.currency_exponent, o.customer, \(time("r.refunded_at")), \(time("r.changed_at")),
                 r.amount_minor, r.shipping_minor, r.tax_minor,
@@ -244,17 +247,20 @@ final class EntrySource {
                 (SELECT i.source_digest FROM store_export_items i WHERE i.book = $1 AND i.source_kind = 'refund' AND i.source_id = r.id ORDER BY i.revision DESC LIMIT 1),
                 COALESCE(\(payout), '')
             FROM store_refunds r JOIN store_orders o ON o.id = r.order_id
-            WHERE (\(conditions)) OR (r.changed_at < $\(parameters.count + 1) AND EXISTS (SELECT 1 FROM store_export_items i WHERE i.book = $1 AND i.source_kind = 'refund' AND i.source_id = r.id))
+            WHERE ((NOT \(booked) AND \(fresh)) OR (\(booked) AND \(changed)))\(currency)
             ORDER BY r.id
             """
-        parameters.append(.text(scope.end.iso))
         var rows: [(JournalEntry, booked: String?)] = []
         try connection.query(sql, parameters, columns: { _ in }) { row in
             let currency = CurrencyCode(code: row.string(3) ?? "", exponent: Int(row.int64(4) ?? 2))
             let (amount, shipping, tax) = (row.int64(8) ?? 0, row.int64(9) ?? 0, row.int64(10) ?? 0)
             let code = row.string(2) ?? ""
             let key = row.string(1) ?? ""
-            let taxAccount = accounts.tax(named: row.string(11) ?? "") ?? accounts.tax(named: "default") ?? accounts.refunds
+            guard tax == 0 || accounts.tax(named: row.string(11) ?? "") != nil else {
+                rejections.append(Rejection(reference: "\(code)/\(key)", reason: "refund \(key) of order \(code): its tax has no account in accounts.tax (and no default)"))
+                return
+            }
+            let taxAccount = accounts.tax(named: row.string(11) ?? "") ?? accounts.refunds
             let entry = JournalEntry(
                 kind: .refund, sourceID: row.int64(0) ?? 0, revision: 0, reference: "\(code)/\(key)",
                 date: (Instant.parse(row.string(6) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: zone), currency: currency,

@@ -11,6 +11,8 @@ struct ExportLedger {
         var from: CalendarDate
         var to: CalendarDate
         var files: JSONValue
+        /// The currencies of its journals, which ledger and beancount files declare first.
+        var currencies: [String]
         var journals: Int64
         var firstJournal: Int64
     }
@@ -18,7 +20,7 @@ struct ExportLedger {
     let connection: any DatabaseConnection
     let book: String
 
-    private static let columns = "id, period_from, period_to, files, journals, first_journal"
+    private static let columns = "id, period_from, period_to, files, journals, first_journal, currencies"
 
     private func exports(where condition: String, _ parameters: [SQLValue]) throws -> [Export] {
         var found: [Export] = []
@@ -30,7 +32,8 @@ struct ExportLedger {
             found.append(
                 Export(
                     id: row.int64(0) ?? 0, from: from, to: to, files: (try? JSONValue.parse(row.string(3) ?? "")) ?? .array([]),
-                    journals: row.int64(4) ?? 0, firstJournal: row.int64(5) ?? 1))
+                    currencies: (row.string(6) ?? "").split(separator: ",").map(String.init), journals: row.int64(4) ?? 0,
+                    firstJournal: row.int64(5) ?? 1))
         }
         return found
     }
@@ -67,8 +70,9 @@ struct ExportLedger {
         var id: Int64?
         try connection.query(
             """
-            INSERT INTO store_exports (book, period_from, period_to, format, grouping, timezone, files, journals, first_journal, pipeline, run, stage, exported_at)
-            VALUES ($1, $2, $3, $4, $5, $6, '[]', 0, $7, $8, $9, $10, $11) RETURNING id
+            INSERT INTO store_exports (book, period_from, period_to, format, grouping, timezone, files, currencies, journals, first_journal, pipeline, run, stage,
+                exported_at)
+            VALUES ($1, $2, $3, $4, $5, $6, '[]', '', 0, $7, $8, $9, $10, $11) RETURNING id
             """,
             [
                 .text(book), .text(export.from.text), .text(export.to.text), .text(export.format), .text(export.grouping), .text(export.timezone),
@@ -78,8 +82,10 @@ struct ExportLedger {
         return id
     }
 
-    func finish(_ id: Int64, files: JSONValue, journals: Int64) throws {
-        _ = try connection.execute("UPDATE store_exports SET files = $1, journals = $2 WHERE id = $3", [.text(files.serialized), .integer(journals), .integer(id)])
+    func finish(_ id: Int64, files: JSONValue, currencies: [String], journals: Int64) throws {
+        _ = try connection.execute(
+            "UPDATE store_exports SET files = $1, currencies = $2, journals = $3 WHERE id = $4",
+            [.text(files.serialized), .text(currencies.joined(separator: ",")), .integer(journals), .integer(id)])
     }
 
     /// Records the entries of one journal.

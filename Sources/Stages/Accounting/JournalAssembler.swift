@@ -15,6 +15,9 @@ final class JournalAssembler {
     private var scratch: SQLiteScratch?
     private var insert: ScratchStatement?
     private var count: Int64 = 0
+    /// The currencies of the entries added, sorted.
+    var currencies: [String] { currencySet.sorted() }
+    private var currencySet = Set<String>()
 
     init(grouping: Grouping, customer: String) throws {
         self.grouping = grouping
@@ -58,6 +61,7 @@ final class JournalAssembler {
     func add(_ entry: JournalEntry) throws {
         guard let insert else { throw PipelineError(.internal, "the export's entries are closed") }
         count += 1
+        currencySet.insert(entry.currency.code)
         let key = Array(journalKey(entry).utf8)
         let kind = Array(entry.kind.rawValue.utf8)
         let json = Array(entry.json.serialized.utf8)
@@ -126,7 +130,10 @@ final class JournalAssembler {
             let date = payout?.date ?? entries.map(\.date).max() ?? first.date
             return Journal(
                 number: number, reference: reference, date: date, currency: first.currency,
-                memo: payout.map { $0.memo } ?? "Settled by \(first.payout.replacingOccurrences(of: "|", with: " payout "))", name: customer, lines: lines,
+                memo: payout?.memo
+                    ?? (first.payout.isEmpty
+                        ? "Changes of sales already exported (\(first.currency.code))" : "Settled by \(first.payout.replacingOccurrences(of: "|", with: " payout "))"),
+                name: customer, lines: lines,
                 entries: entries)
         }
     }

@@ -61,7 +61,7 @@ struct GatewayRecordProblem: Error {
 
 /// Reading a gateway's fields.
 enum GatewayField {
-    /// A whole number of minor units (Paystack's subunits, the pipeline's JSONL `*_minor`).
+    /// A whole number of minor units (Paystack's subunits).
     static func minorUnits(_ value: JSONValue?, field: String) throws(OrderField.Problem) -> Int64 {
         let text = OrderJSONLReader.text(value)
         guard let units = Int64(text), abs(units) <= OrderLimits.amount else {

@@ -19,13 +19,24 @@ final class PaystackReader: GatewayRecordReader {
 
     func close() { reader.close() }
 
+    /// Whether the file is JSON Lines (decided by its first line: a whole response) or one document.
+    private var isLines: Bool?
+
     func next() throws -> GatewayRead? {
         while pending.isEmpty {
             guard var bytes = try reader.next() else { return nil }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             let line = reader.lineNumber
-            var document = try? JSONValue.parse(utf8: bytes)
-            if document == nil {
+            let parsed = try? JSONValue.parse(utf8: bytes)
+            if isLines == nil { isLines = parsed != nil }
+            let document: JSONValue
+            if let parsed {
+                document = parsed
+            } else if isLines == true {
+                // One broken response is rejected; the lines after it are read on.
+                pending.append(GatewayRead(line: line, place: "line \(line)", record: .failure(.init(reason: "not a JSON response", record: String(decoding: bytes.prefix(2_000), as: UTF8.self)))))
+                continue
+            } else {
                 // A pretty-printed document: the rest of the file belongs to it.
                 while let more = try reader.next() {
                     bytes += [0x0A] + more
@@ -37,7 +48,6 @@ final class PaystackReader: GatewayRecordReader {
                     throw PipelineError(.data, "not a Paystack response: \(error)", location: SourceLocation(file: reader.path, line: line, column: 1))
                 }
             }
-            guard let document else { continue }
             for page in document.items ?? [document] { read(page, line: line) }
         }
         return pending.removeFirst()
@@ -60,6 +70,14 @@ final class PaystackReader: GatewayRecordReader {
         }
     }
 
+    /// Absent or null counts as 0.
+    private static func orZero(_ value: JSONValue?) -> JSONValue {
+        switch value {
+        case nil, .null?: .number("0")
+        case let value?: value
+        }
+    }
+
     private func currency(_ item: JSONValue) throws(OrderField.Problem) -> CurrencyCode {
         try OrderField.currency(OrderJSONLReader.text(item["currency"]), default: nil)
     }
@@ -78,16 +96,20 @@ final class PaystackReader: GatewayRecordReader {
             gateway: "paystack", externalID: try GatewayField.required(OrderJSONLReader.text(item["id"]), field: "id"), kind: .payment,
             reference: try OrderField.text(OrderJSONLReader.text(item["reference"]), field: "reference"),
             method: OrderJSONLReader.text(item["channel"]), currency: try currency(item),
-            amount: try GatewayField.minorUnits(item["amount"], field: "amount"), fee: try GatewayField.minorUnits(item["fees"] ?? .number("0"), field: "fees"),
+            amount: try GatewayField.minorUnits(item["amount"], field: "amount"), fee: try GatewayField.minorUnits(Self.orZero(item["fees"]), field: "fees"),
             state: status == "success" ? "succeeded" : status.isEmpty ? "pending" : status,
             at: try time(item, ["paid_at", "paidAt", "created_at", "createdAt"]),
             email: try OrderField.text(OrderJSONLReader.text(item["customer"]?["email"]), field: "customer.email"), payoutID: settlement)
     }
 
     private func payout(_ item: JSONValue) throws(OrderField.Problem) -> GatewayPayout {
-        let fees = try GatewayField.minorUnits(item["total_fees"] ?? .number("0"), field: "total_fees")
+        let fees = try GatewayField.minorUnits(Self.orZero(item["total_fees"]), field: "total_fees")
         let net = try GatewayField.minorUnits(item["effective_amount"] ?? item["total_amount"], field: "effective_amount")
         let gross = try item["total_processed"].map { value throws(OrderField.Problem) in try GatewayField.minorUnits(value, field: "total_processed") }
+        if let gross, gross - fees != net {
+            throw OrderField.Problem(
+                reason: "total_processed \(gross) − total_fees \(fees) is not effective_amount \(net) (deductions: \(item["deductions"]?.serialized ?? "null")): book it by hand")
+        }
         let status = OrderJSONLReader.text(item["status"])
         return GatewayPayout(
             gateway: "paystack", externalID: try GatewayField.required(OrderJSONLReader.text(item["id"]), field: "id"),

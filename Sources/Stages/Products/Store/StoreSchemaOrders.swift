@@ -124,6 +124,7 @@ extension StoreSchema {
                 grouping TEXT NOT NULL,
                 timezone TEXT NOT NULL,
                 files TEXT NOT NULL,
+                currencies TEXT NOT NULL,
                 journals BIGINT NOT NULL,
                 first_journal BIGINT NOT NULL,
                 pipeline TEXT NOT NULL,
