@@ -27,6 +27,9 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
         return Self.civil(days: (seconds + offset).floorDivided(by: 86_400).quotient)
     }
 
+    /// The calendar date in the zone of `days`, which answers repeated questions quickly.
+    public func localDate(in days: LocalDays) -> CalendarDate { days.date(of: self) }
+
     /// The first instant of `date` in `zone` (midnight, or the first moment after a gap at midnight).
     public static func startOfDay(_ date: CalendarDate, in zone: TimeZone) -> Instant {
         local(days: days(of: date), secondOfDay: 0, in: zone)
@@ -37,11 +40,8 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// Fractions of a second are dropped. Nil for anything else.
     public static func parse(_ text: some StringProtocol, zone: TimeZone) -> Instant? {
         let bytes = Array(text.utf8)
-        guard bytes.count >= 10, bytes.count <= 40, let date = CalendarDate(Substring(String(decoding: bytes[0..<10], as: UTF8.self)))
-        else { return nil }
-        if bytes.count == 10 { return startOfDay(date, in: zone) }
-        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), bytes.count >= 16 else { return nil }
-        var index = 11
+        guard bytes.count >= 10, bytes.count <= 40 else { return nil }
+        var index = 0
         func number(_ count: Int, max: Int) -> Int? {
             guard index + count <= bytes.count else { return nil }
             var value = 0
@@ -52,6 +52,17 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
             index += count
             return value <= max ? value : nil
         }
+        func separator(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4, max: 9999), separator(UInt8(ascii: "-")), let month = number(2, max: 12), separator(UInt8(ascii: "-")),
+            let day = number(2, max: 31), let date = CalendarDate(year: year, month: month, day: day)
+        else { return nil }
+        if bytes.count == 10 { return startOfDay(date, in: zone) }
+        guard bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "), bytes.count >= 16 else { return nil }
+        index = 11
         guard let hour = number(2, max: 23), index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
         index += 1
         guard let minute = number(2, max: 59) else { return nil }
@@ -128,5 +139,33 @@ extension Int64 {
         let quotient = self / divisor
         let remainder = self % divisor
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
+}
+
+/// The local calendar days of one zone, for many instants: the zone's offset is asked of the time zone
+/// database once per UTC day (and kept for days with no transition in them), not once per instant.
+public final class LocalDays {
+    public let zone: TimeZone
+    private var offsets: [Int64: Int64] = [:]
+
+    public init(_ zone: TimeZone) { self.zone = zone }
+
+    public func date(of instant: Instant) -> CalendarDate {
+        let day = instant.seconds.floorDivided(by: 86_400).quotient
+        let offset: Int64
+        if let known = offsets[day] {
+            offset = known
+        } else {
+            let start = Date(timeIntervalSince1970: TimeInterval(day * 86_400))
+            let first = Int64(zone.secondsFromGMT(for: start))
+            let end = TimeInterval((day + 1) * 86_400)
+            let changes =
+                zone.nextDaylightSavingTimeTransition(after: start).map { $0.timeIntervalSince1970 < end } ?? false
+                || Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: end - 1))) != first
+            if changes || offsets.count > 100_000 { return instant.localDate(in: zone) }
+            offsets[day] = first
+            offset = first
+        }
+        return Instant.civil(days: (instant.seconds + offset).floorDivided(by: 86_400).quotient)
     }
 }

@@ -25,6 +25,7 @@ final class EntrySource {
     let zone: TimeZone
     let tolerance: Int64
     let currency: CurrencyCode?
+    private let days: LocalDays
     private(set) var rejections: [Rejection] = []
 
     init(connection: any DatabaseConnection, book: String, accounts: AccountMap, zone: TimeZone, tolerance: Int64, currency: CurrencyCode?) {
@@ -34,6 +35,7 @@ final class EntrySource {
         self.zone = zone
         self.tolerance = tolerance
         self.currency = currency
+        days = LocalDays(zone)
     }
 
     private var dialect: SQLDialect { connection.dialect }
@@ -113,41 +115,37 @@ final class EntrySource {
             conditions = "o.state = 'open' AND \(notBooked(.order, "o")) AND " + window("o.placed_at", scope, &parameters)
         }
         conditions += currencyCondition("o.currency", &parameters)
+        let taxes =
+            switch dialect {
+            case .sqlite:
+                "(SELECT group_concat(name || char(31) || total, char(30)) FROM (SELECT name, SUM(amount_minor) AS total FROM store_order_taxes t WHERE t.order_id = o.id GROUP BY name ORDER BY name))"
+            case .postgres:
+                "(SELECT string_agg(name || chr(31) || total, chr(30) ORDER BY name) FROM (SELECT name, SUM(amount_minor) AS total FROM store_order_taxes t WHERE t.order_id = o.id GROUP BY name) x)"
+            }
         let sql = """
             SELECT o.id, o.code, o.currency, o.currency_exponent, o.state, o.customer, o.email, \(time("o.placed_at")), o.taxes_included,
                 o.lines_minor, o.discount_minor, o.shipping_minor, o.total_minor, o.content_sha256, \(time("o.cancelled_at")), \(time("o.changed_at")),
-                COALESCE(\(payout), ''), t.name, SUM(t.amount_minor)
-            FROM store_orders o LEFT JOIN store_order_taxes t ON t.order_id = o.id
+                COALESCE(\(payout), ''), \(taxes)
+            FROM store_orders o
             WHERE \(conditions)
-            GROUP BY o.id, t.name ORDER BY o.id, t.name
+            ORDER BY o.id
             """
-        var current: OrderRow?
         // An adjustment reads what was booked: on PostgreSQL no query may run inside another's rows, so
         // changed orders (few) are collected first.
         var changed: [OrderRow] = []
-        func take(_ order: OrderRow) throws {
+        try connection.query(sql, parameters, columns: { _ in }) { row in
+            let customer = row.string(5) ?? ""
+            var order = OrderRow(
+                id: row.int64(0) ?? 0, code: row.string(1) ?? "", currency: CurrencyCode(code: row.string(2) ?? "", exponent: Int(row.int64(3) ?? 2)),
+                cancelled: row.string(4) == "cancelled", name: customer.isEmpty ? row.string(6) ?? "" : customer,
+                placedAt: Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0),
+                changedAt: Instant.parse(row.string(15) ?? "", zone: .gmt) ?? Instant(seconds: 0),
+                cancelledAt: row.string(14).flatMap { Instant.parse($0, zone: .gmt) }, taxesIncluded: row.int64(8) == 1,
+                lines: row.int64(9) ?? 0, discount: row.int64(10) ?? 0, shipping: row.int64(11) ?? 0, total: row.int64(12) ?? 0,
+                digest: row.string(13) ?? "", payout: row.string(16) ?? "")
+            order.taxes = try row.withBytes(17) { bytes in try bytes.map { try JournalAssembler.postings(in: $0).map { ($0.account, $0.amount) } } ?? [] }
             if adjustments { changed.append(order) } else { try emit(order, adjustment: false, body) }
         }
-        try connection.query(sql, parameters, columns: { _ in }) { row in
-            let id = row.int64(0) ?? 0
-            if let order = current, order.id != id {
-                try take(order)
-                current = nil
-            }
-            if current == nil {
-                let customer = row.string(5) ?? ""
-                current = OrderRow(
-                    id: id, code: row.string(1) ?? "", currency: CurrencyCode(code: row.string(2) ?? "", exponent: Int(row.int64(3) ?? 2)),
-                    cancelled: row.string(4) == "cancelled", name: customer.isEmpty ? row.string(6) ?? "" : customer,
-                    placedAt: Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0),
-                    changedAt: Instant.parse(row.string(15) ?? "", zone: .gmt) ?? Instant(seconds: 0),
-                    cancelledAt: row.string(14).flatMap { Instant.parse($0, zone: .gmt) }, taxesIncluded: row.int64(8) == 1,
-                    lines: row.int64(9) ?? 0, discount: row.int64(10) ?? 0, shipping: row.int64(11) ?? 0, total: row.int64(12) ?? 0,
-                    digest: row.string(13) ?? "", payout: row.string(16) ?? "")
-            }
-            if let name = row.string(17) { current?.taxes.append((name, row.int64(18) ?? 0)) }
-        }
-        if let order = current { try take(order) }
         for order in changed { try emit(order, adjustment: true, body) }
     }
 
@@ -188,7 +186,7 @@ final class EntrySource {
         guard adjustment else {
             try body(
                 JournalEntry(
-                    kind: .order, sourceID: order.id, revision: 0, reference: order.code, date: order.placedAt.localDate(in: zone), currency: order.currency,
+                    kind: .order, sourceID: order.id, revision: 0, reference: order.code, date: order.placedAt.localDate(in: days), currency: order.currency,
                     name: order.name, memo: "Order \(order.code)", payout: order.payout, digest: order.digest, postings: postings))
             return
         }
@@ -196,7 +194,7 @@ final class EntrySource {
         let at = order.cancelled ? max(order.cancelledAt ?? order.changedAt, order.placedAt) : order.changedAt
         try body(
             JournalEntry(
-                kind: .order, sourceID: order.id, revision: revision + 1, reference: order.code, date: at.localDate(in: zone), currency: order.currency,
+                kind: .order, sourceID: order.id, revision: revision + 1, reference: order.code, date: at.localDate(in: days), currency: order.currency,
                 name: order.name, memo: order.cancelled ? "Order \(order.code) cancelled" : "Order \(order.code) changed", payout: order.payout,
                 digest: order.digest, postings: difference(postings, booked)))
     }
@@ -263,14 +261,14 @@ final class EntrySource {
             let taxAccount = accounts.tax(named: row.string(11) ?? "") ?? accounts.refunds
             let entry = JournalEntry(
                 kind: .refund, sourceID: row.int64(0) ?? 0, revision: 0, reference: "\(code)/\(key)",
-                date: (Instant.parse(row.string(6) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: zone), currency: currency,
+                date: (Instant.parse(row.string(6) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days), currency: currency,
                 name: row.string(5) ?? "", memo: "Refund \(key) of order \(code)", payout: row.string(13) ?? "", digest: "\(amount)/\(shipping)/\(tax)",
                 postings: [
                     Posting(account: accounts.refunds, amount: amount - shipping - tax), Posting(account: accounts.shipping, amount: shipping),
                     Posting(account: taxAccount, amount: tax), Posting(account: accounts.receivable, amount: -amount),
                 ])
             var changed = entry
-            changed.date = (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: zone)
+            changed.date = (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days)
             rows.append((row.string(12) == nil ? entry : changed, row.string(12)))
         }
         for (entry, booked) in rows {
@@ -320,7 +318,7 @@ final class EntrySource {
             try body(
                 JournalEntry(
                     kind: .payment, sourceID: row.int64(0) ?? 0, revision: 0, reference: id,
-                    date: (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: zone),
+                    date: (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days),
                     currency: CurrencyCode(code: row.string(4) ?? "", exponent: Int(row.int64(5) ?? 2)),
                     name: customer.isEmpty ? (row.string(10) ?? "") : customer,
                     memo: "\(gateway) \(kind) \(id)" + (code.isEmpty ? "" : " for order \(code)"), payout: row.string(11) ?? "",
@@ -346,7 +344,7 @@ final class EntrySource {
             try body(
                 JournalEntry(
                     kind: .payout, sourceID: row.int64(0) ?? 0, revision: 0, reference: id,
-                    date: (Instant.parse(row.string(8) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: zone),
+                    date: (Instant.parse(row.string(8) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days),
                     currency: CurrencyCode(code: row.string(3) ?? "", exponent: Int(row.int64(4) ?? 2)), name: gateway,
                     memo: "\(gateway) payout \(id)", payout: "\(gateway)|\(id)",
                     postings: [

@@ -90,11 +90,13 @@ struct ExportLedger {
 
     /// Records the entries of one journal.
     func record(_ journal: Journal, export: Int64, sequence: inout Int64, into inserter: any BulkInserter) throws {
+        let posted = journal.date.text
         for entry in journal.entries {
             sequence += 1
+            let text = entry.json.serialized
             try inserter.insert(rows: [
                 .integer(export), .text(book), .text(entry.kind.rawValue), .integer(entry.sourceID), .integer(Int64(entry.revision)), .integer(journal.number),
-                .text(journal.date.text), .integer(sequence), .text(entry.digest), .text(entry.json.serialized),
+                .text(posted), .integer(sequence), .text(entry.digest), .text(text),
             ][...])
         }
     }

@@ -25,9 +25,14 @@ final class JournalAssembler {
         let scratch = try SQLiteScratch(purpose: "the export's entries", cacheKiB: 8192)
         self.scratch = scratch
         try scratch.execute(
-            "CREATE TABLE entries (journal_key TEXT NOT NULL, rank INTEGER NOT NULL, kind TEXT NOT NULL, source_id INTEGER NOT NULL, revision INTEGER NOT NULL, entry TEXT NOT NULL); BEGIN")
+            """
+            CREATE TABLE entries (journal_key TEXT NOT NULL, rank INTEGER NOT NULL, kind TEXT NOT NULL, source_id INTEGER NOT NULL,
+                revision INTEGER NOT NULL, day INTEGER NOT NULL, currency TEXT NOT NULL, exponent INTEGER NOT NULL, reference TEXT NOT NULL,
+                name TEXT NOT NULL, memo TEXT NOT NULL, payout TEXT NOT NULL, digest TEXT NOT NULL, postings TEXT NOT NULL);
+            BEGIN
+            """)
         insert = try scratch.prepare(
-            "INSERT INTO entries (journal_key, rank, kind, source_id, revision, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
     }
 
     deinit { close() }
@@ -49,35 +54,52 @@ final class JournalAssembler {
         }
     }
 
+    /// `value` as `width` decimal digits (values here are never negative).
+    private static func padded(_ value: Int64, width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
     private func journalKey(_ entry: JournalEntry) -> String {
-        let sort = "\(Self.rank(entry.kind))|\(String(format: "%019lld", entry.sourceID))|\(String(format: "%09d", entry.revision))"
         switch grouping {
-        case .order: return "\(entry.date.text)|\(entry.currency.code)|\(sort)"
+        case .order:
+            return "\(entry.date.text)|\(entry.currency.code)|\(Self.rank(entry.kind))|\(Self.padded(entry.sourceID, width: 19))|\(Self.padded(Int64(entry.revision), width: 9))"
         case .day: return "\(entry.date.text)|\(entry.currency.code)"
         case .payout: return "\(entry.payout)|\(entry.currency.code)"
         }
     }
 
+    private static let fieldSeparator = "\u{1F}"
+    private static let postingSeparator = "\u{1E}"
+
     func add(_ entry: JournalEntry) throws {
         guard let insert else { throw PipelineError(.internal, "the export's entries are closed") }
         count += 1
         currencySet.insert(entry.currency.code)
-        let key = Array(journalKey(entry).utf8)
-        let kind = Array(entry.kind.rawValue.utf8)
-        let json = Array(entry.json.serialized.utf8)
-        try key.withUnsafeBytes { key in
-            try kind.withUnsafeBytes { kind in
-                try json.withUnsafeBytes { json in
-                    try insert.bind(text: key, at: 1)
-                    try insert.bind(Int64(Self.rank(entry.kind)), at: 2)
-                    try insert.bind(text: kind, at: 3)
-                    try insert.bind(entry.sourceID, at: 4)
-                    try insert.bind(Int64(entry.revision), at: 5)
-                    try insert.bind(text: json, at: 6)
-                    _ = try insert.step()
-                    insert.reset()
-                }
-            }
+        let postings = entry.postings.map { "\($0.account)\(Self.fieldSeparator)\($0.amount)" }.joined(separator: Self.postingSeparator)
+        // One buffer for all the texts: the statement reads them in place until it has stepped.
+        var buffer: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for text in [
+            journalKey(entry), entry.kind.rawValue, entry.currency.code, entry.reference, entry.name, entry.memo, entry.payout, entry.digest, postings,
+        ] {
+            let start = buffer.count
+            buffer.append(contentsOf: text.utf8)
+            ranges.append(start..<buffer.count)
+        }
+        try buffer.withUnsafeBytes { bytes in
+            func text(_ index: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[ranges[index]]) }
+            try insert.bind(text: text(0), at: 1)
+            try insert.bind(Int64(Self.rank(entry.kind)), at: 2)
+            try insert.bind(text: text(1), at: 3)
+            try insert.bind(entry.sourceID, at: 4)
+            try insert.bind(Int64(entry.revision), at: 5)
+            try insert.bind(Instant.days(of: entry.date), at: 6)
+            try insert.bind(text: text(2), at: 7)
+            try insert.bind(Int64(entry.currency.exponent), at: 8)
+            for (offset, column) in (3...8).enumerated() { try insert.bind(text: text(column), at: Int32(9 + offset)) }
+            _ = try insert.step()
+            insert.reset()
         }
     }
 
@@ -85,7 +107,11 @@ final class JournalAssembler {
     /// Returns how many numbers were used.
     func journals(firstNumber: Int64, prefix: String, _ body: (Journal) throws -> Void) throws -> Int64 {
         guard let scratch else { throw PipelineError(.internal, "the export's entries are closed") }
-        let select = try scratch.prepare("SELECT journal_key, kind, source_id, revision, entry FROM entries ORDER BY journal_key, rank, source_id, revision")
+        let select = try scratch.prepare(
+            """
+            SELECT journal_key, kind, source_id, revision, day, currency, exponent, reference, name, memo, payout, digest, postings
+            FROM entries ORDER BY journal_key, rank, source_id, revision
+            """)
         var number = firstNumber
         var key: String?
         var entries: [JournalEntry] = []
@@ -95,21 +121,40 @@ final class JournalAssembler {
             number += 1
             entries.removeAll(keepingCapacity: true)
         }
+        func text(_ column: Int32) -> String { select.withBytes(column) { String(decoding: $0, as: UTF8.self) } }
         while try select.step() {
-            let rowKey = select.withBytes(0) { String(decoding: $0, as: UTF8.self) }
+            let rowKey = text(0)
             if rowKey != key {
                 try flush()
                 key = rowKey
             }
-            let kind = SourceKind(rawValue: select.withBytes(1) { String(decoding: $0, as: UTF8.self) }) ?? .order
-            let json = select.withBytes(4) { String(decoding: $0, as: UTF8.self) }
-            guard let entry = JournalEntry(kind: kind, sourceID: select.int64(2), revision: Int(select.int64(3)), json: json) else {
-                throw PipelineError(.internal, "an entry of the export could not be read back")
-            }
-            entries.append(entry)
+            let postings = try select.withBytes(12) { try Self.postings(in: $0) }
+            entries.append(
+                JournalEntry(
+                    kind: SourceKind(rawValue: text(1)) ?? .order, sourceID: select.int64(2), revision: Int(select.int64(3)),
+                    reference: text(7), date: Instant.civil(days: select.int64(4)),
+                    currency: CurrencyCode(code: text(5), exponent: Int(select.int64(6))), name: text(8), memo: text(9), payout: text(10),
+                    digest: text(11), postings: postings))
         }
         try flush()
         return number - firstNumber
+    }
+
+    /// Postings written as `account` 0x1F `amount`, separated by 0x1E (also how the orders query gives an
+    /// order's taxes by name).
+    static func postings(in bytes: UnsafeRawBufferPointer) throws -> [Posting] {
+        var postings: [Posting] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x1E { end += 1 }
+            guard let split = bytes[start..<end].firstIndex(of: 0x1F),
+                let amount = Int64(decimal: UnsafeRawBufferPointer(rebasing: bytes[(split + 1)..<end]))
+            else { throw PipelineError(.internal, "an entry of the export could not be read back") }
+            postings.append(Posting(account: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<split]), as: UTF8.self), amount: amount))
+            start = end + 1
+        }
+        return postings
     }
 
     /// A journal of `entries`, dated and described by the grouping.

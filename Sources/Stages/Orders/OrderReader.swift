@@ -89,6 +89,7 @@ enum OrderField {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if required && trimmed.isEmpty { throw Problem(reason: "\(field) is empty") }
         guard trimmed.utf8.count <= OrderLimits.text else { throw Problem(reason: "\(field) is longer than \(OrderLimits.text) bytes") }
+        guard !trimmed.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw Problem(reason: "\(field) holds a control character") }
         return trimmed
     }
 
