@@ -140,10 +140,17 @@ public enum AccountingExport: StageKind {
             context.logger.info("accounting.rewrite", "book '\(book)' already has the export \(existing.from.text) … \(existing.to.text): writing it again from the ledger")
             let writer = try config.format.writer(settings(currencies: existing.currencies))
             do {
-                try ledger.journals(of: existing, assembler: assembler, prefix: config.prefix) { journal in
-                    try tieOut.add(journal)
-                    try writer.write(journal)
-                }
+                try ledger.journals(
+                    of: existing, assembler: assembler, prefix: config.prefix,
+                    into: JournalSink(
+                        entry: { entry, journal in
+                            tieOut.add(entry)
+                            try writer.write(entry: entry, in: journal)
+                        },
+                        journal: { journal in
+                            try tieOut.add(journal)
+                            try writer.write(journal)
+                        }))
                 try writer.finish()
                 files = try writer.commit()
             } catch {
@@ -179,11 +186,19 @@ public enum AccountingExport: StageKind {
                     // On PostgreSQL the ledger rows go in through COPY: no other statement until it finishes.
                     let inserter = try ledger.inserter()
                     var sequence: Int64 = 0
-                    let used = try assembler.journals(firstNumber: first, prefix: config.prefix) { journal in
-                        try tieOut.add(journal)
-                        try ledger.record(journal, export: exportID, sequence: &sequence, into: inserter)
-                        try writer.write(journal)
-                    }
+                    let used = try assembler.journals(
+                        firstNumber: first, prefix: config.prefix,
+                        into: JournalSink(
+                            entry: { entry, journal in
+                                tieOut.add(entry)
+                                sequence += 1
+                                try ledger.record(entry, in: journal, export: exportID, sequence: sequence, into: inserter)
+                                try writer.write(entry: entry, in: journal)
+                            },
+                            journal: { journal in
+                                try tieOut.add(journal)
+                                try writer.write(journal)
+                            }))
                     _ = try inserter.finish()
                     try writer.finish()
                     guard tieOut.differences.isEmpty else { throw PipelineError(.internal, "the tie-out differs: \(tieOut.summary)") }

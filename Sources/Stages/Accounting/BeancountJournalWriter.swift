@@ -2,8 +2,8 @@ import Pipelines
 
 /// A beancount file: every account the export may use opened first (on 1970-01-01, so any journal date
 /// is after it), then one transaction per journal with its number and the currency on every posting.
-final class BeancountJournalWriter: JournalWriter {
-    private let output: DigestedOutput
+final class BeancountJournalWriter: SingleFileJournalWriter {
+    let output: DigestedOutput
 
     init(_ settings: JournalWriterSettings) throws {
         output = try DigestedOutput(path: settings.path, owner: settings.owner)
@@ -39,8 +39,4 @@ final class BeancountJournalWriter: JournalWriter {
         for line in journal.lines { text += "  \(line.account)  \(Money.text(line.amount, journal.currency)) \(journal.currency.code)\n" }
         try output.file.write(text)
     }
-
-    func finish() throws { try output.file.flush() }
-    func commit() throws -> [FileDigest] { try output.commit() }
-    func discard() { output.file.discard() }
 }

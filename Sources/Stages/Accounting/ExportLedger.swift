@@ -88,17 +88,12 @@ struct ExportLedger {
             [.text(files.serialized), .text(currencies.joined(separator: ",")), .integer(journals), .integer(id)])
     }
 
-    /// Records the entries of one journal.
-    func record(_ journal: Journal, export: Int64, sequence: inout Int64, into inserter: any BulkInserter) throws {
-        let posted = journal.date.text
-        for entry in journal.entries {
-            sequence += 1
-            let text = entry.json.serialized
-            try inserter.insert(rows: [
-                .integer(export), .text(book), .text(entry.kind.rawValue), .integer(entry.sourceID), .integer(Int64(entry.revision)), .integer(journal.number),
-                .text(posted), .integer(sequence), .text(entry.digest), .text(text),
-            ][...])
-        }
+    /// Records one entry as booked into `journal`.
+    func record(_ entry: JournalEntry, in journal: Journal, export: Int64, sequence: Int64, into inserter: any BulkInserter) throws {
+        try inserter.insert(rows: [
+            .integer(export), .text(book), .text(entry.kind.rawValue), .integer(entry.sourceID), .integer(Int64(entry.revision)), .integer(journal.number),
+            .text(journal.date.text), .integer(sequence), .text(entry.digest), .text(entry.json.serialized),
+        ][...])
     }
 
     func inserter() throws -> any BulkInserter {
@@ -107,31 +102,40 @@ struct ExportLedger {
             columns: ["export_id", "book", "source_kind", "source_id", "revision", "journal", "posted_on", "sequence", "source_digest", "entry"])
     }
 
-    /// The entries of an export as booked, journal by journal.
-    func journals(of export: Export, assembler: JournalAssembler, prefix: String, _ body: (Journal) throws -> Void) throws {
+    /// The entries of an export as booked, journal by journal, into `sink`.
+    func journals(of export: Export, assembler: JournalAssembler, prefix: String, into sink: JournalSink) throws {
+        let folder = JournalFolder(assembler: assembler, prefix: prefix, sink: sink)
         var number: Int64?
         var entries: [JournalEntry] = []
-        func flush() throws {
-            guard let number, let first = entries.first else { return }
-            try body(assembler.journal(number: number, prefix: prefix, entries: entries, first: first))
-            entries.removeAll(keepingCapacity: true)
-        }
-        try connection.query(
-            "SELECT source_kind, source_id, revision, journal, entry FROM store_export_items WHERE export_id = $1 ORDER BY sequence", [.integer(export.id)],
-            columns: { _ in }
-        ) { row in
-            let journal = row.int64(3) ?? 0
-            if journal != number {
-                try flush()
+        var numbers: [Int64] = []
+        // Entries are read in batches: the sink writes files, not the database, but a query's rows
+        // must not wait on anything that might.
+        func drain() throws {
+            for (entry, journal) in zip(entries, numbers) {
+                try folder.add(entry, startsJournal: journal != number ? journal : nil)
                 number = journal
             }
-            let kind = SourceKind(rawValue: row.string(0) ?? "") ?? .order
-            guard let entry = JournalEntry(kind: kind, sourceID: row.int64(1) ?? 0, revision: Int(row.int64(2) ?? 0), json: row.string(4) ?? "") else {
-                throw PipelineError(.data, "the export ledger's entry for \(kind.rawValue) \(row.int64(1) ?? 0) cannot be read (was it edited by hand?)")
-            }
-            entries.append(entry)
+            entries.removeAll(keepingCapacity: true)
+            numbers.removeAll(keepingCapacity: true)
         }
-        try flush()
+        var after: Int64 = 0
+        while true {
+            try connection.query(
+                "SELECT source_kind, source_id, revision, journal, entry, sequence FROM store_export_items WHERE export_id = $1 AND sequence > $2 ORDER BY sequence LIMIT 10000",
+                [.integer(export.id), .integer(after)], columns: { _ in }
+            ) { row in
+                let kind = SourceKind(rawValue: row.string(0) ?? "") ?? .order
+                guard let entry = JournalEntry(kind: kind, sourceID: row.int64(1) ?? 0, revision: Int(row.int64(2) ?? 0), json: row.string(4) ?? "") else {
+                    throw PipelineError(.data, "the export ledger's entry for \(kind.rawValue) \(row.int64(1) ?? 0) cannot be read (was it edited by hand?)")
+                }
+                entries.append(entry)
+                numbers.append(row.int64(3) ?? 0)
+                after = row.int64(5) ?? after
+            }
+            if entries.isEmpty { break }
+            try drain()
+        }
+        try folder.close()
     }
 
     /// The first day anything unbooked happened, for a first `since: last` export.

@@ -2,8 +2,8 @@ import Pipelines
 
 /// A general-ledger CSV: one row per posting of each source item, so every figure ties to its order,
 /// refund, payment or payout; a journal's rows sum to its lines.
-final class GLJournalWriter: JournalWriter {
-    private let output: DigestedOutput
+final class GLJournalWriter: SingleFileJournalWriter {
+    let output: DigestedOutput
     private let writer: CSVWriter
 
     init(_ settings: JournalWriterSettings) throws {
@@ -12,19 +12,16 @@ final class GLJournalWriter: JournalWriter {
         try writer.writeHeader(["journal", "date", "currency", "account", "debit", "credit", "source_kind", "source_id", "reference", "revision", "memo"])
     }
 
-    func write(_ journal: Journal) throws {
-        for entry in journal.entries {
-            for posting in entry.postings {
-                let amount = Money.text(abs(posting.amount), journal.currency)
-                try writer.writeRow([
-                    journal.reference, journal.date.text, journal.currency.code, posting.account, posting.amount > 0 ? amount : "",
-                    posting.amount < 0 ? amount : "", entry.kind.rawValue, String(entry.sourceID), entry.reference, String(entry.revision), entry.memo,
-                ])
-            }
+    func write(entry: JournalEntry, in journal: Journal) throws {
+        for posting in entry.postings {
+            let amount = Money.text(abs(posting.amount), journal.currency)
+            try writer.writeRow([
+                journal.reference, journal.date.text, journal.currency.code, posting.account, posting.amount > 0 ? amount : "",
+                posting.amount < 0 ? amount : "", entry.kind.rawValue, String(entry.sourceID), entry.reference, String(entry.revision), entry.memo,
+            ])
         }
     }
 
-    func finish() throws { try writer.flush() }
-    func commit() throws -> [FileDigest] { try output.commit() }
-    func discard() { output.file.discard() }
+    /// The rows were written entry by entry.
+    func write(_ journal: Journal) throws {}
 }

@@ -3,8 +3,8 @@ import Pipelines
 /// QuickBooks Desktop's IIF: tab-separated, `!TRNS`/`!SPL`/`!ENDTRNS` headers, each journal a
 /// `GENERAL JOURNAL` transaction whose first line is `TRNS` and the rest `SPL`, signed amounts (debits
 /// positive) summing to zero. Tabs and line breaks in text become spaces.
-final class IIFJournalWriter: JournalWriter {
-    private let output: DigestedOutput
+final class IIFJournalWriter: SingleFileJournalWriter {
+    let output: DigestedOutput
     private let settings: JournalWriterSettings
 
     init(_ settings: JournalWriterSettings) throws {
@@ -30,8 +30,4 @@ final class IIFJournalWriter: JournalWriter {
         }
         if !journal.lines.isEmpty { try output.file.write("ENDTRNS\r\n") }
     }
-
-    func finish() throws { try output.file.flush() }
-    func commit() throws -> [FileDigest] { try output.commit() }
-    func discard() { output.file.discard() }
 }

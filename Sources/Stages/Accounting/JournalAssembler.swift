@@ -103,41 +103,37 @@ final class JournalAssembler {
         }
     }
 
-    /// The journals, in order, numbered from `firstNumber`; `body` gets each with its entries.
-    /// Returns how many numbers were used.
-    func journals(firstNumber: Int64, prefix: String, _ body: (Journal) throws -> Void) throws -> Int64 {
+    /// The entries in journal order into `sink`, journals numbered from `firstNumber`. Returns how many
+    /// numbers were used.
+    func journals(firstNumber: Int64, prefix: String, into sink: JournalSink) throws -> Int64 {
         guard let scratch else { throw PipelineError(.internal, "the export's entries are closed") }
         let select = try scratch.prepare(
             """
             SELECT journal_key, kind, source_id, revision, day, currency, exponent, reference, name, memo, payout, digest, postings
             FROM entries ORDER BY journal_key, rank, source_id, revision
             """)
-        var number = firstNumber
+        let folder = JournalFolder(assembler: self, prefix: prefix, sink: sink)
+        var number = firstNumber - 1
         var key: String?
-        var entries: [JournalEntry] = []
-        func flush() throws {
-            guard let first = entries.first else { return }
-            try body(journal(number: number, prefix: prefix, entries: entries, first: first))
-            number += 1
-            entries.removeAll(keepingCapacity: true)
-        }
         func text(_ column: Int32) -> String { select.withBytes(column) { String(decoding: $0, as: UTF8.self) } }
         while try select.step() {
             let rowKey = text(0)
-            if rowKey != key {
-                try flush()
+            let starts = rowKey != key
+            if starts {
                 key = rowKey
+                number += 1
             }
             let postings = try select.withBytes(12) { try Self.postings(in: $0) }
-            entries.append(
+            try folder.add(
                 JournalEntry(
                     kind: SourceKind(rawValue: text(1)) ?? .order, sourceID: select.int64(2), revision: Int(select.int64(3)),
                     reference: text(7), date: Instant.civil(days: select.int64(4)),
                     currency: CurrencyCode(code: text(5), exponent: Int(select.int64(6))), name: text(8), memo: text(9), payout: text(10),
-                    digest: text(11), postings: postings))
+                    digest: text(11), postings: postings),
+                startsJournal: starts ? number : nil)
         }
-        try flush()
-        return number - firstNumber
+        try folder.close()
+        return number - firstNumber + 1
     }
 
     /// Postings written as `account` 0x1F `amount`, separated by 0x1E (also how the orders query gives an
@@ -157,29 +153,64 @@ final class JournalAssembler {
         return postings
     }
 
-    /// A journal of `entries`, dated and described by the grouping.
-    func journal(number: Int64, prefix: String, entries: [JournalEntry], first: JournalEntry) -> Journal {
-        let reference = "\(prefix)\(String(format: "%06lld", number))"
-        let lines = Journal.lines(of: entries)
+    /// A journal's header from its first entry (a payout journal's first entry is its payout, when the
+    /// payout is booked with it); its lines come as its entries are folded in.
+    func header(number: Int64, prefix: String, first: JournalEntry) -> Journal {
+        let digits = String(number)
+        let reference = prefix + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        let (memo, name): (String, String)
         switch grouping {
-        case .order:
-            return Journal(
-                number: number, reference: reference, date: first.date, currency: first.currency, memo: first.memo,
-                name: first.name.isEmpty ? customer : first.name, lines: lines, entries: entries)
-        case .day:
-            return Journal(
-                number: number, reference: reference, date: first.date, currency: first.currency,
-                memo: "Sales, refunds and payments \(first.date.text) (\(first.currency.code))", name: customer, lines: lines, entries: entries)
+        case .order: (memo, name) = (first.memo, first.name.isEmpty ? customer : first.name)
+        case .day: (memo, name) = ("Sales, refunds and payments \(first.date.text) (\(first.currency.code))", customer)
         case .payout:
-            let payout = entries.first { $0.kind == .payout }
-            let date = payout?.date ?? entries.map(\.date).max() ?? first.date
-            return Journal(
-                number: number, reference: reference, date: date, currency: first.currency,
-                memo: payout?.memo
-                    ?? (first.payout.isEmpty
-                        ? "Changes of sales already exported (\(first.currency.code))" : "Settled by \(first.payout.replacingOccurrences(of: "|", with: " payout "))"),
-                name: customer, lines: lines,
-                entries: entries)
+            memo =
+                first.kind == .payout
+                ? first.memo
+                : first.payout.isEmpty
+                    ? "Changes of sales already exported (\(first.currency.code))" : "Settled by \(first.payout.replacingOccurrences(of: "|", with: " payout "))"
+            name = customer
         }
+        return Journal(number: number, reference: reference, date: first.date, currency: first.currency, memo: memo, name: name, lines: [])
+    }
+}
+
+/// Where journals go as they are made: each entry with its journal's header, then each journal summed.
+struct JournalSink {
+    var entry: (JournalEntry, Journal) throws -> Void
+    var journal: (Journal) throws -> Void
+}
+
+/// Folds entries that arrive journal by journal into journals: only the running sums of the open journal
+/// are kept, so a day of a hundred thousand orders costs no more memory than a day of ten.
+final class JournalFolder {
+    private let assembler: JournalAssembler
+    private let prefix: String
+    private let sink: JournalSink
+    private var open: Journal?
+    private var sums: [String: Int64] = [:]
+
+    init(assembler: JournalAssembler, prefix: String, sink: JournalSink) {
+        self.assembler = assembler
+        self.prefix = prefix
+        self.sink = sink
+    }
+
+    /// `startsJournal`: the number of the journal this entry opens, nil when it continues the open one.
+    func add(_ entry: JournalEntry, startsJournal number: Int64?) throws {
+        if let number {
+            try close()
+            open = assembler.header(number: number, prefix: prefix, first: entry)
+        }
+        guard let open else { throw PipelineError(.internal, "an entry came before its journal") }
+        for posting in entry.postings { sums[posting.account, default: 0] += posting.amount }
+        try sink.entry(entry, open)
+    }
+
+    func close() throws {
+        guard var journal = open else { return }
+        journal.lines = Journal.lines(sums: sums)
+        open = nil
+        sums.removeAll(keepingCapacity: true)
+        try sink.journal(journal)
     }
 }

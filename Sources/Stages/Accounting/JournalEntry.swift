@@ -84,13 +84,16 @@ struct Journal: Sendable {
     var memo: String
     var name: String
     var lines: [Posting]
-    var entries: [JournalEntry]
 
     /// Sums the entries' postings per account: debits first, then credits, each by account name.
     static func lines(of entries: [JournalEntry]) -> [Posting] {
         var sums: [String: Int64] = [:]
         for entry in entries { for posting in entry.postings { sums[posting.account, default: 0] += posting.amount } }
-        return sums.filter { $0.value != 0 }.map { Posting(account: $0.key, amount: $0.value) }.sorted {
+        return lines(sums: sums)
+    }
+
+    static func lines(sums: [String: Int64]) -> [Posting] {
+        sums.filter { $0.value != 0 }.map { Posting(account: $0.key, amount: $0.value) }.sorted {
             ($0.amount < 0 ? 1 : 0, $0.account) < ($1.amount < 0 ? 1 : 0, $1.account)
         }
     }

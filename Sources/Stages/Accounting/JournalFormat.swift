@@ -46,11 +46,17 @@ struct JournalWriterSettings {
 
 /// Writes journals into the files of one format. Files are temporary until `commit`.
 protocol JournalWriter: AnyObject {
+    /// Each source item as it is folded into its journal (only a writer of item-level rows wants it).
+    func write(entry: JournalEntry, in journal: Journal) throws
     func write(_ journal: Journal) throws
     /// Finishes the files; they are put in place by `commit`.
     func finish() throws
     func commit() throws -> [FileDigest]
     func discard()
+}
+
+extension JournalWriter {
+    func write(entry: JournalEntry, in journal: Journal) throws {}
 }
 
 extension JournalFormat {
@@ -64,6 +70,17 @@ extension JournalFormat {
         case .glCSV: try GLJournalWriter(settings)
         }
     }
+}
+
+/// A writer of one file: finishing flushes it, committing puts it in place with its SHA-256.
+protocol SingleFileJournalWriter: JournalWriter {
+    var output: DigestedOutput { get }
+}
+
+extension SingleFileJournalWriter {
+    func finish() throws { try output.file.flush() }
+    func commit() throws -> [FileDigest] { try output.commit() }
+    func discard() { output.file.discard() }
 }
 
 /// One output file written with its SHA-256, for the writers that write a single file.

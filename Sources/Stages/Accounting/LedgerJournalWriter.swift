@@ -2,8 +2,8 @@ import Pipelines
 
 /// A plain-text journal that ledger (`--pedantic`) and hledger (`check -s`) both read: commodities,
 /// accounts and the `journal` tag declared first, then one transaction per journal.
-final class LedgerJournalWriter: JournalWriter {
-    private let output: DigestedOutput
+final class LedgerJournalWriter: SingleFileJournalWriter {
+    let output: DigestedOutput
 
     init(_ settings: JournalWriterSettings) throws {
         output = try DigestedOutput(path: settings.path, owner: settings.owner)
@@ -23,8 +23,4 @@ final class LedgerJournalWriter: JournalWriter {
         for line in journal.lines { text += "    \(Self.clean(line.account))  \(Money.text(line.amount, journal.currency)) \(journal.currency.code)\n" }
         try output.file.write(text)
     }
-
-    func finish() throws { try output.file.flush() }
-    func commit() throws -> [FileDigest] { try output.commit() }
-    func discard() { output.file.discard() }
 }

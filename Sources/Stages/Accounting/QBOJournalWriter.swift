@@ -3,8 +3,8 @@ import Pipelines
 /// QuickBooks Online's journal entry import: one row per line, rows of one entry sharing `Journal No`
 /// (at most 21 characters). Debits and Credits are never negative and never both on one line; `Name`
 /// (the customer) is on the accounts-receivable lines, where QuickBooks requires it.
-final class QBOJournalWriter: JournalWriter {
-    private let output: DigestedOutput
+final class QBOJournalWriter: SingleFileJournalWriter {
+    let output: DigestedOutput
     private let writer: CSVWriter
     private let settings: JournalWriterSettings
 
@@ -24,8 +24,4 @@ final class QBOJournalWriter: JournalWriter {
             ])
         }
     }
-
-    func finish() throws { try writer.flush() }
-    func commit() throws -> [FileDigest] { try output.commit() }
-    func discard() { output.file.discard() }
 }

@@ -16,6 +16,13 @@ struct TieOut {
     private(set) var entries: Int64 = 0
     private(set) var journalCount: Int64 = 0
 
+    /// A source item's postings, as computed from its row.
+    mutating func add(_ entry: JournalEntry) {
+        entries += 1
+        for posting in entry.postings { sources[Key(currency: entry.currency.code, account: posting.account), default: 0] += posting.amount }
+    }
+
+    /// A journal's lines, as written.
     mutating func add(_ journal: Journal) throws {
         let balance = journal.lines.reduce(0) { $0 + $1.amount }
         guard balance == 0 else {
@@ -24,10 +31,6 @@ struct TieOut {
         exponents[journal.currency.code] = journal.currency.exponent
         if !journal.lines.isEmpty { journalCount += 1 }
         for line in journal.lines { journals[Key(currency: journal.currency.code, account: line.account), default: 0] += line.amount }
-        for entry in journal.entries {
-            entries += 1
-            for posting in entry.postings { sources[Key(currency: entry.currency.code, account: posting.account), default: 0] += posting.amount }
-        }
     }
 
     var keys: [Key] { Set(sources.keys).union(journals.keys).sorted() }
