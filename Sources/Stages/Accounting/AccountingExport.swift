@@ -201,6 +201,7 @@ public enum AccountingExport: StageKind {
                             }))
                     _ = try inserter.finish()
                     try writer.finish()
+                    tieOut.takeSources(try SourceTotals(connection: database, accounts: config.accounts).totals(export: exportID))
                     guard tieOut.differences.isEmpty else { throw PipelineError(.internal, "the tie-out differs: \(tieOut.summary)") }
                     let written = try writer.commit()
                     try ledger.finish(exportID, files: filesJSON(written), currencies: currencies, journals: used)

@@ -16,10 +16,23 @@ struct TieOut {
     private(set) var entries: Int64 = 0
     private(set) var journalCount: Int64 = 0
 
+    /// What adjustments (revisions ≥ 1) booked: they have no source row to sum.
+    private var adjustments: [Key: Int64] = [:]
+
     /// A source item's postings, as computed from its row.
     mutating func add(_ entry: JournalEntry) {
         entries += 1
-        for posting in entry.postings { sources[Key(currency: entry.currency.code, account: posting.account), default: 0] += posting.amount }
+        for posting in entry.postings {
+            let key = Key(currency: entry.currency.code, account: posting.account)
+            sources[key, default: 0] += posting.amount
+            if entry.revision > 0 { adjustments[key, default: 0] += posting.amount }
+        }
+    }
+
+    /// A new export's source side: the SQL sums over the rows it booked (`SourceTotals`), plus its
+    /// adjustments. (An export written again compares with the entries as booked.)
+    mutating func takeSources(_ totals: [Key: Int64]) {
+        sources = totals.merging(adjustments, uniquingKeysWith: +)
     }
 
     /// A journal's lines, as written.
