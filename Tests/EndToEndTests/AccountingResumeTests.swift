@@ -48,7 +48,7 @@ import Testing
     @Test func aKilledOrdersImportResumesToTheStoreOfAnUninterruptedOne() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try scratch.write("orders.jsonl", Self.orders(12_000))
+        try scratch.write("orders.jsonl", Self.orders(8_000))
         try scratch.write("import.yaml", "name: import\ndatabase: sqlite:store.db\nstate: sqlite:var/state.db\nstages:\n" + Self.importStage)
         let runner = KillAndResume(arguments: ["run", "import.yaml"], directory: scratch.path)
         func reset() throws {
@@ -58,9 +58,9 @@ import Testing
         let (clean, duration) = try runner.timedRun()
         #expect(clean.status == 0, "\(clean.stderr)")
         let expected = try Self.storeDump(.sqlite(path: scratch.file("store.db")))
-        #expect(expected.count == 12_000 - 13, "13 orders over the tolerance are rejected")
+        #expect(expected.count == 8_000 - 9, "9 orders over the tolerance are rejected")
         let expectedRejects = try scratch.read("rejects.csv")
-        try runner.killAtRandomPoints(6, seed: 18, duration: duration, reset: reset) { kill in
+        try runner.killAtRandomPoints(5, seed: 18, duration: duration, reset: reset) { kill in
             let dump = try Self.storeDump(.sqlite(path: scratch.file("store.db")))
             let rejects = try scratch.read("rejects.csv")
             #expect(dump == expected, "kill \(kill)")
@@ -72,7 +72,7 @@ import Testing
     func aKilledExportResumesToTheSameFileAndTheSameLedger(backend: ProductsTestStore.Backend) throws {
         let scene = try AccountingScene(backend)
         defer { scene.remove() }
-        try scene.scratch.write("orders.jsonl", Self.orders(backend == .sqlite ? 12_000 : 4_000))
+        try scene.scratch.write("orders.jsonl", Self.orders(backend == .sqlite ? 8_000 : 3_000))
         let load = try scene.run(Self.importStage, name: "load")
         #expect(load.status == 0, "\(load.stderr)")
         let stages =
@@ -94,7 +94,7 @@ import Testing
         let digests = try files.map(SHA256Digest.ofFile)
         #expect(try AccountingCheckers.beanCheck(files[1]).status == 0)
         let ledger = try scene.ledgerRows()
-        try runner.killAtRandomPoints(backend == .sqlite ? 6 : 3, seed: 1800, duration: duration, reset: reset) { kill in
+        try runner.killAtRandomPoints(backend == .sqlite ? 5 : 3, seed: 1800, duration: duration, reset: reset) { kill in
             let written = try files.map(SHA256Digest.ofFile)
             let rows = try scene.ledgerRows()
             #expect(written == digests, "kill \(kill)")
