@@ -57,7 +57,7 @@ public enum AccountingExport: StageKind {
     static let group = Parameter<JournalAssembler.Grouping>.optional(
         "group", default: .day, doc: "one journal per order, per day and currency, or per payout (what it settles, its fees and the net to the bank)")
     static let timezone = Parameter<TimeZoneID>.optional("timezone", default: .utc, doc: "the shop's zone: which day an order falls on")
-    static let accounts = Parameter<AccountMap>.required("accounts", doc: "the account of each part: \(AccountMap.typeDescription)")
+    static let accounts = Parameter<AccountMap>.required("accounts", doc: "the account each part of a journal goes to (docs/accounting.md)")
     static let tolerance = Parameter<Int>.optional(
         "tolerance", default: 1, doc: "minor units an order's total may differ from its parts; booked to accounts.rounding, beyond it the order is rejected"
     ).atLeast(0)
