@@ -111,6 +111,7 @@ import Testing
         let scene = try AccountingScene()
         defer { scene.remove() }
         try scene.loadFixtures()
+        #expect(try scene.store.rows("SELECT line_position, quantity, amount_minor FROM store_refund_lines") == [["1", "1", "100000"]], "R1 returned the hoodie")
         let result = try scene.run(AccountingScene.export(Self.month(11), format: "ledger", file: "out/payouts.journal", group: "payout"))
         #expect(result.status == 0, "\(result.stderr)")
         let text = try String(contentsOfFile: scene.scratch.file("out/payouts.journal"), encoding: .utf8)

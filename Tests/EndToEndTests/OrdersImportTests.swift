@@ -103,12 +103,15 @@ import Testing
         let scene = try AccountingScene()
         defer { scene.remove() }
         let line = "{\"code\":\"A1\",\"placed_at\":\"2026-11-02T10:00:00Z\",\"currency\":\"USD\",\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price\":\"1.00\"}],\"total\":\"1.00\"}\n"
-        try scene.scratch.write("orders.jsonl", line + "\n" + line + "{\"code\": [nested\n")
+        let refundLines = line.replacingOccurrences(of: "\"A1\"", with: "\"A2\"").replacingOccurrences(
+            of: "\"total\":\"1.00\"}", with: "\"total\":\"1.00\",\"refunds\":[{\"id\":\"r\",\"at\":\"2026-11-03T10:00:00Z\",\"amount\":\"1.00\",\"lines\":[{\"line\":1,\"quantity\":1,\"amount\":\"0.50\"}]}]}")
+        try scene.scratch.write("orders.jsonl", line + "\n" + line + "{\"code\": [nested\n" + refundLines)
         let result = try scene.run(AccountingScene.importOrders("orders.jsonl", extra: "rejects: rejects.csv"))
         #expect(result.status == 0, "\(result.stderr)")
         let rejects = try scene.scratch.read("rejects.csv")
         #expect(rejects.contains("3,1,\"order A1 is also at line 1: one code, one order\""), "\(rejects)")
         #expect(rejects.contains("4,1,not JSON"), "\(rejects)")
+        #expect(rejects.contains("5,1,\"refunds[0]: its lines come to 0.50, its goods (amount − shipping − tax) to 1.00\""), "\(rejects)")
         #expect(try scene.store.count("store_orders") == 1)
     }
 

@@ -98,6 +98,25 @@ final class OrderJSONLReader: OrderReader {
             if refunds[index].shipping + refunds[index].tax > refunds[index].amount {
                 throw .init(reason: "\(place): shipping + tax is more than the amount")
             }
+            let items = refund["lines"]?.items ?? []
+            for (lineIndex, item) in items.enumerated() {
+                let linePlace = "\(place).lines[\(lineIndex)]"
+                let position = Int(Self.text(item["line"])) ?? 0
+                guard position >= 1, position <= lines.count else {
+                    throw .init(reason: "\(linePlace).line '\(Self.text(item["line"]))' is not a line of the order (1 to \(lines.count))")
+                }
+                let quantity = try OrderField.quantity(Self.text(item["quantity"]), field: "\(linePlace).quantity")
+                guard quantity <= lines[position - 1].quantity else {
+                    throw .init(reason: "\(linePlace): \(quantity) returned of line \(position), which has \(lines[position - 1].quantity)")
+                }
+                refunds[index].lines.append(RefundLine(line: position, quantity: quantity, amount: try money(item["amount"], "\(linePlace).amount")))
+            }
+            let goods = refunds[index].amount - refunds[index].shipping - refunds[index].tax
+            let listed = refunds[index].lines.reduce(0) { $0 + $1.amount }
+            if !items.isEmpty, listed != goods {
+                let text = { (units: Int64) in Money(minorUnits: units, currency: currency).decimalText }
+                throw .init(reason: "\(place): its lines come to \(text(listed)), its goods (amount − shipping − tax) to \(text(goods))")
+            }
         }
         if Set(refunds.map(\.key)).count != refunds.count { throw .init(reason: "two refunds share an id") }
         let cancelledAt = try instant(object["cancelled_at"], "cancelled_at")

@@ -33,6 +33,15 @@ struct OrderRefund: Sendable, Equatable {
     var shipping: Int64
     var tax: Int64
     var reason: String
+    /// The order lines whose goods came back, when the source says; their amounts sum to the goods part.
+    var lines: [RefundLine] = []
+}
+
+/// Goods of one order line handed back: `line` is the order line's position (1-based).
+struct RefundLine: Sendable, Equatable {
+    var line: Int
+    var quantity: Int64
+    var amount: Int64
 }
 
 /// One order as a source file states it, all money in minor units of `currency`.

@@ -105,20 +105,45 @@ final class OrderStore {
                 [.integer(id), .text(refund.key)], columns: { _ in }
             ) { row in stored = (0..<4).map { row.int64($0) ?? 0 } }
             if let stored {
-                guard stored[1...] != [refund.amount, refund.shipping, refund.tax][...] else { continue }
-                _ = try connection.execute(
-                    "UPDATE store_refunds SET amount_minor = $1, shipping_minor = $2, tax_minor = $3, reason = $4, changed_at = $5 WHERE id = $6",
-                    [.integer(refund.amount), .integer(refund.shipping), .integer(refund.tax), .text(refund.reason), .text(now.iso), .integer(stored[0])])
+                let storedLines = try lines(ofRefund: stored[0])
+                guard stored[1...] != [refund.amount, refund.shipping, refund.tax][...] || storedLines != refund.lines else { continue }
+                if stored[1...] != [refund.amount, refund.shipping, refund.tax][...] {
+                    _ = try connection.execute(
+                        "UPDATE store_refunds SET amount_minor = $1, shipping_minor = $2, tax_minor = $3, reason = $4, changed_at = $5 WHERE id = $6",
+                        [.integer(refund.amount), .integer(refund.shipping), .integer(refund.tax), .text(refund.reason), .text(now.iso), .integer(stored[0])])
+                }
+                if storedLines != refund.lines { try replaceLines(ofRefund: stored[0], with: refund.lines) }
             } else {
-                _ = try connection.execute(
+                var refundID: Int64?
+                try connection.query(
                     """
                     INSERT INTO store_refunds (order_id, refund_key, refunded_at, amount_minor, shipping_minor, tax_minor, reason, changed_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
                     """,
                     [.integer(id), .text(refund.key), .text(refund.at.iso), .integer(refund.amount), .integer(refund.shipping), .integer(refund.tax),
-                     .text(refund.reason), .text(now.iso)])
+                     .text(refund.reason), .text(now.iso)], columns: { _ in }, row: { refundID = $0.int64(0) })
+                guard let refundID else { throw PipelineError(.internal, "inserting refund \(refund.key) of order \(order.code) returned no id") }
+                try replaceLines(ofRefund: refundID, with: refund.lines)
             }
             result.refunds += 1
+        }
+    }
+
+    private func lines(ofRefund id: Int64) throws -> [RefundLine] {
+        var lines: [RefundLine] = []
+        try connection.query(
+            "SELECT line_position, quantity, amount_minor FROM store_refund_lines WHERE refund_id = $1 ORDER BY position", [.integer(id)],
+            columns: { _ in }
+        ) { row in lines.append(RefundLine(line: Int(row.int64(0) ?? 0), quantity: row.int64(1) ?? 0, amount: row.int64(2) ?? 0)) }
+        return lines
+    }
+
+    private func replaceLines(ofRefund id: Int64, with lines: [RefundLine]) throws {
+        _ = try connection.execute("DELETE FROM store_refund_lines WHERE refund_id = $1", [.integer(id)])
+        for (index, line) in lines.enumerated() {
+            _ = try connection.execute(
+                "INSERT INTO store_refund_lines (refund_id, position, line_position, quantity, amount_minor) VALUES ($1, $2, $3, $4, $5)",
+                [.integer(id), .integer(Int64(index + 1)), .integer(Int64(line.line)), .integer(line.quantity), .integer(line.amount)])
         }
     }
 

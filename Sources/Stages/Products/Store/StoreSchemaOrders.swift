@@ -80,6 +80,14 @@ extension StoreSchema {
                 UNIQUE (order_id, refund_key)
             );
             CREATE INDEX store_refunds_refunded ON store_refunds (refunded_at);
+            CREATE TABLE store_refund_lines (
+                refund_id BIGINT NOT NULL REFERENCES store_refunds (id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                line_position INTEGER NOT NULL,
+                quantity BIGINT NOT NULL,
+                amount_minor BIGINT NOT NULL,
+                PRIMARY KEY (refund_id, position)
+            )\(withoutRowID);
             CREATE TABLE store_payouts (
                 \(id),
                 gateway TEXT NOT NULL,
