@@ -86,6 +86,14 @@ public enum ImportParameters {
         "max_rejects", default: 0, doc: "bad rows tolerated before the stage fails with 65 and writes nothing"
     ).atLeast(0)
 
+    /// Where a file importer lists its rejects: `rejects` when given, else `WORK/<first part of the
+    /// input's name>.rejects.csv` (`fallback` when the name has none).
+    public static func rejectsPath(_ rejects: FilePath?, input: FilePath, workDirectory: String, fallback: String) -> String {
+        if let rejects { return rejects.path }
+        let stem = input.lastComponent.split(separator: ".").first.map(String.init) ?? fallback
+        return "\(workDirectory)/\(stem).rejects.csv"
+    }
+
     /// A `rejects` path that names the input (also through a link or a second name) would overwrite it.
     public static func checkRejects(_ rejects: FilePath?, input: FilePath) -> [ConfigIssue] {
         guard let rejects, FileSupport.isSameFile(rejects.path, input.path) else { return [] }
@@ -186,14 +194,18 @@ public enum ImportPipeline {
     ) throws -> Importer.Progress {
         let rejected = importer.counts(of: progress)[ImportCounters.rejected]
         context.report(importer.counts(of: progress))
-        guard rejected > 0 else { return progress }
+        try raiseRejects(rejected, file: input.file, rejectsPath: input.rejectsPath, context: context)
+        return progress
+    }
+
+    /// `import.rejects`, when anything was rejected: for importers that do not run through `run`.
+    public static func raiseRejects(_ rejected: Int64, file: FilePath, rejectsPath: String, context: StageContext) throws {
+        guard rejected > 0 else { return }
         try context.raise(
             ImportEvents.rejects,
             payload: .object([
-                ("file", .string(input.file.path)), ("rejected", .number(String(rejected))),
-                ("rejects_file", .string(input.rejectsPath)),
+                ("file", .string(file.path)), ("rejected", .number(String(rejected))), ("rejects_file", .string(rejectsPath)),
             ]))
-        return progress
     }
 }
 

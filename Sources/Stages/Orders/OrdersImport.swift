@@ -67,9 +67,7 @@ public enum OrdersImport: StageKind {
     }
 
     static func rejectsPath(_ config: Config, in workspace: Workspace) -> String {
-        if let rejects = config.rejects { return rejects.path }
-        let stem = config.file.lastComponent.split(separator: ".").first.map(String.init) ?? "orders"
-        return "\(workspace.workDirectory)/\(stem).rejects.csv"
+        ImportParameters.rejectsPath(config.rejects, input: config.file, workDirectory: workspace.workDirectory, fallback: "orders")
     }
 
     /// Now, or `SOURCE_DATE_EPOCH` when set: the `changed_at` of what an import changes.

@@ -64,9 +64,8 @@ public enum PayoutsImport: StageKind {
         defer { reader.close() }
         let database = try context.database()
         let store = PaymentStore(connection: database)
-        let rejectsPath =
-            config.rejects?.path
-            ?? "\(context.workspace.workDirectory)/\(config.file.lastComponent.split(separator: ".").first.map(String.init) ?? "payouts").rejects.csv"
+        let rejectsPath = ImportParameters.rejectsPath(
+            config.rejects, input: config.file, workDirectory: context.workspace.workDirectory, fallback: "payouts")
         let rejectsFile = RejectsFile(path: rejectsPath, owner: context.checkpoints.key)
         var result = PaymentStore.Result()
         var read: Int64 = 0
@@ -124,11 +123,7 @@ public enum PayoutsImport: StageKind {
         if unmatchedCount > 0 {
             context.logger.warning("payouts.unmatched", "\(unmatchedCount) payments match no order by reference: listed in \(folder)/unmatched.csv")
         }
-        if rejected > 0 {
-            try context.raise(
-                ImportEvents.rejects,
-                payload: .object([("file", .string(config.file.path)), ("rejected", .number(String(rejected))), ("rejects_file", .string(rejectsPath))]))
-        }
+        try ImportPipeline.raiseRejects(rejected, file: config.file, rejectsPath: rejectsPath, context: context)
         return StageOutcome(
             counts: counts, outputs: [unmatchedOutput.value(unmatchedFile.digest)] + (rejected > 0 ? [rejectsOutput.value(FilePath(rejectsPath))] : []))
     }

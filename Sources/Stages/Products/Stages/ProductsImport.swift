@@ -60,9 +60,7 @@ public enum ProductsImport: StageKind {
     }
 
     static func rejectsPath(_ config: Config, in workspace: Workspace) -> String {
-        if let rejects = config.rejects { return rejects.path }
-        let stem = config.file.lastComponent.split(separator: ".").first.map(String.init) ?? "products"
-        return "\(workspace.workDirectory)/\(stem).rejects.csv"
+        ImportParameters.rejectsPath(config.rejects, input: config.file, workDirectory: workspace.workDirectory, fallback: "products")
     }
 
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
