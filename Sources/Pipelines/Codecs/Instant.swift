@@ -12,6 +12,11 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     public static func < (left: Instant, right: Instant) -> Bool { left.seconds < right.seconds }
 
+    /// Now, or `SOURCE_DATE_EPOCH` when it is set (reproducible runs and tests).
+    public static func now() throws -> Instant {
+        try SourceDateEpoch.seconds().map(Instant.init(seconds:)) ?? Instant(Date())
+    }
+
     /// `YYYY-MM-DDTHH:MM:SSZ`: what the store keeps; its text order is its time order.
     public var iso: String {
         let (days, second) = seconds.floorDivided(by: 86_400)

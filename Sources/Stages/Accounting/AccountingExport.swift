@@ -124,8 +124,8 @@ public enum AccountingExport: StageKind {
         let zone = config.zone.timeZone
         let book = config.book ?? context.stageID
         let ledger = ExportLedger(connection: database, book: book)
-        let now = try OrdersImport.now()
-        var plan = try ExportPlan.make(config, ledger: ledger, now: now, zone: zone)
+        let now = try Instant.now()
+        let plan = try ExportPlan.make(config, ledger: ledger, now: now, zone: zone)
         let assembler = try JournalAssembler(grouping: config.grouping, customer: config.customer)
         defer { assembler.close() }
         func settings(currencies: [String]) -> JournalWriterSettings {
@@ -161,10 +161,11 @@ public enum AccountingExport: StageKind {
             let source = EntrySource(
                 connection: database, book: book, accounts: config.accounts, zone: zone, tolerance: config.tolerance, currency: config.currency)
             (files, rejectedCount) = try database.inTransaction {
+                let first = try ledger.nextJournalNumber()
                 let exportID = try ledger.begin(
                     ExportLedger.NewExport(
                         from: plan.from, to: plan.to, format: config.format.rawValue, grouping: config.grouping.rawValue, timezone: config.zone.identifier,
-                        firstJournal: try ledger.nextJournalNumber(), pipeline: context.run.pipeline, run: context.run.identity, stage: context.stageID,
+                        firstJournal: first, pipeline: context.run.pipeline, run: context.run.identity, stage: context.stageID,
                         at: now))
                 try source.entries(plan.scope(zone: zone, grouping: config.grouping)) { try assembler.add($0) }
                 let rejections = source.rejections
@@ -182,7 +183,6 @@ public enum AccountingExport: StageKind {
                 }
                 let writer = try config.format.writer(settings(currencies: currencies))
                 do {
-                    let first = try ledger.nextJournalNumber()
                     // On PostgreSQL the ledger rows go in through COPY: no other statement until it finishes.
                     let inserter = try ledger.inserter()
                     var sequence: Int64 = 0
@@ -211,7 +211,6 @@ public enum AccountingExport: StageKind {
                     throw error
                 }
             }
-            plan.existing = nil
         }
         let folder = "\(context.workspace.workDirectory)/\(context.stageID)"
         try FilePlacement.createDirectories(folder)
@@ -244,24 +243,24 @@ struct ExportPlan {
     var from: CalendarDate
     var to: CalendarDate
     var existing: ExportLedger.Export?
-    var reused: Bool
+    var reused: Bool { existing != nil }
     /// `since: last`: items from before `from` not booked yet are taken too (they arrived late).
     var open: Bool
 
     static func make(_ config: AccountingExport.Config, ledger: ExportLedger, now: Instant, zone: TimeZone) throws -> ExportPlan {
         if let period = config.period {
             let existing = try ledger.export(from: period.from, to: period.to)
-            return ExportPlan(from: period.from, to: period.to, existing: existing, reused: existing != nil, open: false)
+            return ExportPlan(from: period.from, to: period.to, existing: existing, open: false)
         }
         let yesterday = Instant.civil(days: Instant.days(of: now.localDate(in: zone)) - 1)
         let to = config.until ?? yesterday
         let latest = try ledger.latest()
         if let latest, latest.to >= to {
-            return ExportPlan(from: latest.from, to: latest.to, existing: latest, reused: true, open: true)
+            return ExportPlan(from: latest.from, to: latest.to, existing: latest, open: true)
         }
         let earliest = try ledger.earliestUnbooked(zone: zone) ?? to
         let from = latest.map { Instant.civil(days: Instant.days(of: $0.to) + 1) } ?? min(earliest, to)
-        return ExportPlan(from: from, to: to, existing: nil, reused: false, open: true)
+        return ExportPlan(from: from, to: to, existing: nil, open: true)
     }
 
     func scope(zone: TimeZone, grouping: JournalAssembler.Grouping) -> EntrySource.Scope {

@@ -39,6 +39,18 @@ final class EntrySource {
     }
 
     private var dialect: SQLDialect { connection.dialect }
+
+    /// Whose account a refund's tax goes to: the largest tax of its order `o` (the tie-out sums by the same).
+    static let refundTaxName = "(SELECT t.name FROM store_order_taxes t WHERE t.order_id = o.id ORDER BY t.amount_minor DESC, t.position LIMIT 1)"
+
+    /// A time the store holds (as `StoreTime.text` gives it); one that does not read is a store edited by hand.
+    static func instant(_ row: any RowView, _ column: Int) throws -> Instant {
+        let text = row.string(column) ?? ""
+        guard let instant = Instant.parse(text, zone: .gmt) else {
+            throw PipelineError(.data, "the store holds a time that is not one: '\(text)'")
+        }
+        return instant
+    }
     private func time(_ column: String) -> String { StoreTime.text(column, dialect) }
 
     /// `NOT EXISTS` in the book's ledger for `alias.id` of `kind`.
@@ -138,8 +150,8 @@ final class EntrySource {
             var order = OrderRow(
                 id: row.int64(0) ?? 0, code: row.string(1) ?? "", currency: CurrencyCode(code: row.string(2) ?? "", exponent: Int(row.int64(3) ?? 2)),
                 cancelled: row.string(4) == "cancelled", name: customer.isEmpty ? row.string(6) ?? "" : customer,
-                placedAt: Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0),
-                changedAt: Instant.parse(row.string(15) ?? "", zone: .gmt) ?? Instant(seconds: 0),
+                placedAt: try Self.instant(row, 7),
+                changedAt: try Self.instant(row, 15),
                 cancelledAt: row.string(14).flatMap { Instant.parse($0, zone: .gmt) }, taxesIncluded: row.int64(8) == 1,
                 lines: row.int64(9) ?? 0, discount: row.int64(10) ?? 0, shipping: row.int64(11) ?? 0, total: row.int64(12) ?? 0,
                 digest: row.string(13) ?? "", payout: row.string(16) ?? "")
@@ -241,7 +253,7 @@ final class EntrySource {
         let sql = """
             SELECT r.id, r.refund_key, o.code, o.currency, o.currency_exponent, o.customer, \(time("r.refunded_at")), \(time("r.changed_at")),
                 r.amount_minor, r.shipping_minor, r.tax_minor,
-                (SELECT t.name FROM store_order_taxes t WHERE t.order_id = o.id ORDER BY t.amount_minor DESC, t.position LIMIT 1),
+                \(Self.refundTaxName),
                 (SELECT i.source_digest FROM store_export_items i WHERE i.book = $1 AND i.source_kind = 'refund' AND i.source_id = r.id ORDER BY i.revision DESC LIMIT 1),
                 COALESCE(\(payout), '')
             FROM store_refunds r JOIN store_orders o ON o.id = r.order_id
@@ -261,14 +273,14 @@ final class EntrySource {
             let taxAccount = accounts.tax(named: row.string(11) ?? "") ?? accounts.refunds
             let entry = JournalEntry(
                 kind: .refund, sourceID: row.int64(0) ?? 0, revision: 0, reference: "\(code)/\(key)",
-                date: (Instant.parse(row.string(6) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days), currency: currency,
+                date: try Self.instant(row, 6).localDate(in: days), currency: currency,
                 name: row.string(5) ?? "", memo: "Refund \(key) of order \(code)", payout: row.string(13) ?? "", digest: "\(amount)/\(shipping)/\(tax)",
                 postings: [
                     Posting(account: accounts.refunds, amount: amount - shipping - tax), Posting(account: accounts.shipping, amount: shipping),
                     Posting(account: taxAccount, amount: tax), Posting(account: accounts.receivable, amount: -amount),
                 ])
             var changed = entry
-            changed.date = (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days)
+            changed.date = try Self.instant(row, 7).localDate(in: days)
             rows.append((row.string(12) == nil ? entry : changed, row.string(12)))
         }
         for (entry, booked) in rows {
@@ -318,7 +330,7 @@ final class EntrySource {
             try body(
                 JournalEntry(
                     kind: .payment, sourceID: row.int64(0) ?? 0, revision: 0, reference: id,
-                    date: (Instant.parse(row.string(7) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days),
+                    date: try Self.instant(row, 7).localDate(in: days),
                     currency: CurrencyCode(code: row.string(4) ?? "", exponent: Int(row.int64(5) ?? 2)),
                     name: customer.isEmpty ? (row.string(10) ?? "") : customer,
                     memo: "\(gateway) \(kind) \(id)" + (code.isEmpty ? "" : " for order \(code)"), payout: row.string(11) ?? "",
@@ -344,7 +356,7 @@ final class EntrySource {
             try body(
                 JournalEntry(
                     kind: .payout, sourceID: row.int64(0) ?? 0, revision: 0, reference: id,
-                    date: (Instant.parse(row.string(8) ?? "", zone: .gmt) ?? Instant(seconds: 0)).localDate(in: days),
+                    date: try Self.instant(row, 8).localDate(in: days),
                     currency: CurrencyCode(code: row.string(3) ?? "", exponent: Int(row.int64(4) ?? 2)), name: gateway,
                     memo: "\(gateway) payout \(id)", payout: "\(gateway)|\(id)",
                     postings: [

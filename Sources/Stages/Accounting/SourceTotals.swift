@@ -43,7 +43,7 @@ struct SourceTotals {
         }
         try connection.query(
             """
-            SELECT o.currency, (SELECT t.name FROM store_order_taxes t WHERE t.order_id = o.id ORDER BY t.amount_minor DESC, t.position LIMIT 1),
+            SELECT o.currency, \(EntrySource.refundTaxName),
                 SUM(r.amount_minor), SUM(r.shipping_minor), SUM(r.tax_minor)
             FROM store_refunds r \(booked(.refund, "r")) JOIN store_orders o ON o.id = r.order_id GROUP BY 1, 2
             """, parameters, columns: { _ in }

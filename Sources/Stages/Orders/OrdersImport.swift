@@ -70,15 +70,11 @@ public enum OrdersImport: StageKind {
         ImportParameters.rejectsPath(config.rejects, input: config.file, workDirectory: workspace.workDirectory, fallback: "orders")
     }
 
-    /// Now, or `SOURCE_DATE_EPOCH` when set: the `changed_at` of what an import changes.
-    static func now() throws -> Instant {
-        try SourceDateEpoch.seconds().map(Instant.init(seconds:)) ?? Instant(Date())
-    }
-
     public static func run(_ config: Config, in context: StageContext) throws -> StageOutcome {
         guard FileSupport.exists(config.file.path) else { throw PipelineError(.noInput, "the orders file \(config.file.path) does not exist") }
         let format = config.format ?? (config.file.lastComponent.lowercased().hasSuffix(".csv") ? .shopifyCSV : .jsonl)
-        let now = try now()
+        // The `changed_at` of what this import changes.
+        let now = try Instant.now()
         let reading = config.reading
         let path = config.file.path
         let makeReader: () throws -> any OrderReader = {

@@ -49,16 +49,15 @@ final class PaymentStore {
         let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let comparedNames = Set(compared.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         var stored: [SQLValue]?
-        let selected = names.filter { comparedNames.contains($0) }
+        let comparedColumns = names.indices.filter { comparedNames.contains(names[$0]) }
         try connection.query(
-            "SELECT id, \(selected.joined(separator: ", ")) FROM \(table) WHERE gateway = $1 AND external_id = $2", [values[0], values[1]],
-            columns: { _ in }
+            "SELECT \(comparedColumns.map { names[$0] }.joined(separator: ", ")) FROM \(table) WHERE gateway = $1 AND external_id = $2",
+            [values[0], values[1]], columns: { _ in }
         ) { row in
-            stored = [row.int64(0).map(SQLValue.integer) ?? .null]
-                + selected.indices.map { index in
-                    if let number = row.int64(index + 1), row.kind(index + 1) == .integer { return .integer(number) }
-                    return row.string(index + 1).map(SQLValue.text) ?? .null
-                }
+            stored = comparedColumns.indices.map { index in
+                if let number = row.int64(index), row.kind(index) == .integer { return .integer(number) }
+                return row.string(index).map(SQLValue.text) ?? .null
+            }
         }
         guard let stored else {
             let placeholders = names.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
@@ -66,8 +65,7 @@ final class PaymentStore {
             result.created += 1
             return
         }
-        let newValues = names.indices.filter { comparedNames.contains(names[$0]) }.map { values[$0] }
-        guard Array(stored.dropFirst()) != newValues else {
+        guard stored != comparedColumns.map({ values[$0] }) else {
             result.unchanged += 1
             return
         }

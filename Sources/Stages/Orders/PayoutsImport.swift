@@ -128,13 +128,3 @@ public enum PayoutsImport: StageKind {
             counts: counts, outputs: [unmatchedOutput.value(unmatchedFile.digest)] + (rejected > 0 ? [rejectsOutput.value(FilePath(rejectsPath))] : []))
     }
 }
-
-/// Instants in the store's tables as `YYYY-MM-DDTHH:MM:SSZ` text, whichever the database.
-enum StoreTime {
-    static func text(_ column: String, _ dialect: SQLDialect) -> String {
-        switch dialect {
-        case .sqlite: column
-        case .postgres: "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        }
-    }
-}
