@@ -65,7 +65,8 @@ import Testing
         let different = report.filter { $0[0] == "different" }
         #expect(Set(different.map { $0[1] }) == Set(Self.changed.keys))
         #expect(different.first { $0[1] == "L2201308" }.map { Array($0[3...5]) } == ["100", "107", "7"])
-        #expect(report.filter { $0[0] == "feed_only" }.map { $0[2] } == ["404.038.96"])
+        #expect(report.filter { $0[0] == "feed_only" }.isEmpty)
+        #expect(report.filter { $0[0] == "shared_sku" }.map { $0[2] } == ["404.038.96"])
         let summary = try scene.summary()
         let statuses = try #require(summary["statuses"] as? [String: [String: Int]])
         #expect(statuses["equal"]?["skus"] == 80)

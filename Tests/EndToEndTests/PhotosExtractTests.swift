@@ -28,18 +28,18 @@ import Testing
                 """)
         let result = try PipelineProcess.run(["run", "p.yaml"], in: scratch.path)
         #expect(result.status == 0, "\(result.stderr)")
-        // The chair whose three variants share a SKU is rejected by the import (issue #11); every other
-        // product has one photo, each its own label, all in training.
-        #expect(Self.counter("images", result) == 53 && Self.counter("labels", result) == 53)
+        // Every product, the chair whose three variants share a SKU among them, has one photo, each its own
+        // label, all in training.
+        #expect(Self.counter("images", result) == 54 && Self.counter("labels", result) == 54)
         #expect(Self.counter("excluded", result) == 0)
         let dataset = scratch.file("out/photos")
         let files = PhotoCatalogue.tree(dataset)
-        #expect(files.keys.filter { $0.hasPrefix("train/") && !$0.hasSuffix("metadata.jsonl") }.count == 53)
+        #expect(files.keys.filter { $0.hasPrefix("train/") && !$0.hasSuffix("metadata.jsonl") }.count == 54)
         #expect(files["train/laptop/f63799dc270ba4a4.jpg"] == FileManager.default.contents(atPath: PhotoCatalogue.assets + "/derick-david-409858-unsplash.jpg"))
         try PhotoCatalogue.expectConsumersAccept(dataset)
 
         let verified = try PipelineProcess.run(["manifest", "verify", "out/photos/manifest.json"], in: scratch.path)
-        #expect(verified.status == 0 && verified.stdout.contains("all 53 images match"), "\(verified.stderr)")
+        #expect(verified.status == 0 && verified.stdout.contains("all 54 images match"), "\(verified.stderr)")
 
         // Changed, missing and unlisted files are each named, exit 65.
         try Data("not the photo".utf8).write(to: URL(fileURLWithPath: dataset + "/train/laptop/f63799dc270ba4a4.jpg"))
@@ -124,7 +124,7 @@ import Testing
         #expect(try PipelineProcess.run(["run", "p.yaml"], in: scratch.path).status == 0)
         let before = try PhotoCatalogue.stamps(scratch.file("out/photos"))
         let again = try PipelineProcess.run(["run", "p.yaml", "--rerun"], in: scratch.path)
-        #expect(again.status == 0 && Self.counter("placed", again) == 0 && Self.counter("unchanged", again) == 53, "\(again.stderr)")
+        #expect(again.status == 0 && Self.counter("placed", again) == 0 && Self.counter("unchanged", again) == 54, "\(again.stderr)")
         #expect(try PhotoCatalogue.stamps(scratch.file("out/photos")) == before, "a re-run with nothing changed rewrote files")
 
         // The laptop gets a new photo; nothing else changes.
@@ -133,7 +133,7 @@ import Testing
         try scratch.write("products.csv", csv.replacingOccurrences(of: "derick-david-409858-unsplash.jpg", with: "laptop-new.jpg        "))
         let changed = try PipelineProcess.run(["run", "p.yaml", "--rerun"], in: scratch.path)
         #expect(changed.status == 0, "\(changed.stderr)")
-        #expect(Self.counter("placed", changed) == 1 && Self.counter("removed", changed) == 1 && Self.counter("unchanged", changed) == 52)
+        #expect(Self.counter("placed", changed) == 1 && Self.counter("removed", changed) == 1 && Self.counter("unchanged", changed) == 53)
         let after = try PhotoCatalogue.stamps(scratch.file("out/photos"))
         let kept = before.filter { $0.key.hasPrefix("train/") && !$0.key.hasPrefix("train/laptop/") && !$0.key.hasSuffix("metadata.jsonl") }
         #expect(kept.allSatisfy { after[$0.key] == $0.value }, "untouched photos were rewritten")

@@ -40,7 +40,7 @@ import Testing
         Fixture(path: "parser-fixtures/multiple-products-multiple-variants.csv", products: 4, variants: 10, rejectedRows: 0),
         Fixture(path: "parser-fixtures/single-product-multiple-variants.csv", products: 1, variants: 3, rejectedRows: 0),
         Fixture(path: "parser-fixtures/single-product-single-variant.csv", products: 1, variants: 1, rejectedRows: 0),
-        Fixture(path: "mock-data/products.csv", products: 53, variants: 85, rejectedRows: 3),
+        Fixture(path: "mock-data/products.csv", products: 54, variants: 88, rejectedRows: 0),
     ]
 
     @Test(arguments: Backend.allCases)

@@ -11,15 +11,18 @@ import Testing
         "name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets\n"
 
     /// One product of `variants` rows (size and colour options, values reused across rows), between two
-    /// small ones. `skip` leaves rows out; `shift` changes which option values the rows use.
-    static func file(variants: Int, skip: (Int) -> Bool = { _ in false }, shift: Int = 0, badLine: Int? = nil) throws -> String {
+    /// small ones. `skip` leaves rows out; `shift` changes which option values the rows use; `sharedSKUs`
+    /// gives each two rows in a row one SKU.
+    static func file(
+        variants: Int, skip: (Int) -> Bool = { _ in false }, shift: Int = 0, badLine: Int? = nil, sharedSKUs: Bool = false
+    ) throws -> String {
         var text = header + "First,first,a,,,,,F1,1.00,standard,1,,,\n"
         var wroteProduct = false
         for index in 0..<variants where !skip(index) {
             let lead = wroteProduct ? ",,,,,," : "Big,big,\"a big one\",,category:big,size|colour,"
             wroteProduct = true
             let price = text.split(separator: "\n").count + 1 == badLine ? "x" : "\(index % 90 + 1).\(String(format: "%02d", index % 100))"
-            text += "\(lead)s\((index + shift) % 11)|c\((index * 7 + shift) % 13)-\(index),BIG-\(index),\(price),standard,\(index % 50),,,\n"
+            text += "\(lead)s\((index + shift) % 11)|c\((index * 7 + shift) % 13)-\(index),BIG-\(sharedSKUs ? index / 2 : index),\(price),standard,\(index % 50),,,\n"
         }
         text += "Last,last,z,,,,,L1,2.00,standard,1,,,\n"
         let path = NSTemporaryDirectory() + "parts-\(UUID().uuidString).csv"
@@ -73,13 +76,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let parts = try Self.parse(path, partRows: 4)
         #expect(parts.errors == (try Self.parse(path, partRows: 100)).errors)
-        #expect(parts.errors.filter { !$0.reason.hasPrefix("rejected because") }.map(\.reason) == ["duplicate SKU 'D3': line 4 already uses it"])
+        #expect(
+            parts.errors.filter { !$0.reason.hasPrefix("rejected because") }.map(\.reason) == [
+                "duplicate SKU 'D3': line 4 of the same product already uses it, and the product has no options to tell them apart"
+            ], "\(parts.errors)")
     }
 
-    @Test(arguments: StoreProductTests.dialects) func partsStoreWhatTheWholeBlockStores(dialect: SQLDialect) throws {
-        let first = try Self.file(variants: 40)
+    @Test(arguments: StoreProductTests.dialects, [false, true])
+    func partsStoreWhatTheWholeBlockStores(dialect: SQLDialect, sharedSKUs: Bool) throws {
+        let first = try Self.file(variants: 40, sharedSKUs: sharedSKUs)
         // A third of the variants gone, every option value moved: deletions, updates and option positions.
-        let second = try Self.file(variants: 40, skip: { $0 % 3 == 1 }, shift: 4)
+        let second = try Self.file(variants: 40, skip: { $0 % 3 == 1 }, shift: 4, sharedSKUs: sharedSKUs)
         defer { for path in [first, second] { try? FileManager.default.removeItem(atPath: path) } }
         func importBoth(partRows: Int) throws -> (results: [UpsertResult], products: [ProductBlock]) {
             var outcome: (results: [UpsertResult], products: [ProductBlock]) = ([], [])

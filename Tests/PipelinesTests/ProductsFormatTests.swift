@@ -101,21 +101,21 @@ import Testing
 
     @Test(arguments: allFixtures())
     func csvWriterRoundTrips(fixture: String) throws {
-        let original = try parseProductFile(fixture, options: .init(rejectsDuplicateSKUs: false)).products
+        let original = try parseProductFile(fixture, options: .init(duplicateSKUs: nil)).products
         let folder = CodecTemporaryFolder()
         let path = "\(folder.path)/out.csv"
         let output = try OutputFile(path: path)
         let writer = try ProductCSVWriter(output: output, layout: .covering(original))
         for block in original { try writer.write(block) }
         try output.close()
-        let again = try parseProductFile(path, options: .init(rejectsDuplicateSKUs: false))
+        let again = try parseProductFile(path, options: .init(duplicateSKUs: nil))
         #expect(again.errors == [])
         #expect(again.products.map { $0.ignoringSourcePositions() } == original.map { $0.ignoringSourcePositions() })
     }
 
     @Test(arguments: allFixtures())
     func jsonlRoundTrips(fixture: String) throws {
-        let original = try parseProductFile(fixture, options: .init(rejectsDuplicateSKUs: false)).products
+        let original = try parseProductFile(fixture, options: .init(duplicateSKUs: nil)).products
         let folder = CodecTemporaryFolder()
         let path = "\(folder.path)/out.jsonl"
         let output = try OutputFile(path: path)
@@ -161,7 +161,7 @@ import Testing
         }
         let path = folder.file("dup.jsonl", line("A", "B") + line("C") + line("D", "B"))
         for checks in [true, false] {
-            let reader = try ProductJSONLReader(path: path, rejectsDuplicateSKUs: checks)
+            let reader = try ProductJSONLReader(path: path, duplicateSKUs: checks ? .withinProduct : nil)
             defer { reader.close() }
             var errors: [RowError] = []
             var products = 0
@@ -172,7 +172,8 @@ import Testing
                 }
             }
             #expect(products == (checks ? 2 : 3))
-            #expect(errors == (checks ? [RowError(line: 3, column: 1, reason: "duplicate SKU 'B': line 1 already uses it")] : []))
+            let reason = "duplicate SKU 'B': line 1, of another product, already uses it; only variants of one product may share a SKU"
+            #expect(errors == (checks ? [RowError(line: 3, column: 1, reason: reason)] : []))
         }
     }
 
@@ -187,7 +188,7 @@ import Testing
         #expect(AssetPath.resolve("out.jpg", under: folder.path) == .failure(.escapesDirectory("out.jpg")))
         #expect(AssetPath.resolve("b.jpg", under: folder.path) == .failure(.missing("b.jpg")))
         let assets = ProductsReference.path("mock-data/assets")
-        let mock = try parseProductFile(ProductsReference.path("mock-data/products.csv"), options: .init(rejectsDuplicateSKUs: false))
+        let mock = try parseProductFile(ProductsReference.path("mock-data/products.csv"), options: .init(duplicateSKUs: nil))
         for path in mock.products.flatMap(\.assetPaths) {
             guard case .success(.file) = AssetPath.resolve(path, under: assets) else {
                 Issue.record("\(path) not found")

@@ -105,12 +105,16 @@ import Testing
 
     @Test func mockDataHas54ProductsOver88Rows() throws {
         let path = ProductsReference.path("mock-data/products.csv")
-        let lenient = try parseProductFile(path, options: .init(rejectsDuplicateSKUs: false))
+        let lenient = try parseProductFile(path, options: .init(duplicateSKUs: nil))
         #expect(lenient.errors == [])
         #expect(lenient.products.count == 54)
         #expect(lenient.products.reduce(0) { $0 + $1.variants.count } == 88)
-        // The demo catalogue's last product gives three variants the SKU 404.038.96.
-        let strict = try parseProductFile(path)
+        // The demo catalogue's last product gives three variants the SKU 404.038.96: by default they are
+        // one product's variants, told apart by their colour; `reject` refuses the product.
+        let shared = try parseProductFile(path)
+        #expect(shared.errors == [] && shared.products.count == 54)
+        #expect(shared.products.last?.variants.map(\.sku) == ["404.038.96", "404.038.96", "404.038.96"])
+        let strict = try parseProductFile(path, options: .init(duplicateSKUs: .reject))
         #expect(strict.products.count == 53)
         #expect(strict.errors.map(\.line) == [87, 88, 89])
         #expect(strict.errors.map(\.column) == [1, 8, 8])

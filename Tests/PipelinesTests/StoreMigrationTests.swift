@@ -118,7 +118,7 @@ import Testing
     @Test(arguments: dialects) func createsTheStoreSchema(dialect: SQLDialect) throws {
         try withStoreDatabase(dialect) { database throws in
             let runner = runner(database)
-            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1, 2, 3, 4])
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1, 2, 3, 4, 5])
             #expect(try database.rows("SELECT name FROM store_stock_locations") == [["default"]])
             let variantColumns = try database.connection.tableColumns(SQLName(validating: "store_variants"))
             #expect(variantColumns?.contains("sku") == true)
@@ -148,7 +148,7 @@ extension StoreMigrationTests {
                 """)
             let tables = ["store_product_translations", "store_prices", "store_stock_levels"]
             let before = try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") }
-            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [2, 3, 4])
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [2, 3, 4, 5])
             #expect(try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") } == before)
             if dialect == .sqlite {
                 let rowidTables = try database.rows(
@@ -165,6 +165,54 @@ extension StoreMigrationTests {
                     "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES (999999, 'USD', 2, 1)", [])
             }
             #expect(orphan?.code == .constraint)
+        }
+    }
+}
+
+extension StoreMigrationTests {
+    /// Version 5 lets variants of one product share a SKU. On SQLite it rebuilds `store_variants`, which
+    /// eight tables reference: their rows stay, and their foreign keys (cascades included) still work.
+    @Test(arguments: dialects) func version5LetsVariantsShareASKUAndKeepsWhatReferencesThem(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let runner = runner(database)
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: Array(StoreSchema.migrations.prefix(4))) == [1, 2, 3, 4])
+            let time = "'2026-01-01T00:00:00Z'"
+            try database.connection.executeScript(
+                """
+                INSERT INTO store_products (id, created_at, updated_at) VALUES (1, \(time), \(time));
+                INSERT INTO store_option_groups (id, product_id, position, code) VALUES (1, 1, 0, 'color');
+                INSERT INTO store_options (id, option_group_id, position, code) VALUES (1, 1, 0, 'mint'), (2, 1, 1, 'pearl');
+                INSERT INTO store_variants (id, product_id, position, sku, tax_category, created_at, updated_at)
+                    VALUES (1, 1, 0, 'CHAIR', 'standard', \(time), \(time));
+                INSERT INTO store_variant_options VALUES (1, 0, 1);
+                INSERT INTO store_prices VALUES (1, 'USD', 2, 10000);
+                INSERT INTO store_stock_levels (variant_id, location_id, on_hand)
+                    SELECT 1, id, 7 FROM store_stock_locations WHERE name = 'default';
+                INSERT INTO store_variant_custom_fields VALUES (1, 'en', 'size', 0, 'L')
+                """)
+            let tables = ["store_variants", "store_variant_options", "store_prices", "store_stock_levels", "store_variant_custom_fields"]
+            let before = try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") }
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [5])
+            #expect(try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") } == before)
+            try database.connection.executeScript(
+                """
+                INSERT INTO store_variants (id, product_id, position, sku, tax_category, created_at, updated_at)
+                    VALUES (2, 1, 1, 'CHAIR', 'standard', \(time), \(time));
+                INSERT INTO store_variant_options VALUES (2, 0, 2)
+                """)
+            #expect(try database.rows("SELECT COUNT(*) FROM store_variants WHERE sku = 'CHAIR'") == [["2"]])
+            let orphan = #expect(throws: DatabaseError.self) {
+                try database.connection.execute("INSERT INTO store_prices VALUES (999, 'USD', 2, 1)", [])
+            }
+            #expect(orphan?.code == .constraint)
+            try database.connection.execute("DELETE FROM store_products WHERE id = 1", [])
+            #expect(try database.rows("SELECT COUNT(*) FROM store_variant_options") == [["0"]])
+            #expect(try database.rows("SELECT COUNT(*) FROM store_prices") == [["0"]])
+            if dialect == .sqlite {
+                #expect(try database.rows("SELECT name FROM sqlite_master WHERE name IN ('store_variants_sku', 'store_variants_product') ORDER BY name")
+                    == [["store_variants_product"], ["store_variants_sku"]])
+                #expect(try database.rows("PRAGMA foreign_keys") == [["1"]])
+            }
         }
     }
 }

@@ -31,6 +31,10 @@ public struct MigrationRunner {
         let known = try Self.checkedInOrder(migrations, family: family)
         var appliedNow: [Int] = []
         while true {
+            let upcoming = try Self.nextPending(known, recorded: appliedMigrations(family: family).map(\.version), family: family)
+            let foreignKeysOff = connection.dialect == .sqlite && upcoming?.rebuildsReferencedTable == true
+            if foreignKeysOff { try connection.executeScript("PRAGMA foreign_keys=OFF") }
+            defer { if foreignKeysOff { try? connection.executeScript("PRAGMA foreign_keys=ON") } }
             let applied = try inMigrationTransaction(family: family) { () throws -> Int? in
                 let recorded = try readApplied(family: family)
                 guard let next = try Self.nextPending(known, recorded: recorded.map(\.version), family: family) else {
@@ -100,6 +104,7 @@ public struct MigrationRunner {
     private func apply(_ migration: Migration, family: String) throws {
         do {
             try connection.executeScript(migration.sql(connection.dialect))
+            if migration.rebuildsReferencedTable && connection.dialect == .sqlite { try checkForeignKeys() }
             try connection.execute(
                 "INSERT INTO schema_migrations (family, version, name, applied_at) VALUES ($1, $2, $3, $4)",
                 [.text(family), .integer(Int64(migration.version)), .text(migration.name), .text(timestamp())])
@@ -110,6 +115,17 @@ public struct MigrationRunner {
                 "migration \(family) v\(migration.version) (\(migration.name)) failed: \(cause.message)", cause: error)
         }
         logger.info("migration.applied", "\(family): applied v\(migration.version) \(migration.name)")
+    }
+
+    /// SQLite: fails when any row references a row that is not there.
+    private func checkForeignKeys() throws {
+        var broken: [String] = []
+        try connection.query("PRAGMA foreign_key_check", [], columns: { _ in }) { row in
+            if broken.count < 5 { broken.append("\(row.string(0) ?? "?") row \(row.int64(1) ?? 0) → \(row.string(2) ?? "?")") }
+        }
+        guard broken.isEmpty else {
+            throw PipelineError(.data, "rows would lose what they reference: \(broken.joined(separator: "; "))")
+        }
     }
 
     private func timestamp() -> String {

@@ -58,7 +58,7 @@ struct ComparisonBuilder {
 
     /// Both sides in key order, side by side: each key counted, and kept unless equal.
     private func merge(shop shopSide: SQLiteScratch, feed feedSide: SQLiteScratch, into comparison: ReconcileComparison, _ loaded: inout Loaded) throws {
-        let shop = try shopSide.prepare("SELECT key, sku, variant_id, tracked, on_hand, has_level FROM shop ORDER BY key")
+        let shop = try shopSide.prepare("SELECT key, sku, variant_id, tracked, on_hand, has_level, shared FROM shop ORDER BY key")
         let feed = try FeedGroups(feedSide)
         let keep = try comparison.statement(
             "INSERT INTO comparison (key, status, shop_sku, feed_sku, variant_id, has_level, shop_qty, feed_qty) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
@@ -76,11 +76,13 @@ struct ComparisonBuilder {
             let inShop = order <= 0
             let inFeed = order >= 0
             if inFeed, let other = feed.otherSKU, collisions.count < 10 { collisions.append("'\(feed.current.string(1) ?? "")' and '\(other)'") }
-            let shopQuantity = inShop && !shop.isNull(4) ? shop.int64(4) : nil
+            // A shared SKU's row stands for several variants: none of their figures, nor ids, is its own.
+            let isShared = inShop && shop.int64(6) == 1
+            let shopQuantity = inShop && !isShared && !shop.isNull(4) ? shop.int64(4) : nil
             let feedQuantity = inFeed ? feed.quantity : nil
-            let hasLevel = inShop && shop.int64(5) == 1
+            let hasLevel = inShop && !isShared && shop.int64(5) == 1
             let status: ReconcileComparison.Status =
-                !inShop ? .feedOnly : shop.int64(3) == 0 ? .untracked : !inFeed ? .shopOnly
+                !inShop ? .feedOnly : isShared ? .sharedSKU : shop.int64(3) == 0 ? .untracked : !inFeed ? .shopOnly
                 : hasLevel && shopQuantity == feedQuantity ? .equal : .different
             loaded.tally.add(status, shop: shopQuantity, feed: feedQuantity)
             if status != .equal || keepsEqual {
@@ -100,7 +102,7 @@ struct ComparisonBuilder {
                 try keep.bind(text: owned.field(2) ?? empty, at: 2)
                 if let shopSKU = owned.field(1) { try keep.bind(text: shopSKU, at: 3) } else { try keep.bindNull(at: 3) }
                 if inFeed { try keep.bind(text: feed.current.field(1) ?? empty, at: 4) } else { try keep.bindNull(at: 4) }
-                if inShop { try keep.bind(shop.int64(2), at: 5) } else { try keep.bindNull(at: 5) }
+                if inShop && !isShared { try keep.bind(shop.int64(2), at: 5) } else { try keep.bindNull(at: 5) }
                 if inShop { try keep.bind(hasLevel ? 1 : 0, at: 6) } else { try keep.bindNull(at: 6) }
                 if let shopQuantity { try keep.bind(shopQuantity, at: 7) } else { try keep.bindNull(at: 7) }
                 if let feedQuantity { try keep.bind(feedQuantity, at: 8) } else { try keep.bindNull(at: 8) }

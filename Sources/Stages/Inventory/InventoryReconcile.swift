@@ -79,9 +79,11 @@ public enum InventoryReconcile: StageKind {
     static let feedOnly = Counter("feed_only", unit: "SKUs", doc: "SKUs only in the feed")
     static let shopOnly = Counter("shop_only", unit: "SKUs", doc: "tracked SKUs only in the store")
     static let untracked = Counter("untracked", unit: "SKUs", doc: "store SKUs with track_inventory off")
+    static let sharedSKU = Counter(
+        "shared_sku", unit: "SKUs", doc: "SKUs several variants of one product share; never applied, the feed has one figure for them")
     static let applied = Counter("applied", unit: "changes", doc: "figures changed, each with its audit row")
     static let conflicts = Counter("conflicts", unit: "changes", doc: "figures changed in the store meanwhile, left alone")
-    public static let counters = [equal, different, feedOnly, shopOnly, untracked, applied, conflicts]
+    public static let counters = [equal, different, feedOnly, shopOnly, untracked, sharedSKU, applied, conflicts]
 
     static let reportOutput = Output<FileDigest>("report", doc: "report.csv")
     static let summaryOutput = Output<JSONValue>("summary", doc: "the summary: counts and totals per status, gates, apply")
@@ -142,12 +144,15 @@ public enum InventoryReconcile: StageKind {
         let tally = outcome.tally
         let counts: StageCounts = [
             equal: tally[.equal].count, different: tally[.different].count, feedOnly: tally[.feedOnly].count,
-            shopOnly: tally[.shopOnly].count, untracked: tally[.untracked].count, applied: outcome.applied, conflicts: outcome.conflicts,
+            shopOnly: tally[.shopOnly].count, untracked: tally[.untracked].count, sharedSKU: tally[.sharedSKU].count,
+            applied: outcome.applied, conflicts: outcome.conflicts,
         ]
         context.report(counts)
         context.logger.info(
             "inventory.reconciled",
-            "\(tally[.equal].count) equal, \(tally[.different].count) different (net \(tally[.different].delta) units), \(tally[.feedOnly].count) only in the feed, \(tally[.shopOnly].count) only in the store, \(tally[.untracked].count) untracked; report \(reportFolder)/report.csv")
+            "\(tally[.equal].count) equal, \(tally[.different].count) different (net \(tally[.different].delta) units), \(tally[.feedOnly].count) only in the feed, \(tally[.shopOnly].count) only in the store, \(tally[.untracked].count) untracked"
+                + (tally[.sharedSKU].count > 0 ? ", \(tally[.sharedSKU].count) shared by variants of one product (not applied)" : "")
+                + "; report \(reportFolder)/report.csv")
         if outcome.conflicts > 0 {
             context.logger.warning("inventory.conflicts", "\(outcome.conflicts) figures changed in the store since they were read; left alone (see report.csv)")
         }

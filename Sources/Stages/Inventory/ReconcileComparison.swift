@@ -16,6 +16,9 @@ final class ReconcileComparison {
         case feedOnly = "feed_only"
         case shopOnly = "shop_only"
         case untracked
+        /// Several variants of one product share the SKU (Vendure allows it): the feed's one figure is
+        /// given to none of them.
+        case sharedSKU = "shared_sku"
     }
 
     static let schema = """

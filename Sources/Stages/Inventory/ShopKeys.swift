@@ -2,7 +2,8 @@ import Foundation
 import Pipelines
 
 /// The store's side of a comparison: its variants with their figure at the location, under their keys,
-/// in a private scratch table `shop (key, sku, variant_id, tracked, on_hand, has_level)`.
+/// in a private scratch table `shop (key, sku, variant_id, tracked, on_hand, has_level, shared)`. Variants of
+/// one product that share a SKU (Vendure allows it) are one row marked `shared`.
 final class ShopKeys {
     let scratch: SQLiteScratch
     var variants: Int64 = 0
@@ -13,7 +14,7 @@ final class ShopKeys {
             """
             CREATE TABLE shop (
                 key TEXT PRIMARY KEY, sku TEXT NOT NULL, variant_id INTEGER NOT NULL, tracked INTEGER NOT NULL,
-                on_hand INTEGER, has_level INTEGER NOT NULL) WITHOUT ROWID
+                on_hand INTEGER, has_level INTEGER NOT NULL, shared INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
             """)
     }
 
@@ -49,8 +50,12 @@ final class ShopKeys {
                     insert.reset()
                 } catch let error as DatabaseError where error.code == .constraint {
                     insert.reset()
-                    if collisions.count < 10 {
-                        collisions.append(try describeCollision(key: owned.string(0) ?? "", sku: owned.string(1) ?? ""))
+                    let (key, sku) = (owned.string(0) ?? "", owned.string(1) ?? "")
+                    let earlier = try storedSKU(key: key)
+                    if earlier == sku {
+                        try markShared(key: key)
+                    } else if collisions.count < 10 {
+                        collisions.append("'\(earlier)' and '\(sku)'")
                     }
                 }
             }
@@ -64,7 +69,8 @@ final class ShopKeys {
         }
     }
 
-    private func describeCollision(key: String, sku: String) throws -> String {
+    /// The SKU, as the store writes it, already under `key`.
+    private func storedSKU(key: String) throws -> String {
         let select = try scratch.prepare("SELECT sku FROM shop WHERE key = ?1")
         defer { select.reset() }
         var earlier = ""
@@ -72,6 +78,15 @@ final class ShopKeys {
             try select.bind(text: key, at: 1)
             if try select.step() { earlier = select.withBytes(0) { String(decoding: $0, as: UTF8.self) } }
         }
-        return "'\(earlier)' and '\(sku)'"
+        return earlier
+    }
+
+    private func markShared(key: String) throws {
+        let update = try scratch.prepare("UPDATE shop SET shared = 1 WHERE key = ?1")
+        defer { update.reset() }
+        try ReconcileComparison.withBytes(key) { key in
+            try update.bind(text: key, at: 1)
+            _ = try update.step()
+        }
     }
 }

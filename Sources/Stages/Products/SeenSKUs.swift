@@ -59,14 +59,12 @@ final class SeenSKUs {
         batchLines = [:]
     }
 
-    /// Records that `line` uses `sku`; the row's error, pointing at `column`, when an earlier line did.
-    func duplicate(_ sku: String, line: Int, column: Int) throws -> RowError? {
-        guard let first = try record(sku, line: line) else { return nil }
-        return Self.duplicateError(sku, line: line, column: column, firstLine: first)
-    }
-
-    static func duplicateError(_ sku: String, line: Int, column: Int, firstLine: Int) -> RowError {
-        RowError(line: line, column: column, reason: "duplicate SKU '\(sku)': line \(firstLine) already uses it")
+    static func duplicateError(_ sku: String, line: Int, column: Int, firstLine: Int, inAnotherProduct: Bool = false) -> RowError {
+        let reason =
+            inAnotherProduct
+            ? "duplicate SKU '\(sku)': line \(firstLine), of another product, already uses it; only variants of one product may share a SKU"
+            : "duplicate SKU '\(sku)': line \(firstLine) already uses it"
+        return RowError(line: line, column: column, reason: reason)
     }
 
     /// Records that `line` uses `sku`. Returns nil when no earlier line did, else the first line that did

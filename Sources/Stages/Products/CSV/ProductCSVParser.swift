@@ -31,7 +31,7 @@ public struct RejectedRow: Sendable, Equatable {
 /// Reads Vendure's product import CSV one product at a time: the product row and the variant rows below
 /// it (rows with an empty name). Memory holds one product, or one part of a product too large for that;
 /// the SKUs seen so far, to catch duplicates
-/// (see `Options.rejectsDuplicateSKUs`), go to a temporary database on disk (`SeenSKUs`).
+/// (see `Options.duplicateSKUs`), go to a temporary database on disk (`SeenSKUs`).
 ///
 /// The header is checked when the parser is made: a file missing required columns, mixing translated and
 /// untranslated columns of one field, or missing a translation is rejected whole, before any product,
@@ -42,22 +42,22 @@ public final class ProductCSVParser {
         /// The language of untranslated columns, and of products in files without translated columns.
         public var mainLanguage: String
         public var reportsBlankLines: Bool
-        /// A SKU used by an earlier row of the file makes its row bad, and so does a product slug an earlier
-        /// product of the file has (`SeenSlugs`). Vendure itself allows duplicate SKUs (its demo catalogue
-        /// has one); turning this off also spares the temporary databases of seen SKUs and slugs.
-        public var rejectsDuplicateSKUs: Bool
+        /// What a SKU used by an earlier row of the file does (`DuplicateSKUs`); when set, a product slug
+        /// an earlier product of the file has makes its row bad too (`SeenSlugs`). Nil: neither is checked,
+        /// which spares the temporary databases of seen SKUs and slugs.
+        public var duplicateSKUs: DuplicateSKUs?
         /// When set, every asset path must resolve under this folder (URLs aside), or its row is bad.
         public var assets: String?
         /// Variant rows a block may have before it is handed out in parts of this many (see `next()`).
         public var partRows: Int
 
         public init(
-            mainLanguage: String = "en", reportsBlankLines: Bool = true, rejectsDuplicateSKUs: Bool = true,
+            mainLanguage: String = "en", reportsBlankLines: Bool = true, duplicateSKUs: DuplicateSKUs? = .withinProduct,
             assets: String? = nil, partRows: Int = 2_000
         ) {
             self.mainLanguage = mainLanguage
             self.reportsBlankLines = reportsBlankLines
-            self.rejectsDuplicateSKUs = rejectsDuplicateSKUs
+            self.duplicateSKUs = duplicateSKUs
             self.assets = assets
             self.partRows = max(partRows, 1)
         }
@@ -77,7 +77,7 @@ public final class ProductCSVParser {
     private let record = RecordBuffer()
     var lookahead: RawRow?
     var queued: [ProductReadItem] = []
-    let seenSKUs: SeenSKUs?
+    let skuCheck: DuplicateSKUCheck?
     /// Kept with the SKUs: the slugs of the products so far.
     let seenSlugs: SeenSlugs?
     private var reachedEnd = false
@@ -108,8 +108,8 @@ public final class ProductCSVParser {
             throw PipelineError(.data, error.message, location: SourceLocation(file: path, line: headerLine, column: error.column))
         }
         rowReader = ProductRowReader(header: header, currency: currency)
-        seenSKUs = options.rejectsDuplicateSKUs ? try SeenSKUs() : nil
-        seenSlugs = options.rejectsDuplicateSKUs ? try SeenSlugs() : nil
+        skuCheck = try options.duplicateSKUs.map { try DuplicateSKUCheck($0) }
+        seenSlugs = options.duplicateSKUs != nil ? try SeenSlugs() : nil
     }
 
     /// Where the next product block starts (after the one `next()` returned last), to resume there.
@@ -141,7 +141,7 @@ public final class ProductCSVParser {
 
     public func close() {
         reader.input.close()
-        seenSKUs?.close()
+        skuCheck?.close()
         seenSlugs?.close()
     }
 
@@ -270,6 +270,7 @@ public final class ProductCSVParser {
     func read(_ row: RawRow, first: Bool, product: inout ProductBlock?, recordsSKU: Bool) throws
         -> Result<ProductVariant, RowError>
     {
+        if first { skuCheck?.startProduct(line: row.line) }
         let variant: ProductVariant
         do throws(RowError) {
             if let error = row.readError { throw error }
@@ -294,13 +295,9 @@ public final class ProductCSVParser {
                 return .failure(error)
             }
         }
-        if let seenSKUs {
+        if let skuCheck {
             let column = (header.index(.sku, language: header.languages[0]) ?? 0) + 1
-            if recordsSKU {
-                if let error = try seenSKUs.duplicate(variant.sku, line: row.line, column: column) { return .failure(error) }
-            } else if let firstLine = try seenSKUs.firstLine(of: variant.sku), firstLine != row.line {
-                return .failure(SeenSKUs.duplicateError(variant.sku, line: row.line, column: column, firstLine: firstLine))
-            }
+            if let error = try skuCheck.check(variant, line: row.line, column: column, recording: recordsSKU) { return .failure(error) }
         }
         return .success(variant)
     }

@@ -33,15 +33,15 @@ public final class ProductJSONLReader {
     private let record = RecordBuffer()
     static let keys = ["translations", "assetPaths", "facets", "optionGroups", "variants"]
 
-    /// The SKUs of earlier lines, when a SKU used again rejects its line.
-    private let seenSKUs: SeenSKUs?
+    /// The SKUs of earlier lines, when a SKU used again may reject its line (see `DuplicateSKUs`).
+    let skuCheck: DuplicateSKUCheck?
     private let seenSlugs: SeenSlugs?
 
-    public init(path: String, rejectsDuplicateSKUs: Bool = false) throws {
+    public init(path: String, duplicateSKUs: DuplicateSKUs? = nil) throws {
         self.path = path
         reader = try JSONLReader(path: path, columns: Self.keys)
-        seenSKUs = rejectsDuplicateSKUs ? try SeenSKUs() : nil
-        seenSlugs = rejectsDuplicateSKUs ? try SeenSlugs() : nil
+        skuCheck = try duplicateSKUs.map { try DuplicateSKUCheck($0) }
+        seenSlugs = duplicateSKUs != nil ? try SeenSlugs() : nil
     }
 
     /// Where the next product line starts, to resume there.
@@ -54,7 +54,7 @@ public final class ProductJSONLReader {
 
     public func close() {
         reader.input.close()
-        seenSKUs?.close()
+        skuCheck?.close()
         seenSlugs?.close()
     }
 
@@ -85,8 +85,11 @@ public final class ProductJSONLReader {
         if let error = try seenSlugs?.duplicate(block, line: status.line, recording: true, column: { _ in 1 }) {
             return rejection(error)
         }
-        for variant in block.variants {
-            if let error = try seenSKUs?.duplicate(variant.sku, line: status.line, column: 1) { return rejection(error) }
+        if let skuCheck {
+            skuCheck.startProduct(line: status.line)
+            for variant in block.variants {
+                if let error = try skuCheck.check(variant, line: status.line, column: 1, recording: true) { return rejection(error) }
+            }
         }
         return .product(block)
     }

@@ -1,18 +1,26 @@
 import Pipelines
 
 /// The import file read for the whole-file check of a first `products.import` run: with the
-/// duplicate-SKU check on, and asset paths resolved, each product block accepted or rejected whole.
+/// duplicate-SKU check on, and asset paths resolved, each product block accepted or rejected whole. At
+/// the end of the file it warns of the SKUs that variants of one product share.
 final class ProductCheckSource: ImportCheckSource {
     private let source: ProductSource
     private let assets: FilePath?
+    private let logger: Logger
+    private var warned = false
 
-    init(source: ProductSource, assets: FilePath?) {
+    init(source: ProductSource, assets: FilePath?, logger: Logger) {
         self.source = source
         self.assets = assets
+        self.logger = logger
     }
 
     func nextChecked() throws -> CheckedItem? {
-        guard let item = try source.next() else { return nil }
+        guard let item = try source.next() else {
+            if !warned, let shared = source.sharedSKUs { warn(shared) }
+            warned = true
+            return nil
+        }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
             return CheckedItem(
                 line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" },
@@ -20,6 +28,18 @@ final class ProductCheckSource: ImportCheckSource {
         }
         guard case .product(let block) = item else { return CheckedItem(line: source.position.line) }
         return CheckedItem(line: block.line)
+    }
+
+    private func warn(_ shared: SharedSKUReport) {
+        for example in shared.examples {
+            logger.warning(
+                "products.shared_sku",
+                "the product at line \(example.line) gives the SKU '\(example.sku)' to several variants; they are told apart by their option values")
+        }
+        if shared.count > shared.examples.count {
+            logger.warning(
+                "products.shared_sku", "\(shared.count) SKUs in all are shared by variants of one product; the first \(shared.examples.count) are named above")
+        }
     }
 
     var position: ReaderPosition { source.position }

@@ -42,12 +42,12 @@ final class ProductImportFeed: @unchecked Sendable {
     }
 
     /// Opens the file (a CSV's header is checked here).
-    static func open(_ config: ProductsImport.Config, format: ProductFormat, rejectsDuplicateSKUs: Bool) throws
+    static func open(_ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?) throws
         -> ProductSource
     {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            rejectsDuplicateSKUs: rejectsDuplicateSKUs, assets: config.assets)
+            duplicateSKUs: duplicateSKUs, assets: config.assets)
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what

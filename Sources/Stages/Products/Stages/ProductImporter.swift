@@ -14,12 +14,17 @@ final class ProductImporter: ChunkImporter {
     private let source: ProductSource
     private let store: ProductStore
     private let batchRows: Int
+    private let logger: Logger
     private var feed: ProductImportFeed?
     let startPosition: ReaderPosition
 
     /// `source` is the opened file (its header checked), read without the duplicate-SKU check.
-    init(config: ProductsImport.Config, format: ProductFormat, source: ProductSource, store: ProductStore, chunkSize: Int) {
+    init(
+        config: ProductsImport.Config, format: ProductFormat, source: ProductSource, store: ProductStore, chunkSize: Int,
+        logger: Logger
+    ) {
         self.config = config
+        self.logger = logger
         self.format = format
         self.source = source
         self.store = store
@@ -36,7 +41,8 @@ final class ProductImporter: ChunkImporter {
 
     func makeCheckSource() throws -> any ImportCheckSource {
         ProductCheckSource(
-            source: try ProductImportFeed.open(config, format: format, rejectsDuplicateSKUs: true), assets: config.assets)
+            source: try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs), assets: config.assets,
+            logger: logger)
     }
 
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {

@@ -10,17 +10,17 @@ enum ProductSource {
     /// before anything is written. The CSV parser checks asset paths under `assets` itself (it hands large
     /// blocks out in parts); for product JSONL, `ProductImportRejection` does.
     static func open(
-        _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, rejectsDuplicateSKUs: Bool,
+        _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, duplicateSKUs: DuplicateSKUs?,
         assets: FilePath?
     ) throws -> ProductSource {
         switch format {
         case .vendureCSV:
             let options = ProductCSVParser.Options(
-                mainLanguage: language, reportsBlankLines: false, rejectsDuplicateSKUs: rejectsDuplicateSKUs,
+                mainLanguage: language, reportsBlankLines: false, duplicateSKUs: duplicateSKUs,
                 assets: assets?.path)
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
-            return .jsonl(try ProductJSONLReader(path: file.path, rejectsDuplicateSKUs: rejectsDuplicateSKUs))
+            return .jsonl(try ProductJSONLReader(path: file.path, duplicateSKUs: duplicateSKUs))
         }
     }
 
@@ -28,6 +28,14 @@ enum ProductSource {
         switch self {
         case .csv(let parser): try parser.next()
         case .jsonl(let reader): try reader.next()
+        }
+    }
+
+    /// The SKUs shared within products so far (when the duplicate check is on).
+    var sharedSKUs: SharedSKUReport? {
+        switch self {
+        case .csv(let parser): parser.skuCheck?.shared
+        case .jsonl(let reader): reader.skuCheck?.shared
         }
     }
 

@@ -17,6 +17,7 @@ public enum ProductsImport: StageKind {
         var language: String
         var maxRejects: Int
         var rejects: FilePath?
+        var duplicateSKUs: DuplicateSKUs
     }
 
     public static let name = "products.import"
@@ -32,13 +33,17 @@ public enum ProductsImport: StageKind {
         .checked("not empty") { $0.isEmpty ? "must not be empty" : nil }
     static let rejects = Parameter<FilePath?>.optional(
         "rejects", doc: "where bad rows are listed; default var/<file name>.rejects.csv")
+    static let duplicateSKUs = Parameter<DuplicateSKUs>.optional(
+        "duplicate_skus", default: .withinProduct,
+        doc: "within-product: variants of one product may share a SKU, told apart by their option values, as Vendure allows; "
+            + "reject: a SKU used before in the file is a bad row")
 
     public static let parameters = ParameterSet(
-        file, format, assets, currency, language, ImportParameters.maxRejects, rejects
-    ) { file, format, assets, currency, language, maxRejects, rejects in
+        file, format, assets, currency, language, ImportParameters.maxRejects, rejects, duplicateSKUs
+    ) { file, format, assets, currency, language, maxRejects, rejects, duplicateSKUs in
         Config(
             file: file, format: format, assets: assets, currency: currency, language: language, maxRejects: maxRejects,
-            rejects: rejects)
+            rejects: rejects, duplicateSKUs: duplicateSKUs)
     }
 
     public static let counters = ProductImportCounts.counters
@@ -67,7 +72,7 @@ public enum ProductsImport: StageKind {
         let format = ProductFormat.resolve(config.format, for: config.file)
         let rejectsPath = rejectsPath(config, in: context.workspace)
         // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
-        let source = try ProductImportFeed.open(config, format: format, rejectsDuplicateSKUs: false)
+        let source = try ProductImportFeed.open(config, format: format, duplicateSKUs: nil)
         let store: ProductStore
         do {
             store = try ProductStore(connection: context.database(), logger: context.logger)
@@ -76,7 +81,8 @@ public enum ProductsImport: StageKind {
             throw error
         }
         let importer = ProductImporter(
-            config: config, format: format, source: source, store: store, chunkSize: context.checkpoints.chunkSize)
+            config: config, format: format, source: source, store: store, chunkSize: context.checkpoints.chunkSize,
+            logger: context.logger)
         defer { importer.close() }
         let progress = try store.withStatementJournalsInMemory {
             try ImportPipeline.run(

@@ -107,11 +107,11 @@ extension ProductStore {
                     facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
                     facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
                 }
-                // The SKUs in position order, each once (`ProductRows` checked).
-                for sku in desired.skus {
-                    guard let variantRows = desired.rows.variants[sku] else { continue }
+                // In position order, each once (`ProductRows` checked).
+                for key in desired.variantKeys {
+                    guard let variantRows = desired.rows.variants[key] else { continue }
                     try addVariantRows(
-                        variantRows, sku: sku, id: try variantIDs.take(), product: product, now: now,
+                        variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
                         options: optionIDsByRef, into: &tables)
                 }
             }
@@ -129,13 +129,13 @@ extension ProductStore {
 
     /// Inserts variants new to the store into the stored product `product` (its options stored), with
     /// one bulk insert a table.
-    func insertNewVariants(_ variants: [(sku: String, rows: VariantRows)], of product: StoredProduct, now: String) throws {
+    func insertNewVariants(_ variants: [(key: VariantKey, rows: VariantRows)], of product: StoredProduct, now: String) throws {
         guard !variants.isEmpty else { return }
         var ids = ReservedIDs(try reserveIDs("store_variants", count: variants.count))
         var tables = NewProductRows()
         for variant in variants {
             try addVariantRows(
-                variant.rows, sku: variant.sku, id: try ids.take(), product: product.id, now: now, options: product.optionIDs,
+                variant.rows, sku: variant.key.sku, id: try ids.take(), product: product.id, now: now, options: product.optionIDs,
                 into: &tables)
         }
         for table in tables.inOrder { try bulkWrite(table) }

@@ -11,14 +11,17 @@ struct SlugKey: Hashable {
 struct DesiredProduct: Sendable {
     var block: ProductBlock
     var rows: ProductRows
-    /// In position order.
+    /// In position order; a SKU the product's variants share comes once for each.
     let skus: [String]
+    /// In position order.
+    let variantKeys: [VariantKey]
     let slugKeys: [SlugKey]
 
     init(_ block: ProductBlock) throws {
         self.block = block
         rows = try ProductRows(desired: block)
-        skus = block.variants.map(\.sku)
+        variantKeys = rows.variantsInPositionOrder.map(\.key)
+        skus = variantKeys.map(\.sku)
         slugKeys = rows.slugKeys
     }
 }
@@ -35,7 +38,7 @@ extension StoredOwners {
         for (language, translation) in stored.rows.translations {
             bySlug[SlugKey(language: language, slug: translation.slug)] = nil
         }
-        for sku in desired.variants.keys { bySKU[sku] = stored.id }
+        for key in desired.variants.keys { bySKU[key.sku] = stored.id }
         for key in desired.slugKeys { bySlug[key] = stored.id }
     }
 }

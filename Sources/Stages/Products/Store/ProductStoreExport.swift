@@ -63,7 +63,8 @@ extension ProductStore {
                 })
         }
         var variants: [ProductVariant] = []
-        for (sku, variant) in rows.variants.sorted(by: { $0.value.position < $1.value.position }) {
+        for (key, variant) in rows.variantsInPositionOrder {
+            let sku = key.sku
             let variantTranslations = languages.map { language in
                 VariantTranslation(
                     languageCode: language,

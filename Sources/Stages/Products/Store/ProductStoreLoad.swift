@@ -4,7 +4,7 @@ import Pipelines
 struct StoredProduct {
     var id: Int64
     var rows = ProductRows()
-    var variantIDs: [String: Int64] = [:]
+    var variantIDs: [VariantKey: Int64] = [:]
     var groupIDs: [String: Int64] = [:]
     var optionIDs: [OptionRef: Int64] = [:]
 }
@@ -162,19 +162,18 @@ private struct ProductsLoad {
 
     /// Variants by product, then their rows by variant id. Reads the options first (`readOptionGroups`).
     mutating func readVariants(_ store: ProductStore) throws {
-        var variants: [(product: Int, sku: String, rows: VariantRows)] = []
+        var variants: [(product: Int, id: Int64, sku: String, rows: VariantRows)] = []
         var variantIndex: [Int64: Int] = [:]
         func readVariant(_ product: inout StoredProduct, _ index: Int, _ row: any RowView) {
             let (id, sku) = (row.storeInteger(1), row.storeText(2))
             variantIndex[id] = variants.count
-            product.variantIDs[sku] = id
             let rows = VariantRows(
                 position: row.storeInt(3), taxCategory: row.storeText(4), trackInventory: row.int64(5).map { $0 != 0 })
-            variants.append((index, sku, rows))
+            variants.append((index, id, sku, rows))
         }
         let select = "SELECT product_id, id, sku, position, tax_category, track_inventory FROM store_variants WHERE"
         if let only {
-            try eachProductRow(store, "\(select) sku", by: only.skus, readVariant)
+            try eachProductRow(store, "\(select) sku", by: Array(Set(only.skus)), readVariant)
         } else {
             try eachProductRow(store, "\(select) product_id", readVariant)
         }
@@ -236,7 +235,17 @@ private struct ProductsLoad {
             variant.customFields[CustomFieldKey(language: row.storeText(1), name: row.storeText(2))] =
                 CustomFieldRow(position: row.storeInt(3), value: row.storeText(4))
         }
-        for variant in variants { products[variant.product].rows.variants[variant.sku] = variant.rows }
+        // Keyed once their options are known.
+        for variant in variants {
+            let key = VariantKey(sku: variant.sku, options: variant.rows.optionCodes)
+            guard products[variant.product].variantIDs.updateValue(variant.id, forKey: key) == nil else {
+                throw PipelineError(
+                    .data,
+                    "the store has two variants of one product with the SKU '\(variant.sku)'" + ProductRows.sameOptions(key)
+                        + "; delete one of them")
+            }
+            products[variant.product].rows.variants[key] = variant.rows
+        }
     }
 
     /// The names of every facet value the products or their variants use, given to each product that uses it.

@@ -9,8 +9,8 @@ final class PartlyStoredProduct {
     var changed = false
     /// Variants created, updated and unchanged by the parts so far.
     var variants = UpsertResult()
-    /// The SKUs of the parts so far.
-    let skus: SeenSKUs
+    /// The variants of the parts so far (`VariantKey.text`).
+    let variantKeys: SeenSKUs
     /// Keys `group code NUL option code`, each with the position given to the option.
     let options: SeenSKUs
     var nextOptionPosition: [String: Int] = [:]
@@ -19,12 +19,12 @@ final class PartlyStoredProduct {
         self.productID = productID
         self.line = line
         self.isNew = isNew
-        skus = try SeenSKUs(batchSize: 4_096, filterBits: 1 << 22, cacheKiB: 1_024)
+        variantKeys = try SeenSKUs(batchSize: 4_096, filterBits: 1 << 22, cacheKiB: 1_024)
         options = try SeenSKUs(batchSize: 4_096, filterBits: 1 << 22, cacheKiB: 1_024)
     }
 
     func close() {
-        skus.close()
+        variantKeys.close()
         options.close()
     }
 
@@ -53,8 +53,10 @@ extension ProductStore {
         }
         var rows = desired.rows
         try positionOptions(&rows, product)
-        for sku in desired.skus where try product.skus.record(sku, line: block.line) != nil {
-            throw PipelineError(.data, "product at line \(block.line) lists the SKU '\(sku)' twice")
+        // The keys of earlier parts are claimed: a stored variant one of them took is not taken again.
+        let claimed = { (key: VariantKey) in try product.variantKeys.firstLine(of: key.text) != nil }
+        for key in desired.variantKeys where try product.variantKeys.record(key.text, line: block.line) != nil {
+            throw PipelineError(.data, "product at line \(block.line) lists the SKU '\(key.sku)' twice" + ProductRows.sameOptions(key))
         }
         let keys = ProductPartKeys(skus: desired.skus, optionCodes: rows.optionGroups.mapValues { Array($0.options.keys) })
         func load(_ id: Int64) throws -> StoredProduct {
@@ -64,7 +66,7 @@ extension ProductStore {
         product.changed = try syncProductRows(rows, &stored) || product.changed
         product.changed = try syncFacetNames(rows.facetNames) || product.changed
         var others: [Int64: StoredProduct] = [:]
-        var result = try syncVariants(rows, &stored, owners: owners, others: &others, load: load, now: now)
+        var result = try syncVariants(rows, &stored, owners: owners, others: &others, load: load, now: now, isClaimed: claimed).result
         result.productID = product.productID
         product.variants += result
         owners.record(stored, rows)
@@ -119,7 +121,17 @@ extension ProductStore {
             ) { row in page.append((row.storeInteger(0), row.storeInteger(1), row.storeText(2))) }
             guard let last = page.last else { return deleted }
             after = (last.position, last.id)
-            for variant in page where try product.skus.firstLine(of: variant.sku) == nil {
+            var options: [Int64: [(position: Int, code: String)]] = [:]
+            try eachBatch(
+                of: page.map(\.id),
+                """
+                SELECT l.variant_id, l.position, o.code FROM store_variant_options l JOIN store_options o ON o.id = l.option_id
+                WHERE l.variant_id
+                """
+            ) { options[$0.storeInteger(0), default: []].append(($0.storeInt(1), $0.storeText(2))) }
+            for variant in page {
+                let codes = (options[variant.id] ?? []).sorted { $0.position < $1.position }.map(\.code)
+                guard try product.variantKeys.firstLine(of: VariantKey(sku: variant.sku, options: codes).text) == nil else { continue }
                 try write("DELETE FROM store_variants WHERE id = $1", [.integer(variant.id)])
                 owners.bySKU[variant.sku] = nil
                 deleted += 1

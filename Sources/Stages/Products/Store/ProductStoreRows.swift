@@ -72,18 +72,44 @@ struct VariantRows: Equatable {
     var customFields: [CustomFieldKey: CustomFieldRow] = [:]
 }
 
+/// A variant among its product's: its SKU and its option codes in option group order. SKUs are unique
+/// in the store but within one product, whose variants may share one (Vendure allows it) when their
+/// option values tell them apart.
+struct VariantKey: Hashable, Comparable {
+    var sku: String
+    var options: [String]
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        lhs.sku != rhs.sku ? lhs.sku < rhs.sku : lhs.options.lexicographicallyPrecedes(rhs.options)
+    }
+
+    /// One string for the key, for the temporary sets of large products.
+    var text: String { options.isEmpty ? sku : ([sku] + options).joined(separator: "\u{1F}") }
+}
+
+extension VariantRows {
+    /// The codes of the variant's options, in option group order.
+    var optionCodes: [String] {
+        options.count <= 1 ? options.values.map(\.optionCode) : options.sorted { $0.key < $1.key }.map(\.value.optionCode)
+    }
+}
+
 struct ProductRows: Equatable {
     var translations: [String: TranslationRow] = [:]
     var assets: [Int: String] = [:]
     var facetValues: [Int: FacetValueRef] = [:]
     var customFields: [CustomFieldKey: CustomFieldRow] = [:]
     var optionGroups: [String: OptionGroupRow] = [:]
-    var variants: [String: VariantRows] = [:]
+    var variants: [VariantKey: VariantRows] = [:]
     /// The facet values' names: from the block, or (when loaded for export) from the database.
     var facetNames: [FacetValueRef: FacetNames] = [:]
 
     /// Languages in translation order.
     var languages: [String] { translations.sorted { $0.value.position < $1.value.position }.map(\.key) }
+
+    var variantsInPositionOrder: [(key: VariantKey, value: VariantRows)] {
+        variants.sorted { $0.value.position < $1.value.position }
+    }
 }
 
 extension ProductRows {
@@ -129,9 +155,6 @@ extension ProductRows {
         let firstPosition = block.part?.firstVariant ?? 0
         for (index, variant) in block.variants.enumerated() {
             let position = firstPosition + index
-            guard variants[variant.sku] == nil else {
-                throw PipelineError(.data, "\(context) lists the SKU '\(variant.sku)' twice")
-            }
             let variantContext = "variant '\(variant.sku)' at line \(variant.line)"
             var rows = VariantRows(
                 position: position, taxCategory: variant.taxCategory, trackInventory: variant.trackInventory)
@@ -159,8 +182,17 @@ extension ProductRows {
                 }
                 rows.options[groupPosition] = OptionRef(groupCode: groupCode, optionCode: value)
             }
-            variants[variant.sku] = rows
+            let key = VariantKey(sku: variant.sku, options: rows.optionCodes)
+            guard variants[key] == nil else {
+                throw PipelineError(.data, "\(context) lists the SKU '\(variant.sku)' twice" + Self.sameOptions(key))
+            }
+            variants[key] = rows
         }
+    }
+
+    /// How a second variant with `key` is described: " with the same option values (…)" when it has any.
+    static func sameOptions(_ key: VariantKey) -> String {
+        key.options.isEmpty ? "" : " with the same option values (\(key.options.joined(separator: ", ")))"
     }
 
     private static func positions(_ values: [String]) -> [Int: String] {

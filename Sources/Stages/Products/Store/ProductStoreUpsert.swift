@@ -43,10 +43,11 @@ extension ProductStore {
         var productChanged = try syncProductRows(desired, &stored)
         productChanged = try syncFacetNames(desired.facetNames) || productChanged
         var otherProducts: [Int64: StoredProduct] = [:]
-        result += try syncVariants(desired, &stored, owners: owners, others: &otherProducts, load: storedProduct, now: now)
-        for (sku, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where desired.variants[sku] == nil {
+        let synced = try syncVariants(desired, &stored, owners: owners, others: &otherProducts, load: storedProduct, now: now)
+        result += synced.result
+        for (key, id) in stored.variantIDs.sorted(by: { $0.key < $1.key }) where !synced.matched.contains(key) {
             try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
-            owners.bySKU[sku] = nil
+            owners.bySKU[key.sku] = nil
             result.variantsDeleted += 1
         }
         owners.record(stored, desired)
@@ -83,29 +84,39 @@ extension ProductStore {
     }
 
     /// Writes the desired variants, in position order, taking over those another product owns (read
-    /// through `load`); the outcomes counted.
+    /// through `load`; its other variants with the block's SKUs are deleted, since a SKU belongs to one
+    /// product); the outcomes counted, and the stored variants of `stored` that were matched.
+    /// `isClaimed`: stored variants an earlier part of the product took.
     func syncVariants(
         _ desired: ProductRows, _ stored: inout StoredProduct, owners: StoredOwners, others: inout [Int64: StoredProduct],
-        load: (Int64) throws -> StoredProduct, now: String
-    ) throws -> UpsertResult {
+        load: (Int64) throws -> StoredProduct, now: String, isClaimed: (VariantKey) throws -> Bool = { _ in false }
+    ) throws -> (result: UpsertResult, matched: Set<VariantKey>) {
         var result = UpsertResult()
-        var new: [(sku: String, rows: VariantRows)] = []
-        for (sku, variant) in desired.variants.sorted(by: { $0.value.position < $1.value.position }) {
-            var storedVariant = stored.rows.variants[sku]
-            var variantID = stored.variantIDs[sku]
-            var moved = false
-            if storedVariant == nil, let owner = owners.bySKU[sku], owner != stored.id {
-                if others[owner] == nil { others[owner] = try load(owner) }
-                storedVariant = others[owner]?.rows.variants[sku]
-                variantID = others[owner]?.variantIDs[sku]
-                moved = true
+        var new: [(key: VariantKey, rows: VariantRows)] = []
+        var match = try VariantMatch(stored: stored, desired: desired.variants.keys, isClaimed: isClaimed)
+        var otherMatches: [Int64: VariantMatch] = [:]
+        for (key, variant) in desired.variantsInPositionOrder {
+            var found: (rows: VariantRows, id: Int64, moved: Bool)?
+            if let storedKey = match.take(key), let rows = stored.rows.variants[storedKey], let id = stored.variantIDs[storedKey] {
+                found = (rows, id, false)
+            } else if let owner = owners.bySKU[key.sku], owner != stored.id {
+                if others[owner] == nil {
+                    let other = try load(owner)
+                    others[owner] = other
+                    otherMatches[owner] = try VariantMatch(stored: other, desired: desired.variants.keys, isClaimed: isClaimed)
+                }
+                if let storedKey = otherMatches[owner]?.take(key), let rows = others[owner]?.rows.variants[storedKey],
+                    let id = others[owner]?.variantIDs[storedKey]
+                {
+                    found = (rows, id, true)
+                }
             }
-            guard let storedVariant, let variantID else {
-                new.append((sku, variant))
+            guard let found else {
+                new.append((key, variant))
                 continue
             }
             let outcome = try syncVariant(
-                sku: sku, desired: variant, stored: storedVariant, id: variantID, moved: moved, product: stored, now: now)
+                desired: variant, stored: found.rows, id: found.id, moved: found.moved, product: stored, now: now)
             switch outcome {
             case .updated: result.variantsUpdated += 1
             case .unchanged: result.variantsUnchanged += 1
@@ -113,7 +124,15 @@ extension ProductStore {
         }
         try insertNewVariants(new, of: stored, now: now)
         result.variantsCreated += new.count
-        return result
+        let skus = Set(desired.variants.keys.map(\.sku))
+        for (owner, otherMatch) in otherMatches.sorted(by: { $0.key < $1.key }) {
+            for key in otherMatch.untaken(among: skus) {
+                guard let id = others[owner]?.variantIDs[key] else { continue }
+                try write("DELETE FROM store_variants WHERE id = $1", [.integer(id)])
+                result.variantsDeleted += 1
+            }
+        }
+        return (result, match.matched)
     }
 
     /// Counts the product as created, updated (stamping `updated_at`) or unchanged, from what was written

@@ -4,7 +4,7 @@ extension ProductStore {
     /// Writes a stored variant's rows that differ from `stored` (new variants go in bulk:
     /// `insertNewVariants`).
     func syncVariant(
-        sku: String, desired: VariantRows, stored: VariantRows, id: Int64, moved: Bool, product: StoredProduct,
+        desired: VariantRows, stored: VariantRows, id: Int64, moved: Bool, product: StoredProduct,
         now: String
     ) throws -> Outcome {
         let trackInventory: SQLValue = desired.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null

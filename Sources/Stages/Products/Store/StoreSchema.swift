@@ -14,6 +14,7 @@ public enum StoreSchema {
         Migration(version: 2, name: "SQLite: composite-key tables without rowid", sql: version2),
         Migration(version: 3, name: "inventory adjustments", sql: version3),
         Migration(version: 4, name: "orders, payments, refunds, payouts and the export ledger", sql: version4),
+        Migration(version: 5, name: "variants of one product may share a SKU", rebuildsReferencedTable: true, sql: version5),
     ]
 
     public static let schema = SchemaFamily(name: family, migrations: migrations)
@@ -241,6 +242,36 @@ public enum StoreSchema {
             );
             CREATE INDEX store_inventory_adjustments_variant ON store_inventory_adjustments (variant_id);
             CREATE INDEX store_inventory_adjustments_run ON store_inventory_adjustments (pipeline, run, stage)
+            """
+    }
+
+    /// Vendure lets the variants of one product share a SKU (its demo catalogue's Modern Cafe Chair gives its
+    /// three colours one), telling them apart by their option values; `sku` stops being unique and gets a
+    /// plain index for lookups. That a SKU belongs to one product is kept by `products.import`. SQLite
+    /// cannot drop a column's constraint: the table is rebuilt, its DDL that of version 1 without `UNIQUE`.
+    @Sendable static func version5(_ dialect: SQLDialect) -> String {
+        guard dialect == .sqlite else {
+            return """
+                ALTER TABLE store_variants DROP CONSTRAINT store_variants_sku_key;
+                CREATE INDEX store_variants_sku ON store_variants (sku)
+                """
+        }
+        return """
+            CREATE TABLE store_variants_rebuilt (
+                id INTEGER PRIMARY KEY,
+                product_id BIGINT NOT NULL REFERENCES store_products (id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                sku TEXT NOT NULL,
+                tax_category TEXT NOT NULL,
+                track_inventory INTEGER CHECK (track_inventory IN (0, 1)),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            INSERT INTO store_variants_rebuilt SELECT * FROM store_variants;
+            DROP TABLE store_variants;
+            ALTER TABLE store_variants_rebuilt RENAME TO store_variants;
+            CREATE INDEX store_variants_product ON store_variants (product_id, position);
+            CREATE INDEX store_variants_sku ON store_variants (sku)
             """
     }
 }
