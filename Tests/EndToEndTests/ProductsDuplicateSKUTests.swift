@@ -50,7 +50,7 @@ import Testing
         try Self.importCatalogue(backend, maxRejects: 0, chunkSize: chunkSize) { result, store, scratch, line throws in
             #expect(result.status == 65, "\(result.stderr)")
             #expect(result.stderr.contains("1 rejected rows, more than max_rejects 0"), "\(result.stderr)")
-            #expect(try scratch.read("rejects.csv") == "line,column,reason,record\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it,\"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,\"\n")
+            #expect(try scratch.read("rejects.csv") == "line,column,reason,record\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it in another product (only variants of one product may share a SKU),\"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,\"\n")
             #expect(try store.count("store_products") == 0)
             #expect(try store.count("store_variants") == 0)
         }
@@ -64,7 +64,7 @@ import Testing
                 ProductsRun.summary(result)
                     == "products: 2000 created, 0 updated, 0 unchanged, 1 rejected; variants: 6000 created, 0 updated, "
                     + "0 unchanged, 0 deleted; rows: 6001 read, 1 rejected", "\(result.stderr)")
-            #expect(try scratch.read("rejects.csv") == "line,column,reason,record\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it,\"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,\"\n")
+            #expect(try scratch.read("rejects.csv") == "line,column,reason,record\n\(line),8,duplicate SKU 'SKU-7-2': line 25 already uses it in another product (only variants of one product may share a SKU),\"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,\"\n")
             #expect(try store.count("store_products") == 2000)
             #expect(try store.count("store_variants") == 6000)
             #expect(try store.rows(
@@ -88,8 +88,8 @@ import Testing
         #expect(ProductsRun.summary(result)?.hasSuffix("rows: 6002 read, 2 rejected") == true)
         #expect(try scratch.read("rejects.csv") == """
             line,column,reason,record
-            32,8,duplicate SKU 'SKU-3-0': line 11 already uses it,"Early,early,,,,,,SKU-3-0,1.00,standard,1,,,"
-            \(late + 1),8,duplicate SKU 'SKU-7-2': line 25 already uses it,"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,"
+            32,8,duplicate SKU 'SKU-3-0': line 11 already uses it in another product (only variants of one product may share a SKU),"Early,early,,,,,,SKU-3-0,1.00,standard,1,,,"
+            \(late + 1),8,duplicate SKU 'SKU-7-2': line 25 already uses it in another product (only variants of one product may share a SKU),"Dup,dup,,,,,,SKU-7-2,1.00,standard,1,,,"
 
             """)
         #expect(try store.count("store_variants") == 6000)

@@ -78,7 +78,7 @@ import Testing
         #expect(parts.errors == (try Self.parse(path, partRows: 100)).errors)
         #expect(
             parts.errors.filter { !$0.reason.hasPrefix("rejected because") }.map(\.reason) == [
-                "duplicate SKU 'D3': line 4 of the same product already uses it, and the product has no options to tell them apart"
+                "duplicate SKU 'D3': line 4 of the same product already uses it and the product has no options to tell them apart"
             ], "\(parts.errors)")
     }
 

@@ -172,7 +172,7 @@ import Testing
                 }
             }
             #expect(products == (checks ? 2 : 3))
-            let reason = "duplicate SKU 'B': line 1, of another product, already uses it; only variants of one product may share a SKU"
+            let reason = "duplicate SKU 'B': line 1 already uses it in another product (only variants of one product may share a SKU)"
             #expect(errors == (checks ? [RowError(line: 3, column: 1, reason: reason)] : []))
         }
     }

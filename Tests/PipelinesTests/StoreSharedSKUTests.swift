@@ -136,7 +136,7 @@ import Testing
         parser.close()
         #expect(products.map(\.line) == [2])
         #expect(errors.map(\.line) == [4, 6] && errors.allSatisfy { $0.column == 8 })
-        #expect(errors.first?.reason == "duplicate SKU 'C-1': line 2, of another product, already uses it; only variants of one product may share a SKU")
+        #expect(errors.first?.reason == "duplicate SKU 'C-1': line 2 already uses it in another product (only variants of one product may share a SKU)")
         #expect(errors.last?.reason == "duplicate variant: line 5 already has the SKU 'B-1' with the same option values (oak)")
 
         let strict = try parseProductFile(path, options: .init(duplicateSKUs: .reject))

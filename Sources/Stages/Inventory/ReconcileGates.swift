@@ -20,7 +20,8 @@ struct ReconcileTally: Codable, Equatable {
         totals.count += 1
         totals.shop += shop ?? 0
         totals.feed += feed ?? 0
-        if let feed { totals.delta += feed - (shop ?? 0) }
+        // A shared SKU has no one figure in the store to differ from.
+        if let feed, status != .sharedSKU { totals.delta += feed - (shop ?? 0) }
         byStatus[status.rawValue] = totals
     }
 }

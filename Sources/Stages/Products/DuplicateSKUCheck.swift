@@ -65,7 +65,7 @@ final class DuplicateSKUCheck {
                 let options = variant.translations.first?.optionValues ?? []
                 let reason =
                     options.isEmpty
-                    ? "duplicate SKU '\(sku)': line \(earlier) of the same product already uses it, and the product has no options to tell them apart"
+                    ? "duplicate SKU '\(sku)': line \(earlier) of the same product already uses it and the product has no options to tell them apart"
                     : "duplicate variant: line \(earlier) already has the SKU '\(sku)' with the same option values (\(options.joined(separator: ", ")))"
                 return RowError(line: line, column: column, reason: reason)
             }

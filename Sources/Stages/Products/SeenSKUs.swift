@@ -62,7 +62,7 @@ final class SeenSKUs {
     static func duplicateError(_ sku: String, line: Int, column: Int, firstLine: Int, inAnotherProduct: Bool = false) -> RowError {
         let reason =
             inAnotherProduct
-            ? "duplicate SKU '\(sku)': line \(firstLine), of another product, already uses it; only variants of one product may share a SKU"
+            ? "duplicate SKU '\(sku)': line \(firstLine) already uses it in another product (only variants of one product may share a SKU)"
             : "duplicate SKU '\(sku)': line \(firstLine) already uses it"
         return RowError(line: line, column: column, reason: reason)
     }
