@@ -45,6 +45,30 @@ struct ProductsTestStore {
     func rows(_ sql: String) throws -> [[String?]] { try Inspect.rows(locator, sql) }
 
     func count(_ table: String) throws -> Int { Int(try rows("SELECT COUNT(*) FROM \(table)")[0][0] ?? "") ?? -1 }
+
+    /// The store tables' constraints and indexes as the catalogue holds them (validation included), to
+    /// compare two stores' schemas; on SQLite the tables' and indexes' SQL.
+    func schemaObjects() throws -> [[String?]] {
+        guard schema != nil else {
+            return try rows("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name LIKE 'store%' OR name LIKE 'pipeline_set_aside%' ORDER BY type, name")
+        }
+        let constraints = try rows(
+            """
+            SELECT c.conname, t.relname, pg_get_constraintdef(c.oid), c.convalidated::text FROM pg_constraint c
+            JOIN pg_class t ON t.oid = c.conrelid WHERE c.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+                AND (t.relname LIKE 'store%' OR t.relname LIKE 'pipeline_set_aside%')
+            ORDER BY 1, 2
+            """)
+        let indexes = try rows(
+            """
+            SELECT indexname, tablename, replace(indexdef, current_schema() || '.', '') FROM pg_indexes
+            WHERE schemaname = current_schema() AND (tablename LIKE 'store%' OR tablename LIKE 'pipeline_set_aside%') ORDER BY 1
+            """)
+        let tables = try rows(
+            "SELECT table_name, column_name, is_nullable, data_type, is_identity FROM information_schema.columns WHERE table_schema = current_schema() "
+                + "AND (table_name LIKE 'store%' OR table_name LIKE 'pipeline_set_aside%') ORDER BY 1, 2")
+        return constraints + indexes + tables
+    }
 }
 
 /// Writes and runs pipelines around `products.import` / `products.export`.
@@ -157,11 +181,13 @@ extension ProductsRun {
                     with: { file: \(file) }
                 """)
         }
+        let schema = try baseline.schemaObjects()
         try runner.killAtRandomPoints(kills, seed: seed, duration: seconds, reset: reset) { kill in
             let stored = try store.count("store_variants")
             let resumed = try export(store, scratch: scratch)
             #expect(stored == variants, "kill \(kill)")
             #expect(resumed == expected, "kill \(kill): store differs from the uninterrupted import")
+            #expect(try store.schemaObjects() == schema, "kill \(kill): the schema differs from the uninterrupted import's")
         }
     }
 }

@@ -7,6 +7,9 @@ import Pipelines
 final class ProductImporter: ChunkImporter {
     struct Progress: Codable {
         var counts = ProductImportCounts()
+        /// The store was empty and its product tables' indexes and constraints are set aside until the
+        /// chunk that reaches the end of the file (`SetAsideSchema`).
+        var schemaSetAside: Bool?
     }
 
     private let config: ProductsImport.Config
@@ -45,7 +48,23 @@ final class ProductImporter: ChunkImporter {
             logger: logger)
     }
 
+    /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
+    /// an empty store, the product tables' indexes and constraints are set aside for the bulk load, as
+    /// `pg_restore` loads data before it builds them.
+    func prepareTarget() throws {
+        if try SetAsideSchema.restore(in: store.connection) > 0 {
+            logger.info("products.schema_restored", "made the indexes and constraints an unfinished import had set aside again")
+        }
+        guard try store.isEmpty() else { return }
+        let count = try SetAsideSchema.setAside(ProductStore.bulkTables, in: store.connection)
+        store.assumesNewProducts = true
+        logger.info(
+            "products.bulk_load",
+            "the product store is empty: \(count) indexes and constraints are set aside until the import ends, then built once")
+    }
+
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
+        if progress.schemaSetAside == true { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
         feed = ProductImportFeed(source: source, config: config, batchRows: batchRows, skipping: rejections)
     }
@@ -54,13 +73,27 @@ final class ProductImporter: ChunkImporter {
         guard let feed else { throw PipelineError(.internal, "products.import loaded a chunk before it began") }
         var loaded = 0
         var position = startPosition
+        if store.assumesNewProducts { progress.schemaSetAside = true }
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
             feed.recycle(batch.products)
             loaded += batch.rows
             position = batch.position
-            if batch.reachedEnd || (loaded >= rows && !batch.endsInsideProduct) { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
+            if batch.reachedEnd { return try end(at: position, progress: &progress) }
+            if loaded >= rows && !batch.endsInsideProduct { return ChunkEnd(position: position, reachedEnd: false) }
+        }
+        return try end(at: position, progress: &progress)
+    }
+
+    /// The end of the file: what was set aside is made again in the last chunk's transaction.
+    private func end(at position: ReaderPosition, progress: inout Progress) throws -> ChunkEnd {
+        if progress.schemaSetAside == true {
+            let clock = ContinuousClock.now
+            let count = try SetAsideSchema.restore(in: store.connection)
+            progress.schemaSetAside = nil
+            store.assumesNewProducts = false
+            logger.info("products.schema_restored", "built the \(count) indexes and constraints set aside, in \((ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))")
         }
         return ChunkEnd(position: position, reachedEnd: true)
     }

@@ -22,6 +22,25 @@ public final class ProductStore {
     var partlyStored: PartlyStoredProduct?
     /// PostgreSQL: the identity sequence of each table new ids were reserved in.
     var sequenceNames: [String: String] = [:]
+    /// Set while a bulk load into an empty store runs with the product tables' indexes and constraints set
+    /// aside (`SetAsideSchema`): every product is new, so nothing is looked up (it would scan, unindexed).
+    var assumesNewProducts = false
+
+    /// The tables a bulk load into an empty store fills, whose indexes and constraints it sets aside: all
+    /// but the shared ones it looks rows up in by key (facets, assets, stock locations).
+    static let bulkTables = [
+        "store_products", "store_product_translations", "store_product_assets", "store_product_facet_values",
+        "store_product_custom_fields", "store_option_groups", "store_option_group_translations", "store_options",
+        "store_option_translations", "store_variants", "store_prices", "store_stock_levels", "store_variant_assets",
+        "store_variant_facet_values", "store_variant_options", "store_variant_custom_fields",
+    ]
+
+    /// Whether the store holds no product.
+    func isEmpty() throws -> Bool {
+        var any = false
+        try read("SELECT 1 FROM store_products LIMIT 1", []) { _ in any = true }
+        return !any
+    }
 
     /// Opens the store on `connection`, whose tables must be at the newest version this binary knows (the
     /// engine migrates them before a stage of the family runs; `pipeline db migrate` does it by hand).
@@ -47,6 +66,12 @@ public final class ProductStore {
                 .config, "the store has no stock location '\(StoreSchema.defaultStockLocation)'; it was removed by hand")
         }
         defaultLocationID = locationID
+        if try SetAsideSchema.isSetAside(in: connection) {
+            logger.warning(
+                "products.schema_set_aside",
+                "the product store's indexes and constraints are set aside by an unfinished products.import into the empty store; "
+                    + "lookups are slow until that import is run again to its end")
+        }
     }
 
     /// Runs `body` with SQLite's temporary files in memory: a multi-row INSERT into a table with foreign

@@ -70,14 +70,14 @@ extension ProductStore {
             skus += products[index].skus
             slugs += products[index].slugKeys
         }
-        var owners = try lookUpOwners(skus: skus, slugs: slugs)
+        var owners = assumesNewProducts ? StoredOwners() : try lookUpOwners(skus: skus, slugs: slugs)
         // A large product is read part by part, never whole.
         var wholeProductOwners = Set<Int64>()
         for index in products.indices where products[index].block.part == nil {
             wholeProductOwners.formUnion(products[index].skus.compactMap { owners.bySKU[$0] })
             wholeProductOwners.formUnion(products[index].slugKeys.compactMap { owners.bySlug[$0] })
         }
-        var stored = try loadProducts(Array(wholeProductOwners), withFacetNames: false)
+        var stored = wholeProductOwners.isEmpty ? [:] : try loadProducts(Array(wholeProductOwners), withFacetNames: false)
         var result = UpsertResult()
         // New products waiting for one bulk insert: always a run of consecutive products.
         var pending = 0..<0

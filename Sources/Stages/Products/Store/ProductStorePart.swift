@@ -59,8 +59,11 @@ extension ProductStore {
             throw PipelineError(.data, "product at line \(block.line) lists the SKU '\(key.sku)' twice" + ProductRows.sameOptions(key))
         }
         let keys = ProductPartKeys(skus: desired.skus, optionCodes: rows.optionGroups.mapValues { Array($0.options.keys) })
+        // In a bulk load (nothing indexed), a new product's variants are not read: its earlier parts' are
+        // all it has, and those are claimed (their keys never come again).
+        let readKeys = assumesNewProducts && product.isNew ? ProductPartKeys(skus: [], optionCodes: keys.optionCodes) : keys
         func load(_ id: Int64) throws -> StoredProduct {
-            try loadProducts([id], withFacetNames: false, only: keys)[id] ?? StoredProduct(id: id)
+            try loadProducts([id], withFacetNames: false, only: readKeys)[id] ?? StoredProduct(id: id)
         }
         var stored = try load(product.productID)
         product.changed = try syncProductRows(rows, &stored) || product.changed
@@ -73,9 +76,12 @@ extension ProductStore {
         if part.isLast {
             partlyStored = nil
             defer { product.close() }
-            result.variantsDeleted = try deleteVariants(of: product, owners: &owners)
-            product.variants.variantsDeleted = result.variantsDeleted
-            product.changed = try deleteOptions(of: product) || product.changed
+            // A new product has no variant or option that no part had.
+            if !product.isNew {
+                result.variantsDeleted = try deleteVariants(of: product, owners: &owners)
+                product.variants.variantsDeleted = result.variantsDeleted
+                product.changed = try deleteOptions(of: product) || product.changed
+            }
             var total = product.variants
             try countProduct(product.productID, isNew: product.isNew, changed: product.changed, into: &total, now: now)
             (result.productsCreated, result.productsUpdated, result.productsUnchanged) =

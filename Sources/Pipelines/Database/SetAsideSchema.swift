@@ -1,0 +1,137 @@
+/// Sets tables' indexes and constraints aside for a bulk load into empty tables, and makes them again
+/// afterwards, as `pg_restore` loads the data of a dump before it builds its indexes and constraints:
+/// one sorted build of each index and one check of each foreign key instead of work on every row.
+///
+/// What is set aside is recorded, statement by statement, from the definitions the database gives
+/// (`pg_get_constraintdef`, `pg_get_indexdef`; SQLite's `sqlite_master.sql`), in the table
+/// `pipeline_set_aside_schema`, in the caller's transaction. A crash at any point leaves either the whole
+/// schema or the recorded set-aside state, and `restore` (in one transaction) makes the same schema again:
+/// same names, same definitions, foreign keys validated.
+///
+/// PostgreSQL sets aside primary keys, unique constraints, foreign keys from and to the tables, and their
+/// other indexes. SQLite can drop no constraint without rebuilding its table, so only its indexes made
+/// with `CREATE INDEX` are set aside; its keys and foreign keys stay.
+public enum SetAsideSchema {
+    public static let table = "pipeline_set_aside_schema"
+
+    /// One object set aside: the statement that makes it again, in the order of `seq`.
+    struct Entry {
+        var name: String
+        var table: String
+        var drop: String
+        var restore: String
+    }
+
+    /// Sets aside the indexes and constraints of `tables` (names in the connection's schema) inside the
+    /// caller's open transaction; returns how many. The tables should be empty: nothing checks rows
+    /// written meanwhile until `restore`.
+    @discardableResult
+    public static func setAside(_ tables: [String], in connection: any DatabaseConnection) throws -> Int {
+        let entries: [Entry] =
+            switch connection.dialect {
+            case .postgres: try postgresEntries(tables, connection)
+            case .sqlite: try sqliteEntries(tables, connection)
+            }
+        if try connection.tableColumns(SQLName(trusted: table)) == nil {
+            try connection.executeScript(
+                "CREATE TABLE \(table) (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, table_name TEXT NOT NULL, restore TEXT NOT NULL)")
+        }
+        let first = try nextSeq(connection)
+        // Dropped in the order given (foreign keys before the keys they reference), made again in reverse.
+        for (index, entry) in entries.enumerated() {
+            try connection.executeScript(entry.drop)
+            try connection.execute(
+                "INSERT INTO \(table) (seq, name, table_name, restore) VALUES ($1, $2, $3, $4)",
+                [.integer(first + Int64(entries.count - index)), .text(entry.name), .text(entry.table), .text(entry.restore)])
+        }
+        return entries.count
+    }
+
+    /// Whether anything is set aside (an unfinished bulk load).
+    public static func isSetAside(in connection: any DatabaseConnection) throws -> Bool {
+        guard try connection.tableColumns(SQLName(trusted: table)) != nil else { return false }
+        var any = false
+        try connection.query("SELECT 1 FROM \(table) LIMIT 1", [], columns: { _ in }) { _ in any = true }
+        return any
+    }
+
+    /// Makes everything set aside again inside the caller's open transaction, and forgets it; returns how
+    /// many objects. A constraint the rows break fails here, naming it, and the transaction rolls back.
+    @discardableResult
+    public static func restore(in connection: any DatabaseConnection) throws -> Int {
+        guard try connection.tableColumns(SQLName(trusted: table)) != nil else { return 0 }
+        var entries: [(name: String, table: String, restore: String)] = []
+        try connection.query("SELECT name, table_name, restore FROM \(table) ORDER BY seq", [], columns: { _ in }) { row in
+            entries.append((row.string(0) ?? "", row.string(1) ?? "", row.string(2) ?? ""))
+        }
+        for entry in entries {
+            do {
+                try connection.executeScript(entry.restore)
+            } catch {
+                let cause = PipelineError.wrapping(error, as: .data)
+                throw PipelineError(
+                    cause.code, "could not make \(entry.name) on \(entry.table) again after the bulk load: \(cause.message)", cause: error)
+            }
+        }
+        try connection.executeScript("DROP TABLE \(table)")
+        return entries.count
+    }
+
+    private static func nextSeq(_ connection: any DatabaseConnection) throws -> Int64 {
+        var largest: Int64 = 0
+        try connection.query("SELECT COALESCE(MAX(seq), 0) FROM \(table)", [], columns: { _ in }) { largest = $0.int64(0) ?? 0 }
+        return largest
+    }
+
+    /// Foreign keys from or to the tables, then their primary keys and unique constraints, then their
+    /// other indexes.
+    private static func postgresEntries(_ tables: [String], _ connection: any DatabaseConnection) throws -> [Entry] {
+        let names = SQLValue.text("{" + tables.map { "\"\($0)\"" }.joined(separator: ",") + "}")
+        let namespace = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+        var entries: [Entry] = []
+        try connection.query(
+            """
+            SELECT c.conname, t.relname, pg_get_constraintdef(c.oid), c.contype
+            FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
+            WHERE c.connamespace = \(namespace) AND (
+                (c.contype = 'f' AND (t.relname = ANY($1::text[]) OR r.relname = ANY($1::text[])))
+                OR (c.contype IN ('p', 'u') AND t.relname = ANY($1::text[])))
+            ORDER BY c.contype = 'f' DESC, t.relname, c.conname
+            """, [names], columns: { _ in }
+        ) { row in
+            let (name, table, definition) = (row.string(0) ?? "", row.string(1) ?? "", row.string(2) ?? "")
+            entries.append(
+                Entry(
+                    name: name, table: table,
+                    drop: "ALTER TABLE \(SQLName.quote(table)) DROP CONSTRAINT \(SQLName.quote(name))",
+                    restore: "ALTER TABLE \(SQLName.quote(table)) ADD CONSTRAINT \(SQLName.quote(name)) \(definition)"))
+        }
+        try connection.query(
+            """
+            SELECT i.relname, t.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relnamespace = \(namespace) AND t.relname = ANY($1::text[])
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+            ORDER BY t.relname, i.relname
+            """, [names], columns: { _ in }
+        ) { row in
+            let (name, table, definition) = (row.string(0) ?? "", row.string(1) ?? "", row.string(2) ?? "")
+            entries.append(Entry(name: name, table: table, drop: "DROP INDEX \(SQLName.quote(name))", restore: definition))
+        }
+        return entries
+    }
+
+    private static func sqliteEntries(_ tables: [String], _ connection: any DatabaseConnection) throws -> [Entry] {
+        let wanted = Set(tables)
+        var entries: [Entry] = []
+        try connection.query(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name, name", [],
+            columns: { _ in }
+        ) { row in
+            let (name, table) = (row.string(0) ?? "", row.string(1) ?? "")
+            guard wanted.contains(table), let definition = row.string(2) else { return }
+            entries.append(Entry(name: name, table: table, drop: "DROP INDEX \(SQLName.quote(name))", restore: definition))
+        }
+        return entries
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Pipelines
+import Testing
+
+/// An import into an empty store sets the product tables' indexes and constraints aside and builds them
+/// once at the end, as pg_restore does; the schema it leaves is the one the migrations make.
+@Suite(.timeLimit(.minutes(5))) struct ProductsBulkLoadTests {
+    typealias Backend = ProductsTestStore.Backend
+
+    static let catalogue = vendureReference + "/mock-data/products.csv"
+
+    /// A store migrated by `pipeline db migrate` and nothing else.
+    static func migrated(_ backend: Backend, in scratch: Scratch) throws -> ProductsTestStore {
+        let store = try ProductsTestStore(backend, in: scratch, name: "migrated")
+        let result = try PipelineProcess.run(["db", "migrate", "--database", store.url])
+        #expect(result.status == 0, "\(result.stderr)")
+        return store
+    }
+
+    @Test(arguments: Backend.allCases) func aFreshImportLeavesTheSchemaTheMigrationsMake(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let reference = try Self.migrated(backend, in: scratch)
+        defer { reference.drop() }
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        let first = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD", chunkSize: 20)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("the product store is empty:"), "\(first.stderr)")
+        #expect(first.stderr.contains("indexes and constraints are set aside until the import ends"))
+        #expect(try store.count("store_variants") == 88)
+        #expect(try store.schemaObjects() == reference.schemaObjects())
+
+        // Into a store that has products, nothing is set aside.
+        let second = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+        #expect(second.status == 0 && !second.stderr.contains("set aside"), "\(second.stderr)")
+    }
+
+    /// An import given up while the schema was set aside (then `--restart`ed, or followed by another
+    /// import) has it made again before anything else.
+    @Test(arguments: Backend.allCases) func aSchemaLeftSetAsideIsMadeAgainByTheNextImport(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let reference = try Self.migrated(backend, in: scratch)
+        defer { reference.drop() }
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        #expect(try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD").status == 0)
+        let connection = try store.locator.connect(logger: Logger(handler: SilentLogHandler()))
+        try connection.inTransaction { _ = try SetAsideSchema.setAside(["store_variants", "store_prices"], in: connection) }
+        connection.close()
+        #expect(try store.schemaObjects() != reference.schemaObjects())
+
+        let again = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("made the indexes and constraints an unfinished import had set aside again"), "\(again.stderr)")
+        #expect(try store.schemaObjects() == reference.schemaObjects())
+    }
+}
