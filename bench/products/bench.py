@@ -123,6 +123,22 @@ def run_incremental(results, prefix, binary, csv_path, database, scratch):
         results[f"{prefix} export to {extension}"] = timed(compare.pipeline_export(binary, database, out, scratch))
 
 
+def time_pg_restore(pg_url, schema, scratch):
+    """pg_dump -Fc of the store the pipeline just wrote, then pg_restore (one job, timed) of it into a new,
+    empty database on the same server: the data loaded first, indexes and constraints built afterwards."""
+    dump = os.path.join(scratch, "store.dump")
+    subprocess.run(["pg_dump", "-Fc", "-n", schema, "-f", dump, pg_url], check=True)
+    database = f"bench_restore_{os.getpid()}"
+    server = pg_url.rsplit("/", 1)[0]
+    subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={pg_url}", database], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(["createdb", f"--maintenance-db={pg_url}", database], check=True)
+    try:
+        return timed(["pg_restore", "--no-owner", "-d", f"{server}/{database}", dump])
+    finally:
+        subprocess.run(["dropdb", f"--maintenance-db={pg_url}", database], check=True)
+        os.remove(dump)
+
+
 def run_size(variants, binary, pg_url):
     csv_path = csv_for(variants)
     results, counts = {}, {}
@@ -163,6 +179,7 @@ def run_size(variants, binary, pg_url):
             results["pipeline postgres"] = timed(compare.pipeline_import(
                 binary, csv_path, f"{pg_url}?options=-csearch_path%3D{base}", scratch))
             counts["pipeline postgres"] = postgres_counts(pg_url, base)
+            results["pg_restore (1 job) of the store"] = time_pg_restore(pg_url, base, scratch)
             run_incremental(
                 results, "pipeline postgres", binary, csv_path, f"{pg_url}?options=-csearch_path%3D{base}", scratch)
 
@@ -207,6 +224,13 @@ def summary(variants, results):
     add("sqlite3 floor / pipeline sqlite (share of the pipeline's time the schema itself takes)",
         "sqlite3 floor", "pipeline sqlite")
     add("psql floor / pipeline postgres (likewise)", "psql floor", "pipeline postgres")
+    for text, pipeline, peer, limit in (
+        ("pipeline postgres / pg_restore of the same store", "pipeline postgres", "pg_restore (1 job) of the store", 1.5),
+        ("pipeline sqlite / sqlite3 floor", "pipeline sqlite", "sqlite3 floor", 1.5),
+    ):
+        value = ratio(results, pipeline, peer)
+        if value is not None:
+            lines.append(f"- {text}: {value:.2f}x (goal <= {limit}: {'met' if value <= limit else 'NOT met'})")
     add("python full / python minimal", "python full", "python minimal (3 tables)")
     for database in ("sqlite", "postgres"):
         value = ratio(results, f"pipeline {database} re-import, 1% changed", f"pipeline {database}")

@@ -13,6 +13,8 @@
 /// with `CREATE INDEX` are set aside; its keys and foreign keys stay.
 public enum SetAsideSchema {
     public static let table = "pipeline_set_aside_schema"
+    /// PostgreSQL's `maintenance_work_mem` while the set-aside indexes are built.
+    static let maintenanceMemory = "256MB"
 
     /// One object set aside: the statement that makes it again, in the order of `seq`.
     struct Entry {
@@ -63,6 +65,11 @@ public enum SetAsideSchema {
         var entries: [(name: String, table: String, restore: String)] = []
         try connection.query("SELECT name, table_name, restore FROM \(table) ORDER BY seq", [], columns: { _ in }) { row in
             entries.append((row.string(0) ?? "", row.string(1) ?? "", row.string(2) ?? ""))
+        }
+        // Index builds sort whole tables: more memory than the default 64 MB keeps the sorts off disk. SET
+        // LOCAL: this transaction only.
+        if connection.dialect == .postgres, !entries.isEmpty {
+            try connection.executeScript("SET LOCAL maintenance_work_mem = '\(maintenanceMemory)'")
         }
         for entry in entries {
             do {

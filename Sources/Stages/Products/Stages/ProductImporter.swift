@@ -64,7 +64,8 @@ final class ProductImporter: ChunkImporter {
     }
 
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
-        if progress.schemaSetAside == true { store.assumesNewProducts = true }
+        // Unless another import made the schema again meanwhile (and may have stored products since).
+        if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
         feed = ProductImportFeed(source: source, config: config, batchRows: batchRows, skipping: rejections)
     }
@@ -73,29 +74,30 @@ final class ProductImporter: ChunkImporter {
         guard let feed else { throw PipelineError(.internal, "products.import loaded a chunk before it began") }
         var loaded = 0
         var position = startPosition
-        if store.assumesNewProducts { progress.schemaSetAside = true }
+        progress.schemaSetAside = store.assumesNewProducts ? true : nil
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
             feed.recycle(batch.products)
             loaded += batch.rows
             position = batch.position
-            if batch.reachedEnd { return try end(at: position, progress: &progress) }
-            if loaded >= rows && !batch.endsInsideProduct { return ChunkEnd(position: position, reachedEnd: false) }
-        }
-        return try end(at: position, progress: &progress)
-    }
-
-    /// The end of the file: what was set aside is made again in the last chunk's transaction.
-    private func end(at position: ReaderPosition, progress: inout Progress) throws -> ChunkEnd {
-        if progress.schemaSetAside == true {
-            let clock = ContinuousClock.now
-            let count = try SetAsideSchema.restore(in: store.connection)
-            progress.schemaSetAside = nil
-            store.assumesNewProducts = false
-            logger.info("products.schema_restored", "built the \(count) indexes and constraints set aside, in \((ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))")
+            if batch.reachedEnd || (loaded >= rows && !batch.endsInsideProduct) { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
         }
         return ChunkEnd(position: position, reachedEnd: true)
+    }
+
+    /// After the last chunk committed (or a finished import is run again): builds what an import into the
+    /// empty store set aside, in a transaction of its own, outside the import's in-memory temporary
+    /// storage (SQLite sorts index builds through temporary files, which must not be held in memory).
+    func restoreSetAsideSchema() throws {
+        let connection = store.connection
+        let clock = ContinuousClock.now
+        let count = try connection.inTransaction { try SetAsideSchema.restore(in: connection) }
+        store.assumesNewProducts = false
+        guard count > 0 else { return }
+        logger.info(
+            "products.schema_restored",
+            "built the \(count) indexes and constraints set aside, in \((ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))")
     }
 
     func absorb(_ verdict: ImportVerdict, into progress: inout Progress) {

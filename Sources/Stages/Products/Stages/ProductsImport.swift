@@ -92,6 +92,7 @@ public enum ProductsImport: StageKind {
                     rejectsPath: rejectsPath),
                 into: store.connection, context: context)
         }
+        try importer.restoreSetAsideSchema()
         let counts = progress.counts
         context.logger.info(
             "import.done",
