@@ -49,13 +49,13 @@ final class ProductImporter: ChunkImporter {
     }
 
     /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
-    /// an empty store, the product tables' indexes and constraints are set aside for the bulk load, as
-    /// `pg_restore` loads data before it builds them.
+    /// an empty PostgreSQL store, the product tables' indexes and constraints are set aside for the bulk
+    /// load, as `pg_restore` loads data before it builds them (see `SetAsideSchema` for SQLite).
     func prepareTarget() throws {
         if try SetAsideSchema.restore(in: store.connection) > 0 {
             logger.info("products.schema_restored", "made the indexes and constraints an unfinished import had set aside again")
         }
-        guard try store.isEmpty() else { return }
+        guard store.connection.dialect == .postgres, try store.isEmpty() else { return }
         let count = try SetAsideSchema.setAside(ProductStore.bulkTables, in: store.connection)
         store.assumesNewProducts = true
         logger.info(
@@ -86,9 +86,8 @@ final class ProductImporter: ChunkImporter {
         return ChunkEnd(position: position, reachedEnd: true)
     }
 
-    /// After the last chunk committed (or a finished import is run again): builds what an import into the
-    /// empty store set aside, in a transaction of its own, outside the import's in-memory temporary
-    /// storage (SQLite sorts index builds through temporary files, which must not be held in memory).
+    /// After the last chunk committed (or a finished import is run again, after a kill between the two):
+    /// builds what an import into the empty store set aside, in a transaction of its own.
     func restoreSetAsideSchema() throws {
         let connection = store.connection
         let clock = ContinuousClock.now

@@ -26,8 +26,8 @@ public final class ProductStore {
     /// aside (`SetAsideSchema`): every product is new, so nothing is looked up (it would scan, unindexed).
     var assumesNewProducts = false
 
-    /// The tables a bulk load into an empty store fills, whose indexes and constraints it sets aside: all
-    /// but the shared ones it looks rows up in by key (facets, assets, stock locations).
+    /// The tables a bulk load into an empty PostgreSQL store fills, whose indexes and constraints it sets
+    /// aside: all but the shared ones it looks rows up in by key (facets, assets, stock locations).
     static let bulkTables = [
         "store_products", "store_product_translations", "store_product_assets", "store_product_facet_values",
         "store_product_custom_fields", "store_option_groups", "store_option_group_translations", "store_options",
