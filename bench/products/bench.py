@@ -219,7 +219,7 @@ def summary(variants, results):
 
     add("sqlite3 .import / pipeline sqlite", "sqlite3 .import (flat)", "pipeline sqlite", 0.5)
     add("psql \\copy / pipeline postgres", "psql \\copy (flat)", "pipeline postgres", 0.5)
-    add("python full / pipeline sqlite", "python full", "pipeline sqlite", 3)
+    add("python full / pipeline sqlite", "python full", "pipeline sqlite", 2.5)
     add("python minimal / pipeline sqlite (information)", "python minimal (3 tables)", "pipeline sqlite")
     add("sqlite3 floor / pipeline sqlite (share of the pipeline's time the schema itself takes)",
         "sqlite3 floor", "pipeline sqlite")
