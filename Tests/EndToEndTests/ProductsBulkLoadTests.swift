@@ -17,44 +17,48 @@ import Testing
         return store
     }
 
-    @Test(arguments: Backend.allCases) func aFreshImportLeavesTheSchemaTheMigrationsMake(backend: Backend) throws {
+    /// Calls `body` with a scratch folder, an empty store and a reference store `pipeline db migrate` made.
+    static func withStores(
+        _ backend: Backend, _ body: (Scratch, ProductsTestStore, _ reference: ProductsTestStore) throws -> Void
+    ) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let reference = try Self.migrated(backend, in: scratch)
+        let reference = try migrated(backend, in: scratch)
         defer { reference.drop() }
         let store = try ProductsTestStore(backend, in: scratch)
         defer { store.drop() }
-        let first = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD", chunkSize: 20)
-        #expect(first.status == 0, "\(first.stderr)")
-        // PostgreSQL only: SQLite keeps its schema.
-        #expect(first.stderr.contains("the product store is empty: 50 indexes and constraints are set aside until the import ends") == (backend == .postgres), "\(first.stderr)")
-        #expect(try store.count("store_variants") == 88)
-        #expect(try store.schemaObjects() == reference.schemaObjects())
+        try body(scratch, store, reference)
+    }
 
-        // Into a store that has products, nothing is set aside.
-        let second = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
-        #expect(second.status == 0 && !second.stderr.contains("set aside"), "\(second.stderr)")
+    @Test(arguments: Backend.allCases) func aFreshImportLeavesTheSchemaTheMigrationsMake(backend: Backend) throws {
+        try Self.withStores(backend) { scratch, store, reference in
+            let first = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD", chunkSize: 20)
+            #expect(first.status == 0, "\(first.stderr)")
+            // PostgreSQL only: SQLite keeps its schema.
+            #expect(first.stderr.contains("the product store is empty: 50 indexes and constraints are set aside until the import ends") == (backend == .postgres), "\(first.stderr)")
+            #expect(try store.count("store_variants") == 88)
+            #expect(try store.schemaObjects() == reference.schemaObjects())
+
+            // Into a store that has products, nothing is set aside.
+            let second = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+            #expect(second.status == 0 && !second.stderr.contains("set aside"), "\(second.stderr)")
+        }
     }
 
     /// An import given up while the schema was set aside (then `--restart`ed, or followed by another
     /// import) has it made again before anything else.
     @Test func aSchemaLeftSetAsideIsMadeAgainByTheNextImport() throws {
-        let backend = Backend.postgres
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let reference = try Self.migrated(backend, in: scratch)
-        defer { reference.drop() }
-        let store = try ProductsTestStore(backend, in: scratch)
-        defer { store.drop() }
-        #expect(try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD").status == 0)
-        let connection = try store.locator.connect(logger: Logger(handler: SilentLogHandler()))
-        try connection.inTransaction { _ = try SetAsideSchema.setAside(["store_variants", "store_prices"], in: connection) }
-        connection.close()
-        #expect(try store.schemaObjects() != reference.schemaObjects())
+        try Self.withStores(.postgres) { scratch, store, reference in
+            #expect(try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD").status == 0)
+            let connection = try store.locator.connect(logger: Logger(handler: SilentLogHandler()))
+            try connection.inTransaction { _ = try SetAsideSchema.setAside(["store_variants", "store_prices"], in: connection) }
+            connection.close()
+            #expect(try store.schemaObjects() != reference.schemaObjects())
 
-        let again = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("made the indexes and constraints an unfinished import had set aside again"), "\(again.stderr)")
-        #expect(try store.schemaObjects() == reference.schemaObjects())
+            let again = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stderr.contains("made the indexes and constraints an unfinished import had set aside again"), "\(again.stderr)")
+            #expect(try store.schemaObjects() == reference.schemaObjects())
+        }
     }
 }
