@@ -134,5 +134,4 @@ public enum SetAsideSchema {
         }
         return entries
     }
-
 }

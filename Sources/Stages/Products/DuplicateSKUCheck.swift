@@ -59,14 +59,14 @@ final class DuplicateSKUCheck {
             first = try seen.firstLine(of: sku).flatMap { $0 == line ? nil : $0 }
         }
         if policy == .withinProduct {
-            let key = Self.variantKey(variant)
-            let earlier = recording ? try productVariants.record(key, line: line) : try productVariants.firstLine(of: key)
+            // The variant's key as the store has it: the options in the product's first language.
+            let key = VariantKey(sku: sku, options: variant.translations.first?.optionValues ?? [])
+            let earlier = recording ? try productVariants.record(key.text, line: line) : try productVariants.firstLine(of: key.text)
             if let earlier, earlier != line {
-                let options = variant.translations.first?.optionValues ?? []
                 let reason =
-                    options.isEmpty
+                    key.options.isEmpty
                     ? "duplicate SKU '\(sku)': line \(earlier) of the same product already uses it and the product has no options to tell them apart"
-                    : "duplicate variant: line \(earlier) already has the SKU '\(sku)' with the same option values (\(options.joined(separator: ", ")))"
+                    : "duplicate variant: line \(earlier) already has the SKU '\(sku)'" + ProductRows.sameOptions(key)
                 return RowError(line: line, column: column, reason: reason)
             }
         }
@@ -79,10 +79,6 @@ final class DuplicateSKUCheck {
             if shared.examples.count < SharedSKUReport.examplesKept { shared.examples.append((sku, productLine)) }
         }
         return nil
-    }
-
-    private static func variantKey(_ variant: ProductVariant) -> String {
-        ([variant.sku] + (variant.translations.first?.optionValues ?? [])).joined(separator: "\u{1F}")
     }
 }
 

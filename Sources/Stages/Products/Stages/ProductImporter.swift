@@ -8,7 +8,7 @@ final class ProductImporter: ChunkImporter {
     struct Progress: Codable {
         var counts = ProductImportCounts()
         /// The store was empty and its product tables' indexes and constraints are set aside until the
-        /// chunk that reaches the end of the file (`SetAsideSchema`).
+        /// import's last chunk has committed (`SetAsideSchema`, `restoreSetAsideSchema`).
         var schemaSetAside: Bool?
     }
 

@@ -164,7 +164,7 @@ private struct ProductsLoad {
     mutating func readVariants(_ store: ProductStore) throws {
         var variants: [(product: Int, id: Int64, sku: String, rows: VariantRows)] = []
         var variantIndex: [Int64: Int] = [:]
-        func readVariant(_ product: inout StoredProduct, _ index: Int, _ row: any RowView) {
+        func readVariant(_: inout StoredProduct, _ index: Int, _ row: any RowView) {
             let (id, sku) = (row.storeInteger(1), row.storeText(2))
             variantIndex[id] = variants.count
             let rows = VariantRows(
