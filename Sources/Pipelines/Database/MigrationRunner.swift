@@ -30,23 +30,43 @@ public struct MigrationRunner {
     public func migrate(family: String, migrations: [Migration]) throws -> [Int] {
         let known = try Self.checkedInOrder(migrations, family: family)
         var appliedNow: [Int] = []
+        // Only SQLite, and only a family with a migration that rebuilds a referenced table, reads ahead.
+        let mayRebuild = connection.dialect == .sqlite && known.contains { $0.rebuildsReferencedTable }
         while true {
-            let upcoming = try Self.nextPending(known, recorded: appliedMigrations(family: family).map(\.version), family: family)
-            let foreignKeysOff = connection.dialect == .sqlite && upcoming?.rebuildsReferencedTable == true
-            if foreignKeysOff { try connection.executeScript("PRAGMA foreign_keys=OFF") }
-            defer { if foreignKeysOff { try? connection.executeScript("PRAGMA foreign_keys=ON") } }
-            let applied = try inMigrationTransaction(family: family) { () throws -> Int? in
-                let recorded = try readApplied(family: family)
-                guard let next = try Self.nextPending(known, recorded: recorded.map(\.version), family: family) else {
-                    return nil
+            let foreignKeysOff =
+                try mayRebuild
+                && Self.nextPending(known, recorded: appliedMigrations(family: family).map(\.version), family: family)?
+                    .rebuildsReferencedTable == true
+            let applied = try withForeignKeysOff(foreignKeysOff) {
+                try inMigrationTransaction(family: family) { () throws -> Int? in
+                    let recorded = try readApplied(family: family)
+                    guard let next = try Self.nextPending(known, recorded: recorded.map(\.version), family: family) else {
+                        return nil
+                    }
+                    try apply(next, family: family)
+                    return next.version
                 }
-                try apply(next, family: family)
-                return next.version
             }
             guard let applied else { break }
             appliedNow.append(applied)
         }
         return appliedNow
+    }
+
+    /// SQLite: runs `body` (outside any transaction) with foreign keys not enforced when `off`, and
+    /// enforced again afterwards; a failure to enforce them again is thrown, never left unnoticed.
+    private func withForeignKeysOff<R>(_ off: Bool, _ body: () throws -> R) throws -> R {
+        guard off else { return try body() }
+        try connection.executeScript("PRAGMA foreign_keys=OFF")
+        let result: R
+        do {
+            result = try body()
+        } catch {
+            try? connection.executeScript("PRAGMA foreign_keys=ON")
+            throw error
+        }
+        try connection.executeScript("PRAGMA foreign_keys=ON")
+        return result
     }
 
     /// The highest applied version of `family`, 0 when none (or no `schema_migrations` table yet).
