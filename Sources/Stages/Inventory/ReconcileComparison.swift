@@ -185,6 +185,7 @@ struct ComparedRow {
     var feedQuantity: Int64?
     var isConflict = false
 
-    /// Feed figure minus shop figure (a missing shop figure counts as 0).
-    var delta: Int64? { feedQuantity.map { $0 - (shopQuantity ?? 0) } }
+    /// Feed figure minus shop figure (a missing shop figure counts as 0); none for a shared SKU, which has
+    /// no one figure in the store.
+    var delta: Int64? { status == .sharedSKU ? nil : feedQuantity.map { $0 - (shopQuantity ?? 0) } }
 }

@@ -18,7 +18,7 @@ enum ReconcileReport {
             func write(_ row: ComparedRow) throws {
                 try writer.writeRow([
                     row.status.rawValue, row.shopSKU, row.feedSKU, row.shopQuantity.map(String.init), row.feedQuantity.map(String.init),
-                    row.shopSKU != nil && row.feedSKU != nil && row.status != .sharedSKU ? row.delta.map(String.init) : nil, percent(row),
+                    row.shopSKU != nil && row.feedSKU != nil ? row.delta.map(String.init) : nil, percent(row),
                     applied && row.status == .different ? (row.isConflict ? "conflict" : "applied") : nil,
                 ])
             }

@@ -22,6 +22,9 @@ final class ShopKeys {
         try scratch.execute("BEGIN")
         let insert = try scratch.prepare(
             "INSERT INTO shop (key, sku, variant_id, tracked, on_hand, has_level) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        // For a second variant under a key: prepared once, a store may share many SKUs.
+        let storedSKU = try scratch.prepare("SELECT sku FROM shop WHERE key = ?1")
+        let markShared = try scratch.prepare("UPDATE shop SET shared = 1 WHERE key = ?1")
         let owned = RecordBuffer()
         var collisions: [String] = []
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -50,10 +53,15 @@ final class ShopKeys {
                     insert.reset()
                 } catch let error as DatabaseError where error.code == .constraint {
                     insert.reset()
-                    let (key, sku) = (owned.string(0) ?? "", owned.string(1) ?? "")
-                    let earlier = try storedSKU(key: key)
+                    let key = owned.field(0) ?? empty
+                    let sku = owned.string(1) ?? ""
+                    try storedSKU.bind(text: key, at: 1)
+                    let earlier = try storedSKU.step() ? storedSKU.withBytes(0) { String(decoding: $0, as: UTF8.self) } : ""
+                    storedSKU.reset()
                     if earlier == sku {
-                        try markShared(key: key)
+                        try markShared.bind(text: key, at: 1)
+                        _ = try markShared.step()
+                        markShared.reset()
                     } else if collisions.count < 10 {
                         collisions.append("'\(earlier)' and '\(sku)'")
                     }
@@ -69,24 +77,4 @@ final class ShopKeys {
         }
     }
 
-    /// The SKU, as the store writes it, already under `key`.
-    private func storedSKU(key: String) throws -> String {
-        let select = try scratch.prepare("SELECT sku FROM shop WHERE key = ?1")
-        defer { select.reset() }
-        var earlier = ""
-        try ReconcileComparison.withBytes(key) { key in
-            try select.bind(text: key, at: 1)
-            if try select.step() { earlier = select.withBytes(0) { String(decoding: $0, as: UTF8.self) } }
-        }
-        return earlier
-    }
-
-    private func markShared(key: String) throws {
-        let update = try scratch.prepare("UPDATE shop SET shared = 1 WHERE key = ?1")
-        defer { update.reset() }
-        try ReconcileComparison.withBytes(key) { key in
-            try update.bind(text: key, at: 1)
-            _ = try update.step()
-        }
-    }
 }
