@@ -50,6 +50,13 @@ public final class RecordBuffer {
         field(index).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// A copy of the current record that outlives the buffer: two allocations, however many fields.
+    public func snapshot() -> RecordSnapshot {
+        RecordSnapshot(
+            bytes: [UInt8](UnsafeRawBufferPointer(start: storage, count: used)),
+            ends: [Int](UnsafeBufferPointer(start: ends, count: fieldCount)))
+    }
+
     /// All bytes of the current record's fields, for whole-record checks such as UTF-8 validation.
     public var allBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: used) }
 
@@ -103,5 +110,33 @@ public final class RecordBuffer {
         storage.deallocate()
         storage = grown
         capacity = newCapacity
+    }
+}
+
+/// A record's fields kept after the reader moved on (`RecordBuffer.snapshot()`): the bytes of all its
+/// fields and where each ends, a negative end marking NULL as in `RecordBuffer`.
+public struct RecordSnapshot: Sendable {
+    private let bytes: [UInt8]
+    private let ends: [Int]
+
+    init(bytes: [UInt8], ends: [Int]) {
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    public var count: Int { ends.count }
+
+    public func isNull(_ index: Int) -> Bool { ends[index] < 0 }
+
+    /// Calls `body` with the field's bytes, or nil for NULL.
+    public func withField<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        let end = ends[index]
+        guard end >= 0 else { return try body(nil) }
+        let start = index == 0 ? 0 : (ends[index - 1] >= 0 ? ends[index - 1] : -ends[index - 1] - 1)
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+    }
+
+    public func string(_ index: Int) -> String? {
+        withField(index) { $0.map { String(decoding: $0, as: UTF8.self) } }
     }
 }

@@ -17,12 +17,7 @@ public enum SHA256 {
         return try digest.finish()
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.lowercase(bytes) }
 }
 
 /// A running SHA-256 of bytes fed in pieces, e.g. a file as it is written.
@@ -126,5 +121,20 @@ public final class BackgroundDigest: @unchecked Sendable {
 
     public func finish() throws -> String {
         try queue.sync { try digest.finish() }
+    }
+}
+
+/// Bytes as lower-case hexadecimal, two digits each.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func lowercase(_ bytes: some Sequence<UInt8>, prefix: String = "") -> String {
+        var text = Array(prefix.utf8)
+        text.reserveCapacity(text.count + bytes.underestimatedCount * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

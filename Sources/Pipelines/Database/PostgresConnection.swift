@@ -280,16 +280,7 @@ enum PostgresParameters {
         return try body(Int32(parameters.count), strings.map { $0.map { UnsafePointer($0) } })
     }
 
-    static func hexBytea(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        text.reserveCapacity(2 + bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    static func hexBytea(_ bytes: [UInt8]) -> String { Hex.lowercase(bytes, prefix: "\\x") }
 }
 
 extension Array where Element == String {

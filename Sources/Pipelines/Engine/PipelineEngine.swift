@@ -140,9 +140,7 @@ public final class PipelineEngine {
         if let open = connections[name] {
             connection = open
         } else {
-            let locator = name == StageServices.mainDatabase ? pipeline.database : pipeline.databases[name]
-            guard let locator else { throw PipelineError(.internal, "no database named '\(name)' in \(pipeline.file)") }
-            connection = try locator.connect(logger: logger, applicationName: sessionName)
+            connection = try openConnection(named: name)
             stop?.cancelsOnStop(connection.canceller)
             connections[name] = connection
         }
@@ -151,6 +149,13 @@ public final class PipelineEngine {
             migratedSchemas.insert(schema.name)
         }
         return connection
+    }
+
+    /// A new connection to a database of the run, in the run's session name; not kept.
+    func openConnection(named name: String) throws -> any DatabaseConnection {
+        let locator = name == StageServices.mainDatabase ? pipeline.database : pipeline.databases[name]
+        guard let locator else { throw PipelineError(.internal, "no database named '\(name)' in \(pipeline.file)") }
+        return try locator.connect(logger: logger, applicationName: sessionName)
     }
 
     /// Drops every connection after a transient failure, so that a retry reconnects.

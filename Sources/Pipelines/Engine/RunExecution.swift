@@ -174,6 +174,7 @@ final class RunExecution {
         let runID = record.id
         let services = StageServices(
             connection: { [unowned engine] name in try engine.database(named: name, for: stage.descriptor) },
+            openReader: { [unowned engine] name in try engine.openConnection(named: name) },
             outputs: { [unowned self] id in self.outputs[id] },
             raise: { [store, notifier] name, payload, key in
                 let id = try SHA256.hex(of: [instance, stage.id, name, key].joined(separator: "\n"))

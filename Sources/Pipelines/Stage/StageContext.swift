@@ -47,6 +47,14 @@ public final class StageContext {
         return try services.connection(key)
     }
 
+    /// A connection of its own to the pipeline's database (after `database()` has migrated it), for a
+    /// thread that reads beside the stage's writes; the caller closes it. A PostgreSQL session carries
+    /// the run's name, so a later run ends it if this one is killed.
+    public func openReader() throws -> any DatabaseConnection {
+        _ = try database()
+        return try services.openReader(StageServices.mainDatabase)
+    }
+
     /// The outputs an earlier stage recorded (in this execution, or in the one a resume continues).
     public func outputs(of stage: StageReference) throws -> StageOutputs {
         guard let outputs = services.outputs(stage.id) else {
@@ -92,6 +100,8 @@ struct StageServices {
 
     /// Opens (or returns the open) connection of a database by name; `mainDatabase` for the pipeline's own.
     var connection: (String) throws -> any DatabaseConnection
+    /// Opens a further connection to a database by name, owned by the caller.
+    var openReader: (String) throws -> any DatabaseConnection
     var outputs: (String) -> StageOutputs?
     /// Records an event: name, payload JSON, key.
     var raise: (String, String, String) throws -> Void

@@ -47,10 +47,12 @@ struct ReconcileApply {
                 let appliedAt = StateTime.text(Date())
                 var conflicts: [String] = []
                 var auditRows: [SQLValue] = []
+                var changedVariants: [Int64] = []
                 for row in rows {
                     if try apply(row) {
                         progress.applied += 1
                         auditRows += auditRow(row, at: appliedAt)
+                        if let id = row.variantID { changedVariants.append(id) }
                     } else {
                         progress.conflicts += 1
                         conflicts.append(row.key)
@@ -59,6 +61,8 @@ struct ReconcileApply {
                 let audit = try store.bulkInsert(into: SQLName(validating: "store_inventory_adjustments"), columns: Self.auditColumns)
                 try audit.insert(rows: auditRows[...])
                 try audit.finish()
+                // Their products no longer hold what the import file says: the next import compares them.
+                try ProductSources.forget(productsOfVariants: changedVariants, in: store)
                 progress.lastKey = last.key
                 if checkpoints.isEnabled { try checkpoints.record(progress, in: store) }
                 // The conflicts reach the comparison before the store commits: a crash between the two

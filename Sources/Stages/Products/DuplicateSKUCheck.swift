@@ -22,9 +22,9 @@ struct SharedSKUReport: Sendable {
 /// shared SKU must still name a variant of its own.
 final class DuplicateSKUCheck {
     let policy: DuplicateSKUs
-    private let seen: SeenSKUs
+    fileprivate let seen: SeenSKUs
     private(set) var shared = SharedSKUReport()
-    private var productLine = 0
+    fileprivate var productLine = 0
     private var productVariants = ProductVariantKeys()
     private var sharedInProduct = Set<String>()
 
@@ -54,7 +54,8 @@ final class DuplicateSKUCheck {
         let sku = variant.sku
         let first: Int?
         if recording {
-            first = try seen.record(sku, line: line)
+            // Recorded at this very line already: by `recordUnchanged`, before it found the block taken.
+            first = try seen.record(sku, line: line).flatMap { $0 == line ? nil : $0 }
         } else {
             first = try seen.firstLine(of: sku).flatMap { $0 == line ? nil : $0 }
         }
@@ -74,11 +75,26 @@ final class DuplicateSKUCheck {
         guard policy == .withinProduct, first >= productLine else {
             return SeenSKUs.duplicateError(sku, line: line, column: column, firstLine: first, inAnotherProduct: policy == .withinProduct)
         }
-        if recording, sharedInProduct.insert(sku).inserted {
-            shared.count += 1
-            if shared.examples.count < SharedSKUReport.examplesKept { shared.examples.append((sku, productLine)) }
-        }
+        if recording { noteShared(sku) }
         return nil
+    }
+
+    /// `sku` is shared by variants of the product being read: counted once for the report.
+    fileprivate func noteShared(_ sku: String) {
+        guard sharedInProduct.insert(sku).inserted else { return }
+        shared.count += 1
+        if shared.examples.count < SharedSKUReport.examplesKept { shared.examples.append((sku, productLine)) }
+    }
+}
+
+extension DuplicateSKUCheck {
+    /// Records the SKU of a variant of a block known to be good in itself (one the store holds as it is);
+    /// false when another product of the file used the SKU first.
+    func recordUnchanged(_ sku: String, line: Int) throws -> Bool {
+        guard let first = try seen.record(sku, line: line), first != line else { return true }
+        guard first >= productLine else { return false }
+        if policy == .withinProduct { noteShared(sku) }
+        return true
     }
 }
 

@@ -22,6 +22,9 @@ public struct ProductBlock: Sendable, Equatable {
     /// Set when this is one part of a block too large to hold whole: the product's own fields repeated,
     /// a run of its variants, and option groups listing the values that run uses.
     public var part: BlockPart?
+    /// The block's digest, when the reader makes one (`ProductCSVParser.Options.sourceSettings`): stored
+    /// with the product so that a later import of the same bytes can skip it.
+    public var source: BlockSource?
 
     public init(
         line: Int = 0, byteOffset: Int64? = nil, translations: [ProductTranslation], assetPaths: [String] = [],

@@ -235,8 +235,8 @@ final class SeenSlugs {
     /// another product's line used one of them first. `column` gives a language's slug column.
     func duplicate(_ product: ProductBlock, line: Int, recording: Bool, column: (String) -> Int) throws -> RowError? {
         for translation in product.translations where !translation.slug.isEmpty {
-            let key = translation.languageCode + "\u{1F}" + translation.slug
-            let first = recording ? try seen.record(key, line: line) : try seen.firstLine(of: key)
+            let slug = SlugKey(language: translation.languageCode, slug: translation.slug)
+            let first = recording ? try record(slug, line: line) : try firstLine(of: slug)
             guard let first, first != line else { continue }
             let language = product.translations.count > 1 ? " (\(translation.languageCode))" : ""
             return RowError(
@@ -245,4 +245,11 @@ final class SeenSlugs {
         }
         return nil
     }
+
+    /// Records that the product at `line` has `slug`; the line that had it first, if one did.
+    func record(_ slug: SlugKey, line: Int) throws -> Int? { try seen.record(Self.key(slug), line: line) }
+
+    func firstLine(of slug: SlugKey) throws -> Int? { try seen.firstLine(of: Self.key(slug)) }
+
+    private static func key(_ slug: SlugKey) -> String { slug.language + "\u{1F}" + slug.slug }
 }

@@ -4,6 +4,16 @@ import Pipelines
 public enum ProductReadItem: Sendable, Equatable {
     case product(ProductBlock)
     case rejected(ProductRejection)
+    /// A block the store already holds exactly as it makes it (`ProductCSVParser.unchangedBlocks`): not parsed.
+    case unchanged(UnchangedProduct)
+}
+
+/// A block of the file whose bytes (and the import's settings) are those its product was last stored from.
+public struct UnchangedProduct: Sendable, Equatable {
+    public var line: Int
+    /// The block's rows, each a variant.
+    public var variantRows: Int
+    public var productID: Int64
 }
 
 /// Rows that produce nothing: a product block with at least one bad row (every row of the block is
@@ -50,16 +60,20 @@ public final class ProductCSVParser {
         public var assets: String?
         /// Variant rows a block may have before it is handed out in parts of this many (see `next()`).
         public var partRows: Int
+        /// When set, each block (but one handed out in parts) gets the SHA-256 of these settings, the header
+        /// and its rows' bytes (`ProductBlock.source`): what the store records it was stored from.
+        public var sourceSettings: String?
 
         public init(
             mainLanguage: String = "en", reportsBlankLines: Bool = true, duplicateSKUs: DuplicateSKUs? = .withinProduct,
-            assets: String? = nil, partRows: Int = 2_000
+            assets: String? = nil, partRows: Int = 2_000, sourceSettings: String? = nil
         ) {
             self.mainLanguage = mainLanguage
             self.reportsBlankLines = reportsBlankLines
             self.duplicateSKUs = duplicateSKUs
             self.assets = assets
             self.partRows = max(partRows, 1)
+            self.sourceSettings = sourceSettings
         }
     }
 
@@ -73,6 +87,8 @@ public final class ProductCSVParser {
     let options: Options
     let header: ProductCSVHeader
     let rowReader: ProductRowReader
+    /// `header.productNameIndex`, asked for every row.
+    private let nameIndex: Int?
     let reader: CSVReader
     private let record = RecordBuffer()
     var lookahead: RawRow?
@@ -83,6 +99,10 @@ public final class ProductCSVParser {
     private var reachedEnd = false
     /// The block being handed out in parts, if any.
     var largeBlock: LargeBlock?
+    /// When set, a block the store holds as it makes it comes back as `.unchanged`: for the check, with
+    /// its SKUs and slugs recorded (`recordUnchanged`), unless one was used earlier in the file.
+    var unchangedBlocks: ProductSourceIndex?
+    var digests: BlockDigests?
 
     public init(path: String, currency: CurrencyCode, options: Options = Options()) throws {
         self.path = path
@@ -108,6 +128,8 @@ public final class ProductCSVParser {
             throw PipelineError(.data, error.message, location: SourceLocation(file: path, line: headerLine, column: error.column))
         }
         rowReader = ProductRowReader(header: header, currency: currency)
+        nameIndex = header.productNameIndex
+        if let settings = options.sourceSettings { digests = BlockDigests(settings: settings, header: reader.lastRecordText()) }
         skuCheck = try options.duplicateSKUs.map { try DuplicateSKUCheck($0) }
         seenSlugs = options.duplicateSKUs != nil ? try SeenSlugs() : nil
     }
@@ -132,6 +154,7 @@ public final class ProductCSVParser {
     func rewind(to position: ReaderPosition) throws {
         lookahead = nil
         reachedEnd = false
+        digests?.restart()
         try reader.resume(at: position)
     }
 
@@ -140,6 +163,8 @@ public final class ProductCSVParser {
     public var fileSize: Int64? { reader.input.fileSize }
 
     public func close() {
+        unchangedBlocks?.close()
+        unchangedBlocks = nil
         reader.input.close()
         skuCheck?.close()
         seenSlugs?.close()
@@ -177,21 +202,35 @@ public final class ProductCSVParser {
                 rows.append(row)
                 if rows.count > options.partRows { return try startLargeBlock(rows) }
             }
-            return try assemble(rows)
+            let source = digests?.finished(line: first.line).map { BlockSource(digest: $0, line: first.line) }
+            if let source, let unchanged = try unchanged(rows, source) { return .unchanged(unchanged) }
+            return try assemble(rows, source: source)
         }
     }
 
     // MARK: - Rows
 
+    /// A row as read: its fields' bytes, made into strings only when asked for.
     struct RawRow {
         var line: Int
         var byteOffset: Int64?
         var byteLength = 0
-        var fields: [String?]
+        var record: RecordSnapshot
         var readError: RowError?
+        /// Its name cell is not empty (set when read).
+        var startsProduct = false
 
-        var isBlank: Bool { readError == nil && fields.allSatisfy { ($0 ?? "").trimmingPadding().isEmpty } && fields.count <= 1 }
-        var cells: [String] { fields.map { ($0 ?? "").trimmingPadding() } }
+        var fieldCount: Int { record.count }
+        /// The cells as read (nil for an empty unquoted cell).
+        var fields: [String?] { (0..<record.count).map { record.string($0) } }
+        /// The cells without padding ("" for an empty one).
+        var cells: [String] { (0..<record.count).map(cell) }
+        func cell(_ index: Int) -> String { (record.string(index) ?? "").trimmingPadding() }
+        /// `cell(index).isEmpty`, without making the string.
+        func cellIsEmpty(_ index: Int) -> Bool {
+            record.withField(index) { bytes in bytes?.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } ?? true }
+        }
+        var isBlank: Bool { readError == nil && record.count <= 1 && (record.count == 0 || cellIsEmpty(0)) }
     }
 
     func takeRow() throws -> RawRow? {
@@ -203,12 +242,18 @@ public final class ProductCSVParser {
         let offset = reader.input.position
         guard let status = try reader.next(into: record) else {
             reachedEnd = true
+            try digests?.endBlock()
             return nil
         }
-        let fields = (0..<record.count).map { record.string($0) }
-        return RawRow(
-            line: status.line, byteOffset: offset, byteLength: Int(reader.input.position - offset), fields: fields,
-            readError: status.error)
+        let length = Int(reader.input.position - offset)
+        var row = RawRow(
+            line: status.line, byteOffset: offset, byteLength: length, record: record.snapshot(), readError: status.error)
+        row.startsProduct = rowStartsProduct(row)
+        if let digests {
+            if row.startsProduct { try digests.startBlock(line: row.line) }
+            digests.add(reader.input.consumedBytes(last: length))
+        }
+        return row
     }
 
     /// A rejected row as it was in the file, read back (rejections are rare; rows are not kept as text).
@@ -216,11 +261,13 @@ public final class ProductCSVParser {
         row.byteOffset.map { reader.recordText(offset: $0, length: row.byteLength) }
     }
 
-    func startsProduct(_ row: RawRow) -> Bool {
-        guard let nameIndex = header.productNameIndex, nameIndex < row.fields.count else { return false }
+    func startsProduct(_ row: RawRow) -> Bool { row.startsProduct }
+
+    private func rowStartsProduct(_ row: RawRow) -> Bool {
+        guard let nameIndex, nameIndex < row.fieldCount else { return false }
         // In a broken record only the fields before the broken one can be trusted.
         if let error = row.readError, error.column <= nameIndex + 1 { return false }
-        return !(row.fields[nameIndex] ?? "").trimmingPadding().isEmpty
+        return !row.cellIsEmpty(nameIndex)
     }
 
     func blankLineReport(_ row: RawRow) -> ProductReadItem? {
@@ -235,7 +282,7 @@ public final class ProductCSVParser {
 
     // MARK: - Blocks
 
-    private func assemble(_ rows: [RawRow]) throws -> ProductReadItem {
+    private func assemble(_ rows: [RawRow], source: BlockSource?) throws -> ProductReadItem {
         var errors: [RowError?] = []
         var product: ProductBlock?
         for (position, row) in rows.enumerated() {
@@ -249,6 +296,7 @@ public final class ProductCSVParser {
         guard let firstBad = errors.compactMap({ $0 }).first else {
             guard var block = product else { return .product(ProductBlock(line: rows[0].line, translations: [], variants: [])) }
             block.byteOffset = rows[0].byteOffset
+            block.source = source
             Self.fillOptionGroupValues(&block)
             return .product(block)
         }
@@ -274,10 +322,10 @@ public final class ProductCSVParser {
         let variant: ProductVariant
         do throws(RowError) {
             if let error = row.readError { throw error }
-            guard row.fields.count == header.columnCount else {
+            guard row.fieldCount == header.columnCount else {
                 throw RowError(
-                    line: row.line, column: min(row.fields.count, header.columnCount) + 1,
-                    reason: "Invalid Record Length: header length is \(header.columnCount), got \(row.fields.count)")
+                    line: row.line, column: min(row.fieldCount, header.columnCount) + 1,
+                    reason: "Invalid Record Length: header length is \(header.columnCount), got \(row.fieldCount)")
             }
             let cells = row.cells
             if first {

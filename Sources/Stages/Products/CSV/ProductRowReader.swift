@@ -18,10 +18,8 @@ struct ProductRowReader {
     func product(from cells: [String], line: Int) throws(RowError) -> ProductBlock {
         let languages = header.languages
         let translations = languages.map { language in
-            let name = text(cells, .name, language)
-            let written = text(cells, .slug, language)
-            return ProductTranslation(
-                languageCode: language, name: name, slug: written.isEmpty ? ProductSlug.fromName(name) : written,
+            ProductTranslation(
+                languageCode: language, name: text(cells, .name, language), slug: slug(language) { cells[$0] },
                 description: text(cells, .description, language),
                 customFields: customFields(header.productCustomFields, cells, language))
         }
@@ -35,6 +33,13 @@ struct ProductRowReader {
         return ProductBlock(
             line: line, translations: translations, assetPaths: Self.list(text(cells, .assets, languages[0])),
             facets: facets, optionGroups: optionGroups, variants: [])
+    }
+
+    /// The product's slug in `language`: as written, else made from its name. `cell` gives a column's
+    /// trimmed text.
+    func slug(_ language: String, _ cell: (Int) -> String) -> String {
+        let written = header.index(.slug, language: language).map(cell) ?? ""
+        return written.isEmpty ? ProductSlug.fromName(header.index(.name, language: language).map(cell) ?? "") : written
     }
 
     /// The variant a row holds. `optionGroupCount` is the number of option groups of its product, or nil

@@ -26,8 +26,11 @@ final class ProductCheckSource: ImportCheckSource {
                 line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" },
                 continuesItem: rejection.continuesItem)
         }
-        guard case .product(let block) = item else { return CheckedItem(line: source.position.line) }
-        return CheckedItem(line: block.line)
+        switch item {
+        case .product(let block): return CheckedItem(line: block.line)
+        case .unchanged(let unchanged): return CheckedItem(line: unchanged.line)
+        case .rejected: return CheckedItem(line: source.position.line)
+        }
     }
 
     private func warn(_ shared: SharedSKUReport) {
@@ -54,6 +57,7 @@ enum ProductImportRejection {
     static func of(_ item: ProductReadItem, in source: ProductSource, assets: FilePath?) -> ProductRejection? {
         switch item {
         case .rejected(let rejection): return rejection
+        case .unchanged: return nil
         case .product(let block):
             guard let assets, case .jsonl = source else { return nil }
             var problem: RowError?

@@ -9,6 +9,8 @@ import Pipelines
 final class ProductImportFeed: @unchecked Sendable {
     struct Batch {
         var products: [DesiredProduct] = []
+        /// Blocks the store holds as they are, not read further (`UnchangedProduct`), as an upsert counts them.
+        var unchanged = UpsertResult()
         /// Rows read for this batch, rejected ones included.
         var rows = 0
         /// Where the block after this batch starts.
@@ -47,7 +49,7 @@ final class ProductImportFeed: @unchecked Sendable {
     {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            duplicateSKUs: duplicateSKUs, assets: config.assets)
+            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: config.sourceSettings(format))
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what
@@ -104,13 +106,23 @@ private struct Reader: @unchecked Sendable {
                 batch.rows += rejection.rows.count
                 continue
             }
-            guard case .product(let block) = item else { continue }
-            batch.rows += block.variants.count
-            if try skipping.isRejected(line: block.line) { continue }
-            batch.products.append(try DesiredProduct(block))
+            var endsInsideProduct = false
+            switch item {
+            case .rejected: continue
+            case .unchanged(let unchanged):
+                batch.rows += unchanged.variantRows
+                if try skipping.isRejected(line: unchanged.line) { continue }
+                batch.unchanged.productsUnchanged += 1
+                batch.unchanged.variantsUnchanged += unchanged.variantRows
+            case .product(let block):
+                batch.rows += block.variants.count
+                if try skipping.isRejected(line: block.line) { continue }
+                batch.products.append(try DesiredProduct(block))
+                endsInsideProduct = block.part.map { !$0.isLast } ?? false
+            }
             if batch.rows >= batchRows {
                 batch.position = source.position
-                batch.endsInsideProduct = block.part.map { !$0.isLast } ?? false
+                batch.endsInsideProduct = endsInsideProduct
                 guard feed.push(batch) else { return }
                 batch = ProductImportFeed.Batch()
             }

@@ -19,14 +19,17 @@ final class ProductImporter: ChunkImporter {
     private let batchRows: Int
     private let logger: Logger
     private var feed: ProductImportFeed?
+    /// A connection of its own for each thread that reads the file, to look blocks up by digest.
+    private let openReader: () throws -> any DatabaseConnection
     let startPosition: ReaderPosition
 
     /// `source` is the opened file (its header checked), read without the duplicate-SKU check.
     init(
         config: ProductsImport.Config, format: ProductFormat, source: ProductSource, store: ProductStore, chunkSize: Int,
-        logger: Logger
+        logger: Logger, openReader: @escaping () throws -> any DatabaseConnection
     ) {
         self.config = config
+        self.openReader = openReader
         self.logger = logger
         self.format = format
         self.source = source
@@ -43,9 +46,23 @@ final class ProductImporter: ChunkImporter {
     func initialProgress() -> Progress { Progress() }
 
     func makeCheckSource() throws -> any ImportCheckSource {
-        ProductCheckSource(
-            source: try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs), assets: config.assets,
-            logger: logger)
+        let source = try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs)
+        do {
+            try skipUnchanged(in: source)
+        } catch {
+            source.close()
+            throw error
+        }
+        return ProductCheckSource(source: source, assets: config.assets, logger: logger)
+    }
+
+    /// Lets `source` skip the blocks the store holds as they are, unless told not to or the store has
+    /// no record of any (`ProductSourceIndex`).
+    private func skipUnchanged(in source: ProductSource) throws {
+        guard config.skipUnchanged, case .vendureCSV = format, !store.assumesNewProducts,
+            let index = try ProductSourceIndex.open(try openReader())
+        else { return }
+        source.skipUnchanged(index)
     }
 
     /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
@@ -67,6 +84,7 @@ final class ProductImporter: ChunkImporter {
         // Unless another import made the schema again meanwhile (and may have stored products since).
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
+        try skipUnchanged(in: source)
         feed = ProductImportFeed(source: source, config: config, batchRows: batchRows, skipping: rejections)
     }
 
@@ -77,6 +95,8 @@ final class ProductImporter: ChunkImporter {
         progress.schemaSetAside = store.assumesNewProducts ? true : nil
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
+            progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
+            progress.counts.add(batch.unchanged)
             if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
             feed.recycle(batch.products)
             loaded += batch.rows

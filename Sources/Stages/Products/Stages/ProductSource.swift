@@ -11,17 +11,24 @@ enum ProductSource {
     /// blocks out in parts); for product JSONL, `ProductImportRejection` does.
     static func open(
         _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, duplicateSKUs: DuplicateSKUs?,
-        assets: FilePath?
+        assets: FilePath?, sourceSettings: String? = nil
     ) throws -> ProductSource {
         switch format {
         case .vendureCSV:
             let options = ProductCSVParser.Options(
                 mainLanguage: language, reportsBlankLines: false, duplicateSKUs: duplicateSKUs,
-                assets: assets?.path)
+                assets: assets?.path, sourceSettings: sourceSettings)
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
             return .jsonl(try ProductJSONLReader(path: file.path, duplicateSKUs: duplicateSKUs))
         }
+    }
+
+    /// Blocks the store holds as they make it come back as `.unchanged` (Vendure CSV only; product JSONL
+    /// blocks are always compared row by row). Takes `index` over, closing it with the source.
+    func skipUnchanged(_ index: ProductSourceIndex) {
+        guard case .csv(let parser) = self else { return index.close() }
+        parser.unchangedBlocks = index
     }
 
     func next() throws -> ProductReadItem? {

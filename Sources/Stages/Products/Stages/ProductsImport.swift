@@ -18,6 +18,15 @@ public enum ProductsImport: StageKind {
         var maxRejects: Int
         var rejects: FilePath?
         var duplicateSKUs: DuplicateSKUs
+        var skipUnchanged: Bool
+
+        /// What, beside a block's bytes, decides how it is read and stored: part of its digest.
+        func sourceSettings(_ format: ProductFormat) -> String {
+            [
+                "pipeline \(ToolVersion.current)", "format \(format.rawValue)", "currency \(currency.code)", "language \(language)",
+                "duplicate_skus \(duplicateSKUs.rawValue)", "assets \(assets?.path ?? "")",
+            ].joined(separator: "\n")
+        }
     }
 
     public static let name = "products.import"
@@ -38,12 +47,18 @@ public enum ProductsImport: StageKind {
         doc: "within-product: variants of one product may share a SKU, told apart by their option values, as Vendure allows; "
             + "reject: a SKU used before in the file is a bad row")
 
+    static let skipUnchanged = Parameter<Bool>.optional(
+        "skip_unchanged", default: true,
+        doc: "a Vendure CSV block whose bytes (and these settings) are those its product was last imported from is counted "
+            + "unchanged without reading the product back; false compares every product with the store (after the store "
+            + "was edited by hand)")
+
     public static let parameters = ParameterSet(
-        file, format, assets, currency, language, ImportParameters.maxRejects, rejects, duplicateSKUs
-    ) { file, format, assets, currency, language, maxRejects, rejects, duplicateSKUs in
+        file, format, assets, currency, language, ImportParameters.maxRejects, rejects, duplicateSKUs, skipUnchanged
+    ) { file, format, assets, currency, language, maxRejects, rejects, duplicateSKUs, skipUnchanged in
         Config(
             file: file, format: format, assets: assets, currency: currency, language: language, maxRejects: maxRejects,
-            rejects: rejects, duplicateSKUs: duplicateSKUs)
+            rejects: rejects, duplicateSKUs: duplicateSKUs, skipUnchanged: skipUnchanged)
     }
 
     public static let counters = ProductImportCounts.counters
@@ -82,7 +97,7 @@ public enum ProductsImport: StageKind {
         }
         let importer = ProductImporter(
             config: config, format: format, source: source, store: store, chunkSize: context.checkpoints.chunkSize,
-            logger: context.logger)
+            logger: context.logger, openReader: context.openReader)
         defer { importer.close() }
         let progress = try store.withStatementJournalsInMemory {
             try ImportPipeline.run(

@@ -32,7 +32,7 @@ public final class ProductStore {
         "store_products", "store_product_translations", "store_product_assets", "store_product_facet_values",
         "store_product_custom_fields", "store_option_groups", "store_option_group_translations", "store_options",
         "store_option_translations", "store_variants", "store_prices", "store_stock_levels", "store_variant_assets",
-        "store_variant_facet_values", "store_variant_options", "store_variant_custom_fields",
+        "store_variant_facet_values", "store_variant_options", "store_variant_custom_fields", "store_product_sources",
     ]
 
     /// Whether the store holds no product.

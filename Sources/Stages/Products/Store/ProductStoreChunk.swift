@@ -79,6 +79,19 @@ extension ProductStore {
         }
         var stored = wholeProductOwners.isEmpty ? [:] : try loadProducts(Array(wholeProductOwners), withFacetNames: false)
         var result = UpsertResult()
+        // Where each product was stored from; the products changed otherwise (their SKUs taken over).
+        var sources: [Int64: BlockSource] = [:]
+        var changedOtherwise = Set<Int64>()
+        func noteSource(_ index: Int, storedAs id: Int64?, owners before: [Int64]) {
+            guard let id else { return }
+            let source = products[index].block.part == nil ? products[index].block.source : nil
+            sources[id] = source
+            if source == nil { changedOtherwise.insert(id) }
+            for other in before where other != id {
+                sources[other] = nil
+                changedOtherwise.insert(other)
+            }
+        }
         // New products waiting for one bulk insert: always a run of consecutive products.
         var pending = 0..<0
         var pendingSKUs = Set<String>()
@@ -91,6 +104,7 @@ extension ProductStore {
             for (index, id) in zip(pending, ids) {
                 for sku in products[index].skus { owners.bySKU[sku] = id }
                 for key in products[index].slugKeys { owners.bySlug[key] = id }
+                noteSource(index, storedAs: id, owners: [])
             }
             pending = 0..<0
             pendingSKUs.removeAll(keepingCapacity: true)
@@ -98,11 +112,13 @@ extension ProductStore {
         }
 
         for index in products.indices {
+            let ownersBefore = products[index].skus.compactMap { owners.bySKU[$0] }
             if products[index].block.part != nil {
                 try flush()
                 let written = try upsert(part: products[index], owners: &owners, now: now)
                 if written.rowsWritten > 0 { stored.removeAll() }
                 result += written
+                noteSource(index, storedAs: written.productID, owners: ownersBefore)
                 continue
             }
             let isNew =
@@ -114,11 +130,14 @@ extension ProductStore {
                 pendingSlugs.formUnion(products[index].slugKeys)
             } else {
                 try flush()
-                result += try upsert(
+                let upserted = try upsert(
                     products[index].block, products[index].rows, owners: &owners, stored: &stored, now: now)
+                result += upserted
+                noteSource(index, storedAs: upserted.productID, owners: ownersBefore)
             }
         }
         try flush()
+        try recordSources(sources, forgetting: changedOtherwise)
         return result
     }
 

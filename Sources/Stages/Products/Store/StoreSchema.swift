@@ -15,6 +15,7 @@ public enum StoreSchema {
         Migration(version: 3, name: "inventory adjustments", sql: version3),
         Migration(version: 4, name: "orders, payments, refunds, payouts and the export ledger", sql: version4),
         Migration(version: 5, name: "variants of one product may share a SKU", rebuildsReferencedTable: true, sql: version5),
+        Migration(version: 6, name: "the file block each product was last imported from", sql: version6),
     ]
 
     public static let schema = SchemaFamily(name: family, migrations: migrations)

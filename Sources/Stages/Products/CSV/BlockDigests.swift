@@ -1,0 +1,47 @@
+import Pipelines
+
+/// The SHA-256 of each product block as read from the file: the import's settings, the header and the
+/// bytes of the block's records (blank lines after it included), so that equal digests mean the block
+/// would be stored exactly as before. Blocks start at the rows that start a product.
+final class BlockDigests {
+    /// Bump when the same bytes would be read, checked or stored differently: stored digests then no
+    /// longer match and every product is compared once more.
+    static let rulesVersion = 1
+
+    private let prefix: [UInt8]
+    private var current: (line: Int, digest: SHA256Digest)?
+    private var finished: (line: Int, digest: String)?
+
+    init(settings: String, header: String) {
+        prefix = Array("products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n".utf8)
+    }
+
+    /// The row at `line` starts a product: the block before it ends.
+    func startBlock(line: Int) throws {
+        try endBlock()
+        let digest = try SHA256Digest()
+        prefix.withUnsafeBytes { digest.update($0) }
+        current = (line, digest)
+    }
+
+    func add(_ record: UnsafeRawBufferPointer) { current?.digest.update(record) }
+
+    /// The end of the file, or of the block: its digest is kept for `finished(line:)`.
+    func endBlock() throws {
+        guard let current else { return }
+        finished = (current.line, try current.digest.finish())
+        self.current = nil
+    }
+
+    /// After a seek: what was read before it no longer belongs to the next block.
+    func restart() {
+        current = nil
+        finished = nil
+    }
+
+    /// The digest of the block that started at `line`, once it has ended.
+    func finished(line: Int) -> String? {
+        guard let finished, finished.line == line else { return nil }
+        return finished.digest
+    }
+}

@@ -1,0 +1,73 @@
+import Pipelines
+
+/// Tells the thread reading an import file which of its blocks the store holds exactly as the block
+/// makes them: the product whose `store_product_sources` row has the block's digest.
+///
+/// Files are mostly imported again in the same order, so the rows are read in line order, a page at a
+/// time, and merged with the blocks as they come: a block whose digest is the next row's is unchanged.
+/// A block that is not (new or changed) leaves the row for the blocks after it; a row the blocks have
+/// passed by line is dropped; and up to `lookahead` rows ahead are searched for the digest, so that
+/// blocks removed from the file do not put every later block off by one. A block moved further is
+/// compared row by row, as are all blocks of a file in another order: slower, never wrong.
+///
+/// Its own connection (`StageContext.openReader`), used from one thread; memory holds a page of rows.
+final class ProductSourceIndex {
+    static let pageSize = 4_096
+    static let lookahead = 64
+
+    private let connection: any DatabaseConnection
+    private var rows: [(line: Int64, productID: Int64, digest: String)] = []
+    private var head = 0
+    private var after: (line: Int64, productID: Int64) = (-1, -1)
+    private var exhausted = false
+
+    /// Nil when the store has no rows to match (a fresh store, or one no import has recorded yet): then
+    /// every block is compared row by row.
+    static func open(_ connection: any DatabaseConnection) throws -> ProductSourceIndex? {
+        let index = ProductSourceIndex(connection: connection)
+        try index.fill()
+        guard index.head < index.rows.count else {
+            connection.close()
+            return nil
+        }
+        return index
+    }
+
+    private init(connection: any DatabaseConnection) {
+        self.connection = connection
+    }
+
+    func close() { connection.close() }
+
+    /// The product the store holds exactly as the block at `line` with `digest` makes it, if any.
+    func product(digest: String, line: Int) throws -> Int64? {
+        while true {
+            try fill()
+            guard head < rows.count, rows[head].line < Int64(line), rows[head].digest != digest else { break }
+            head += 1
+        }
+        let end = min(rows.count, head + Self.lookahead)
+        guard let match = (head..<end).first(where: { rows[$0].digest == digest }) else { return nil }
+        head = match + 1
+        return rows[match].productID
+    }
+
+    /// Keeps at least `lookahead` rows ahead of `head` while the table has more.
+    private func fill() throws {
+        guard !exhausted, rows.count - head < Self.lookahead else { return }
+        rows.removeFirst(head)
+        head = 0
+        var read = 0
+        try connection.query(
+            """
+            SELECT line, product_id, digest FROM store_product_sources WHERE (line, product_id) > ($1, $2)
+            ORDER BY line, product_id LIMIT \(Self.pageSize)
+            """, [.integer(after.line), .integer(after.productID)], columns: { _ in }
+        ) { row in
+            rows.append((row.storeInteger(0), row.storeInteger(1), row.storeText(2)))
+            read += 1
+        }
+        if let last = rows.last { after = (last.line, last.productID) }
+        exhausted = read < Self.pageSize
+    }
+}

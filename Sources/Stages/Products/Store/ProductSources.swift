@@ -1,0 +1,66 @@
+import Pipelines
+
+/// The file block a product was stored from: the digest `ProductCSVParser` gives its bytes (with the
+/// import's settings) and its first line.
+public struct BlockSource: Sendable, Equatable {
+    public var digest: String
+    public var line: Int
+}
+
+/// `store_product_sources`: the block each stored product was last imported from. A row says the
+/// product's rows are exactly what that block makes, so it must go whenever anything else changes them.
+enum ProductSources {
+    static let table = "store_product_sources"
+    static let columns = ["product_id", "digest", "line"]
+
+    /// Forgets the products of `variants` (their stock changed by `inventory.reconcile`): the next
+    /// import compares them row by row and puts back what its file says.
+    static func forget(productsOfVariants variants: [Int64], in connection: any DatabaseConnection) throws {
+        try eachBatch(variants, in: connection) { list in
+            "DELETE FROM store_product_sources WHERE product_id IN (SELECT product_id FROM store_variants WHERE id \(list))"
+        }
+    }
+
+    /// Forgets `products`.
+    static func forget(products: [Int64], in connection: any DatabaseConnection) throws {
+        try eachBatch(products, in: connection) { list in "DELETE FROM store_product_sources WHERE product_id \(list)" }
+    }
+
+    /// Runs the statement `sql` makes from a match of ids (`IN (...)` or `= ANY(...)`) for every batch of `ids`.
+    private static func eachBatch(_ ids: [Int64], in connection: any DatabaseConnection, _ sql: (String) -> String) throws {
+        var start = 0
+        while start < ids.count {
+            let batch = Array(ids[start..<min(start + ProductStore.lookupBatch, ids.count)])
+            if connection.dialect == .postgres {
+                _ = try connection.execute(sql("= ANY($1::bigint[])"), [.text(Int64.postgresArray(batch).literal)])
+            } else {
+                let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
+                _ = try connection.execute(sql("IN (\(placeholders))"), batch.map(SQLValue.integer))
+            }
+            start += batch.count
+        }
+    }
+}
+
+extension ProductStore {
+    /// Records where a chunk's products were stored from (`recorded`, by product id) and forgets the products
+    /// it changed without such a block (`forgotten`), inside the chunk's transaction.
+    func recordSources(_ recorded: [Int64: BlockSource], forgetting forgotten: Set<Int64>) throws {
+        let gone = forgotten.subtracting(recorded.keys).sorted()
+        if !gone.isEmpty { try ProductSources.forget(products: gone, in: connection) }
+        guard !recorded.isEmpty else { return }
+        let table = try SQLName(validating: ProductSources.table)
+        // Into an empty store set aside for a bulk load there is no key to conflict on, and nothing stored.
+        let inserter =
+            assumesNewProducts
+            ? try connection.bulkInsert(into: table, columns: ProductSources.columns)
+            : try connection.bulkUpsert(into: table, columns: ProductSources.columns, key: ["product_id"])
+        var values: [SQLValue] = []
+        values.reserveCapacity(recorded.count * 3)
+        for (id, source) in recorded.sorted(by: { $0.key < $1.key }) {
+            values += [.integer(id), .text(source.digest), .integer(Int64(source.line))]
+        }
+        try inserter.insert(rows: values[...])
+        try inserter.finish()
+    }
+}
