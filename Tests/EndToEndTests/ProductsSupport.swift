@@ -148,12 +148,15 @@ enum ProductsRun {
 extension ProductsRun {
     /// Imports `file` (in `scratch`, chunks of 300 variant rows) once uninterrupted, then `kills` times
     /// killed at a random point and run again to the end: each resumed store holds `variants` variants and
-    /// exports the same as the uninterrupted one.
+    /// exports the same as the uninterrupted one, with the same schema (and the same rows of `query`).
+    /// With `earlier`, each store first gets that file, uninterrupted.
     static func expectKilledImportsResume(
-        _ file: String, backend: ProductsTestStore.Backend, variants: Int, kills: Int, seed: UInt64, in scratch: Scratch
+        _ file: String, backend: ProductsTestStore.Backend, variants: Int, kills: Int, seed: UInt64, in scratch: Scratch,
+        after earlier: String? = nil, sameRows query: String? = nil
     ) throws {
         let baseline = try ProductsTestStore(backend, in: scratch, name: "baseline")
         defer { baseline.drop() }
+        if let earlier { #expect(try importFile(scratch.file(earlier), into: baseline, scratch: scratch, chunkSize: 300).status == 0) }
         let started = Date()
         let uninterrupted = try importFile(scratch.file(file), into: baseline, scratch: scratch, chunkSize: 300)
         let seconds = Date().timeIntervalSince(started)
@@ -168,6 +171,7 @@ extension ProductsRun {
             try? FileManager.default.removeItem(atPath: scratch.file("killed.db"))
             try? FileManager.default.removeItem(atPath: scratch.file("killed-state"))
             store = try ProductsTestStore(backend, in: scratch, name: "killed")
+            if let earlier { #expect(try importFile(scratch.file(earlier), into: store, scratch: scratch, chunkSize: 300).status == 0) }
             try scratch.write(
                 "killed.yaml",
                 """
@@ -182,12 +186,14 @@ extension ProductsRun {
                 """)
         }
         let schema = try baseline.schemaObjects()
+        let rows = try query.map(baseline.rows)
         try runner.killAtRandomPoints(kills, seed: seed, duration: seconds, reset: reset) { kill in
             let stored = try store.count("store_variants")
             let resumed = try export(store, scratch: scratch)
             #expect(stored == variants, "kill \(kill)")
             #expect(resumed == expected, "kill \(kill): store differs from the uninterrupted import")
             #expect(try store.schemaObjects() == schema, "kill \(kill): the schema differs from the uninterrupted import's")
+            #expect(try query.map(store.rows) == rows, "kill \(kill): \(query ?? "") differs from the uninterrupted import's")
         }
     }
 }

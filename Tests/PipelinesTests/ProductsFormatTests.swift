@@ -169,6 +169,7 @@ import Testing
                 switch item {
                 case .rejected(let rejection): errors += rejection.errors
                 case .product: products += 1
+                case .unchanged: Issue.record("no block can be unchanged without a store")
                 }
             }
             #expect(products == (checks ? 2 : 3))

@@ -1,6 +1,7 @@
 import Foundation
 import Pipelines
 import Stages
+import Testing
 
 /// Vendure's reference files, read where they are (never copied into the repository).
 enum ProductsReference {
@@ -31,6 +32,7 @@ func parseProductFile(
         switch item {
         case .product(let block): result.products.append(block)
         case .rejected(let rejection): result.rejections.append(rejection)
+        case .unchanged: Issue.record("no block can be unchanged without a store")
         }
     }
     return result

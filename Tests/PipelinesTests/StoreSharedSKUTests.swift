@@ -130,6 +130,7 @@ import Testing
             switch item {
             case .product(let block): products.append(block)
             case .rejected(let rejection): errors += rejection.errors.filter { !$0.reason.hasPrefix("rejected because") }
+            case .unchanged: Issue.record("no block can be unchanged without a store")
             }
         }
         #expect(parser.skuCheck?.shared.count == 1 && parser.skuCheck?.shared.examples.first?.sku == "C-1")

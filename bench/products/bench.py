@@ -257,8 +257,7 @@ def main():
     if not ok:
         sys.exit("the stores differ; run bench/products/compare.py --check to see how")
 
-    load = os.getloadavg()[0]
-    print(f"{os.cpu_count()} cores, load average {load:.2f} at start\n")
+    print(compare.run_header() + "\n")
     print("| variants | case | seconds | peak RSS MiB |")
     print("| ---: | --- | ---: | ---: |")
     all_results = {}

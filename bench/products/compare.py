@@ -96,6 +96,14 @@ def compare(a, b, names=("A", "B")):
     return equal
 
 
+def run_header():
+    """The line every bench table starts with: when, at which commit, on how many cores, how loaded."""
+    import datetime
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit or '?'}, "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+
+
 def migrate(binary, database):
     subprocess.run([binary, "db", "migrate", "--database", database], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -85,7 +85,7 @@ def main():
     csv_path = bench.csv_for(variants)
     scratch = tempfile.mkdtemp(prefix="bench-paired-", dir=bench.WORK)
     try:
-        print(f"{variants:,} variants, {count} pairs; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start\n")
+        print(f"{variants:,} variants, {count} pairs; {compare.run_header()}\n")
         print("| case | pair | pipeline s | peer s | pipeline / peer | pipeline peak MiB |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         if pg_url:

@@ -1,0 +1,169 @@
+import Foundation
+import Pipelines
+import Testing
+
+/// `products.import` skipping the blocks the store holds as they are (`skip_unchanged`): whatever it
+/// skips, the store, the counts and the rejects must be those of the import that compares every block.
+@Suite(.timeLimit(.minutes(5)))
+struct ProductsUnchangedTests {
+    typealias Backend = ProductsTestStore.Backend
+
+    /// The file's lines grouped into product blocks (the header apart).
+    static func blocks(of text: String) -> (header: String, blocks: [[String]]) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        var blocks: [[String]] = []
+        for line in lines.dropFirst() {
+            if line.hasPrefix(",") { blocks[blocks.count - 1].append(line) } else { blocks.append([line]) }
+        }
+        return (lines[0], blocks)
+    }
+
+    static func write(_ header: String, _ blocks: [[String]], to path: String) throws {
+        try ([header] + blocks.joined()).joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Two stores given the same original file, then `changed`: one skipping unchanged blocks, one
+    /// comparing them all. Returns both results of the second import.
+    static func importBoth(
+        _ backend: Backend, original: String, changed: String, in scratch: Scratch
+    ) throws -> (skipping: PipelineProcess.Result, comparing: PipelineProcess.Result, same: Bool) {
+        let skipping = try ProductsTestStore(backend, in: scratch, name: "skipping")
+        let comparing = try ProductsTestStore(backend, in: scratch, name: "comparing")
+        defer {
+            skipping.drop()
+            comparing.drop()
+        }
+        for store in [skipping, comparing] {
+            let first = try ProductsRun.importFile(original, into: store, scratch: scratch, with: "max_rejects: 0")
+            #expect(first.status == 0, "\(first.stderr)")
+        }
+        try? FileManager.default.removeItem(atPath: scratch.file("rejects.csv"))
+        let skipped = try ProductsRun.importFile(changed, into: skipping, scratch: scratch, with: "max_rejects: 100", name: "skip")
+        let skippedRejects = try? scratch.read("rejects.csv")
+        try? FileManager.default.removeItem(atPath: scratch.file("rejects.csv"))
+        let compared = try ProductsRun.importFile(
+            changed, into: comparing, scratch: scratch, with: "max_rejects: 100, skip_unchanged: false", name: "compare")
+        let comparedRejects = try? scratch.read("rejects.csv")
+        #expect(skippedRejects == comparedRejects)
+        let same = try ProductsRun.export(skipping, scratch: scratch) == ProductsRun.export(comparing, scratch: scratch)
+        return (skipped, compared, same)
+    }
+
+    @Test(arguments: Backend.allCases) func anUnchangedFileIsSkippedWhole(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 300, variantsEach: 3, to: scratch.file("catalogue.csv"))
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        let first = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try store.count("store_product_sources") == 300)
+        let before = try ProductsRun.export(store, scratch: scratch)
+        let again = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(
+            ProductsRun.summary(again)
+                == "products: 0 created, 0 updated, 300 unchanged, 0 rejected; variants: 0 created, 0 updated, 900 unchanged, 0 deleted; rows: 900 read, 0 rejected")
+        #expect(try ProductsRun.export(store, scratch: scratch) == before)
+    }
+
+    @Test(arguments: Backend.allCases) func editsInsertionsRemovalsAndMovesStoreWhatComparingStores(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 200, variantsEach: 3, to: scratch.file("original.csv"))
+        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
+        var changed = original
+        changed[10][1] = changed[10][1].replacingOccurrences(of: ",standard,", with: ",reduced,")
+        changed[60][0] = changed[60][0].replacingOccurrences(of: "Product 60,", with: "Product sixty,")
+        changed.remove(at: 100)
+        changed.removeSubrange(120..<130)
+        changed.insert(["New one,new-one,,,,,,NEW-1,5.00,standard,1,,,"], at: 140)
+        changed.append(changed.remove(at: 20))
+        try Self.write(header, changed, to: scratch.file("changed.csv"))
+        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
+        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
+        #expect(outcome.same, "the store that skipped unchanged blocks differs from the one that compared them")
+        #expect(ProductsRun.summary(outcome.skipping) != nil)
+        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
+        #expect(
+            ProductsRun.summary(outcome.skipping)
+                == "products: 1 created, 2 updated, 187 unchanged, 0 rejected; variants: 1 created, 1 updated, 566 unchanged, 0 deleted; rows: 568 read, 0 rejected")
+    }
+
+    /// A SKU or slug an unchanged block shares with a changed one is a rejected row, whichever comes
+    /// first: the later one, as when every block is read.
+    @Test(arguments: Backend.allCases) func aChangedBlockTakingAnUnchangedBlocksSKUIsRejectedAsBefore(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
+        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
+        var changed = original
+        // Before the unchanged block 50: block 5 takes its SKU; after the unchanged block 10: block 70 takes its slug.
+        changed[5][1] = changed[5][1].replacingOccurrences(of: "SKU-5-1", with: "SKU-50-1")
+        changed[70][0] = changed[70][0].replacingOccurrences(of: "product-70,", with: "product-10,")
+        try Self.write(header, changed, to: scratch.file("changed.csv"))
+        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
+        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
+        #expect(outcome.same, "the store that skipped unchanged blocks differs from the one that compared them")
+        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
+        let rejects = try scratch.read("rejects.csv")
+        #expect(rejects.contains("duplicate SKU 'SKU-50-1'"), "\(rejects)")
+        #expect(rejects.contains("slug 'product-10' is already used by the product at line"), "\(rejects)")
+    }
+
+    /// `inventory.reconcile` changing a figure makes the next import of the same file compare that
+    /// product and put the file's figure back.
+    @Test(arguments: Backend.allCases) func aFigureChangedByTheInventoryIsPutBackByTheNextImport(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 20, variantsEach: 2, to: scratch.file("catalogue.csv"))
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        #expect(try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch).status == 0)
+        let before = try ProductsRun.export(store, scratch: scratch)
+        try scratch.write("feed.csv", "SKU,OnHandQuantity,ReservedQuantity\nSKU-3-1,777,0\n")
+        try scratch.write(
+            "reconcile.yaml",
+            """
+            name: reconcile
+            database: \(store.url)
+            state: sqlite:reconcile-state/state.db
+            stages:
+              - id: fetch
+                uses: inventory.fetch
+                with: { file: feed.csv, columns: veracore }
+              - id: reconcile
+                uses: inventory.reconcile
+                with: { feed: fetch, apply: true, max_skus_changed_percent: 100% }
+            """)
+        let reconcile = try PipelineProcess.run(["run", "reconcile.yaml"], in: scratch.path)
+        #expect(reconcile.status == 0, "\(reconcile.stderr)")
+        #expect(try store.rows("SELECT on_hand FROM store_stock_levels JOIN store_variants ON store_variants.id = variant_id WHERE sku = 'SKU-3-1'") == [["777"]])
+        let again = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch)
+        #expect(
+            ProductsRun.summary(again)
+                == "products: 0 created, 1 updated, 19 unchanged, 0 rejected; variants: 0 created, 1 updated, 39 unchanged, 0 deleted; rows: 40 read, 0 rejected")
+        #expect(try ProductsRun.export(store, scratch: scratch) == before)
+    }
+
+    /// A re-import that skips most blocks, killed anywhere and run again, leaves the store (and its
+    /// record of where each product came from) of an uninterrupted one.
+    @Test(.timeLimit(.minutes(5)), arguments: Backend.allCases) func aKilledSkippingImportResumesToTheSameStore(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 1_500, variantsEach: 3, to: scratch.file("original.csv"))
+        try ProductsRun.generate(products: 1_500, variantsEach: 3, to: scratch.file("repriced.csv"), priceBump: 1)
+        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
+        let repriced = Self.blocks(of: try scratch.read("repriced.csv")).blocks
+        // Every tenth product repriced, a few removed, one new.
+        var changed = original.indices.map { $0 % 10 == 0 ? repriced[$0] : original[$0] }
+        changed.removeSubrange(700..<705)
+        changed.insert(["New one,new-one,,,,,,NEW-1,5.00,standard,1,,,"], at: 900)
+        try Self.write(header, changed, to: scratch.file("changed.csv"))
+        let sources = "SELECT p.digest, p.line, t.slug FROM store_product_sources p JOIN store_product_translations t ON t.product_id = p.product_id ORDER BY t.slug"
+        try ProductsRun.expectKilledImportsResume(
+            "changed.csv", backend: backend, variants: 4_501, kills: 3, seed: backend == .sqlite ? 61 : 62, in: scratch,
+            after: "original.csv", sameRows: sources)
+    }
+}
