@@ -69,8 +69,14 @@ public final class InputFile {
     /// The file offset of the first byte not yet consumed: where the next record starts, between records.
     public var position: Int64 { readCount - Int64(end - start) }
 
-    /// Continues reading at `offset` (a `position` seen earlier), dropping what is buffered.
+    /// Continues reading at `offset` (a `position` seen earlier). An offset inside the buffered bytes
+    /// moves within them; any other drops them and reads from there.
     public func seek(to offset: Int64) throws {
+        let buffered = readCount - Int64(end)
+        if offset >= buffered && offset <= readCount {
+            start = Int(offset - buffered)
+            return
+        }
         guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
             throw FileSupport.ioError("seek in", path)
         }

@@ -1,21 +1,24 @@
 import Pipelines
 
 extension ProductCSVParser {
-    /// The block as `.unchanged` when the store holds its product exactly as the block makes it (its
-    /// digest matches, `unchangedBlocks`); nil to read it in full.
+    /// The block as read when the store holds its product exactly as the block makes it (its digest
+    /// matches, `unchangedBlocks`): `.unchanged`, or what reading it in full gives; nil when it is not
+    /// such a block.
     ///
     /// The whole-file check reads such a block in full all the same when asset paths are to be checked
-    /// (files may have gone since), or when one of its SKUs or slugs was used earlier in the file: read in
-    /// full, it is then rejected with the usual messages. Otherwise its SKUs and slugs are recorded as
-    /// reading it would, for the blocks after it.
-    func unchanged(_ rows: [RawRow], _ source: BlockSource) throws -> UnchangedProduct? {
+    /// (files may have gone since: it is unchanged if they are all there), or when one of its SKUs or
+    /// slugs was used earlier in the file (it is then rejected with the usual messages). Otherwise its
+    /// SKUs and slugs are recorded as reading it would, for the blocks after it.
+    func unchanged(_ rows: [RawRow], _ source: BlockSource) throws -> ProductReadItem? {
         guard let index = unchangedBlocks, let productID = try index.product(digest: source.digest, line: source.line) else {
             return nil
         }
-        if skuCheck != nil || seenSlugs != nil {
-            guard options.assets == nil, try recordUnchanged(rows) else { return nil }
-        }
-        return UnchangedProduct(line: rows[0].line, variantRows: rows.count, productID: productID)
+        let unchanged = ProductReadItem.unchanged(UnchangedProduct(line: rows[0].line, variantRows: rows.count, productID: productID))
+        guard skuCheck != nil || seenSlugs != nil else { return unchanged }
+        if options.assets == nil, try recordUnchanged(rows) { return unchanged }
+        let read = try assemble(rows, source: source)
+        guard case .product = read, options.assets != nil else { return read }
+        return unchanged
     }
 
     /// Records an unchanged block's slugs and SKUs, as reading it would; false when another product of the

@@ -203,7 +203,7 @@ public final class ProductCSVParser {
                 if rows.count > options.partRows { return try startLargeBlock(rows) }
             }
             let source = digests?.finished(line: first.line).map { BlockSource(digest: $0, line: first.line) }
-            if let source, let unchanged = try unchanged(rows, source) { return .unchanged(unchanged) }
+            if let source, let read = try unchanged(rows, source) { return read }
             return try assemble(rows, source: source)
         }
     }
@@ -282,7 +282,7 @@ public final class ProductCSVParser {
 
     // MARK: - Blocks
 
-    private func assemble(_ rows: [RawRow], source: BlockSource?) throws -> ProductReadItem {
+    func assemble(_ rows: [RawRow], source: BlockSource?) throws -> ProductReadItem {
         var errors: [RowError?] = []
         var product: ProductBlock?
         for (position, row) in rows.enumerated() {

@@ -7,19 +7,30 @@ final class ProductCheckSource: ImportCheckSource {
     private let source: ProductSource
     private let assets: FilePath?
     private let logger: Logger
+    /// Where the unchanged blocks found go, for the feed to skip.
+    private let unchanged: UnchangedRuns?
     private var warned = false
 
-    init(source: ProductSource, assets: FilePath?, logger: Logger) {
+    init(source: ProductSource, assets: FilePath?, logger: Logger, unchanged: UnchangedRuns?) {
         self.source = source
         self.assets = assets
         self.logger = logger
+        self.unchanged = unchanged
     }
 
     func nextChecked() throws -> CheckedItem? {
         guard let item = try source.next() else {
             if !warned, let shared = source.sharedSKUs { warn(shared) }
             warned = true
+            unchanged?.finish()
             return nil
+        }
+        if let unchanged {
+            switch item {
+            case .unchanged(let block): unchanged.classified(line: block.line, next: source.position, unchangedRows: block.variantRows)
+            case .product(let block): unchanged.classified(line: block.line, next: source.position, unchangedRows: nil)
+            case .rejected(let rejection): unchanged.classified(line: rejection.line, next: source.position, unchangedRows: nil)
+            }
         }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
             return CheckedItem(
@@ -47,7 +58,10 @@ final class ProductCheckSource: ImportCheckSource {
 
     var position: ReaderPosition { source.position }
 
-    func close() { source.close() }
+    func close() {
+        unchanged?.finish()
+        source.close()
+    }
 }
 
 /// Why an item of the import file is rejected, if it is.

@@ -34,9 +34,14 @@ final class ProductImportFeed: @unchecked Sendable {
     /// the writer's thread, the import's bottleneck, need not do.
     private var stored: [[DesiredProduct]] = []
 
-    /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned) on a new thread.
-    init(source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: ImportRejections) {
-        let reader = Reader(source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping)
+    /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned) on a new thread;
+    /// it seeks past the runs of unchanged blocks the check hands over in `unchanged`.
+    init(
+        source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: ImportRejections,
+        unchanged: UnchangedRuns?
+    ) {
+        let reader = Reader(
+            source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping, unchanged: unchanged)
         worker.start { [self] in
             defer { reader.source.close() }
             try reader.read(into: self)
@@ -97,10 +102,24 @@ private struct Reader: @unchecked Sendable {
     let config: ProductsImport.Config
     let batchRows: Int
     let skipping: ImportRejections
+    let unchanged: UnchangedRuns?
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
-        while let item = try source.next() {
+        while true {
+            if let run = unchanged?.run(at: source.position.line) {
+                batch.rows += run.variantRows
+                batch.unchanged.productsUnchanged += run.products
+                batch.unchanged.variantsUnchanged += run.variantRows
+                try source.resume(at: run.end)
+                if batch.rows >= batchRows {
+                    batch.position = source.position
+                    guard feed.push(batch) else { return }
+                    batch = ProductImportFeed.Batch()
+                }
+                continue
+            }
+            guard let item = try source.next() else { break }
             // Rejected items were listed by the check; here they only count towards the chunk.
             if let rejection = ProductImportRejection.of(item, in: source, assets: config.assets) {
                 batch.rows += rejection.rows.count

@@ -19,6 +19,8 @@ final class ProductImporter: ChunkImporter {
     private let batchRows: Int
     private let logger: Logger
     private var feed: ProductImportFeed?
+    /// The unchanged blocks a first run's check finds, for the feed to seek past.
+    private var unchangedRuns: UnchangedRuns?
     /// A connection of its own for each thread that reads the file, to look blocks up by digest.
     private let openReader: () throws -> any DatabaseConnection
     let startPosition: ReaderPosition
@@ -48,21 +50,22 @@ final class ProductImporter: ChunkImporter {
     func makeCheckSource() throws -> any ImportCheckSource {
         let source = try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs)
         do {
-            try skipUnchanged(in: source)
+            if try skipUnchanged(in: source) { unchangedRuns = UnchangedRuns() }
         } catch {
             source.close()
             throw error
         }
-        return ProductCheckSource(source: source, assets: config.assets, logger: logger)
+        return ProductCheckSource(source: source, assets: config.assets, logger: logger, unchanged: unchangedRuns)
     }
 
     /// Lets `source` skip the blocks the store holds as they are, unless told not to or the store has
-    /// no record of any (`ProductSourceIndex`).
-    private func skipUnchanged(in source: ProductSource) throws {
+    /// no record of any (`ProductSourceIndex`); whether it does.
+    private func skipUnchanged(in source: ProductSource) throws -> Bool {
         guard config.skipUnchanged, case .vendureCSV = format, !store.assumesNewProducts,
             let index = try ProductSourceIndex.open(try openReader())
-        else { return }
+        else { return false }
         source.skipUnchanged(index)
+        return true
     }
 
     /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
@@ -84,8 +87,10 @@ final class ProductImporter: ChunkImporter {
         // Unless another import made the schema again meanwhile (and may have stored products since).
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
-        try skipUnchanged(in: source)
-        feed = ProductImportFeed(source: source, config: config, batchRows: batchRows, skipping: rejections)
+        // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
+        if unchangedRuns == nil { _ = try skipUnchanged(in: source) }
+        feed = ProductImportFeed(
+            source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns)
     }
 
     func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {

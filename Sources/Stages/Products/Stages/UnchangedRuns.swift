@@ -1,0 +1,99 @@
+import Foundation
+import Pipelines
+
+/// The unchanged blocks the whole-file check found, handed to the feed so that it seeks past them
+/// instead of reading them a second time: runs of consecutive unchanged blocks, in file order, a
+/// bounded number at a time.
+///
+/// The check classifies every block in turn; the feed, at each block it comes to, waits until the
+/// check has classified it and, when it starts a run, until the run has ended, then takes the run.
+/// The feed comes to every block start the check does (its blocks are the check's), so it takes or
+/// drops every run in order. Either side wakes the other only when it waits for what just happened.
+final class UnchangedRuns: @unchecked Sendable {
+    struct Run: Equatable {
+        /// The first line of the run's first block.
+        var line: Int
+        /// Where the block after the run starts.
+        var end: ReaderPosition
+        var products = 0
+        var variantRows = 0
+    }
+
+    /// Ended runs waiting for the feed before the check waits for room.
+    static let capacity = 4_096
+
+    private let condition = NSCondition()
+    private var runs: [Run] = []
+    private var first = 0
+    /// The last run can still grow: the last block classified was unchanged.
+    private var lastRunOpen = false
+    /// Every block starting before this line has been classified.
+    private var checkedBefore = 0
+    private var finished = false
+    /// The line the feed waits at, if it waits.
+    private var feedWaitsAt: Int?
+    private var checkWaits = false
+
+    /// The check: the block at `line` (`unchangedRows`: its variant rows when it is unchanged, else nil)
+    /// is classified; the next block starts at `next`.
+    func classified(line: Int, next: ReaderPosition, unchangedRows: Int?) {
+        condition.withLock {
+            if let rows = unchangedRows {
+                if lastRunOpen, first < runs.count, runs[runs.count - 1].end.line == line {
+                    runs[runs.count - 1].end = next
+                    runs[runs.count - 1].products += 1
+                    runs[runs.count - 1].variantRows += rows
+                } else {
+                    while runs.count - first >= Self.capacity && !finished {
+                        checkWaits = true
+                        condition.wait()
+                    }
+                    if first > 0 && first * 2 >= runs.count {
+                        runs.removeFirst(first)
+                        first = 0
+                    }
+                    runs.append(Run(line: line, end: next, products: 1, variantRows: rows))
+                }
+            }
+            lastRunOpen = unchangedRows != nil
+            checkedBefore = max(checkedBefore, next.line)
+            if let line = feedWaitsAt, canAnswer(line) { condition.broadcast() }
+        }
+    }
+
+    /// The check has ended (read the whole file, failed or stopped): the feed waits no more.
+    func finish() {
+        condition.withLock {
+            finished = true
+            lastRunOpen = false
+            condition.broadcast()
+        }
+    }
+
+    /// The feed, at the block starting at `line`: the run starting there, once the check has passed it
+    /// and the run has ended.
+    func run(at line: Int) -> Run? {
+        condition.withLock {
+            while !canAnswer(line) {
+                feedWaitsAt = line
+                condition.wait()
+            }
+            feedWaitsAt = nil
+            while first < runs.count, runs[first].line < line { first += 1 }
+            if checkWaits {
+                checkWaits = false
+                condition.broadcast()
+            }
+            guard first < runs.count, runs[first].line == line else { return nil }
+            first += 1
+            return runs[first - 1]
+        }
+    }
+
+    /// Whether the block at `line` is classified, and the run it starts (if any) has ended.
+    private func canAnswer(_ line: Int) -> Bool {
+        if finished { return true }
+        guard checkedBefore > line else { return false }
+        return !(lastRunOpen && runs.last?.line == line)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Pipelines
+import Testing
+
+@testable import Stages
+
+/// How the whole-file check hands unchanged blocks to the feed (`UnchangedRuns`), and how the reading
+/// threads find a block's product by digest (`ProductSourceIndex`).
+@Suite(.timeLimit(.minutes(1)))
+struct ProductsUnchangedRunsTests {
+    static func at(_ line: Int) -> ReaderPosition { ReaderPosition(offset: Int64(line * 10), line: line) }
+
+    @Test func consecutiveUnchangedBlocksBecomeOneRunTakenOnceItEnds() throws {
+        let runs = UnchangedRuns()
+        // Blocks at lines 2, 4, 6 unchanged, 8 changed, 10 unchanged, then the end of the file at 12.
+        let check = Thread {
+            for (line, unchanged) in [(2, true), (4, true), (6, true), (8, false), (10, true)] {
+                runs.classified(line: line, next: Self.at(line + 2), unchangedRows: unchanged ? 2 : nil)
+            }
+            runs.finish()
+        }
+        check.start()
+        #expect(runs.run(at: 2) == UnchangedRuns.Run(line: 2, end: Self.at(8), products: 3, variantRows: 6))
+        #expect(runs.run(at: 8) == nil)
+        #expect(runs.run(at: 10) == UnchangedRuns.Run(line: 10, end: Self.at(12), products: 1, variantRows: 2))
+        #expect(runs.run(at: 12) == nil)
+    }
+
+    @Test func theFeedDropsRunsItWasNotAskedFor() {
+        let runs = UnchangedRuns()
+        runs.classified(line: 2, next: Self.at(4), unchangedRows: 1)
+        runs.classified(line: 4, next: Self.at(6), unchangedRows: nil)
+        runs.classified(line: 6, next: Self.at(8), unchangedRows: 1)
+        runs.finish()
+        // A feed that read line 2's block itself (after a resume, say) drops that run and takes the next.
+        #expect(runs.run(at: 4) == nil)
+        #expect(runs.run(at: 6)?.products == 1)
+    }
+
+    @Test func theCheckWaitsForRoomAndNeverForTheFeedsOwnBlocks() throws {
+        let runs = UnchangedRuns()
+        let blocks = UnchangedRuns.capacity * 3
+        let check = Thread {
+            // Every other block changed: as many runs as unchanged blocks, three times the room.
+            for block in 0..<blocks {
+                let line = 2 + block * 2
+                runs.classified(line: line, next: Self.at(line + 2), unchangedRows: block % 2 == 0 ? 1 : nil)
+            }
+            runs.finish()
+        }
+        check.start()
+        var taken = 0
+        for block in 0..<blocks where runs.run(at: 2 + block * 2) != nil { taken += 1 }
+        #expect(taken == blocks / 2)
+    }
+
+    @Test(arguments: [SQLDialect.sqlite, .postgres]) func theIndexFollowsTheFileThroughEditsRemovalsAndInsertions(
+        dialect: SQLDialect
+    ) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let connection = database.connection
+            try StoreSchema.schema.migrate(connection, logger: Logger(handler: SilentLogHandler()))
+            let now = "'2026-01-01T00:00:00Z'"
+            for id in 1...200 {
+                try connection.executeScript("INSERT INTO store_products (id, created_at, updated_at) VALUES (\(id), \(now), \(now))")
+                _ = try connection.execute(
+                    "INSERT INTO store_product_sources (product_id, digest, line) VALUES ($1, $2, $3)",
+                    [.integer(Int64(id)), .text("d\(id)"), .integer(Int64(id * 3))])
+            }
+            guard let index = try ProductSourceIndex.open(try StoreTestDatabase.open(database.locator, schema: database.schema)) else {
+                Issue.record("a store with recorded sources gave no index")
+                return
+            }
+            defer { index.close() }
+            // The file: product 5 changed, 10...19 removed, a new block before 30, 40 moved to the end.
+            var file: [(digest: String, line: Int)] = []
+            var line = 2
+            for id in 1...200 where !(10...19).contains(id) && id != 40 {
+                if id == 30 { file.append(("new", line)); line += 3 }
+                file.append((id == 5 ? "d5-changed" : "d\(id)", line))
+                line += 3
+            }
+            file.append(("d40", line))
+            var found: [Int64?] = []
+            for block in file { found.append(try index.product(digest: block.digest, line: block.line)) }
+            let expected: [Int64?] = file.map { block in
+                guard block.digest.hasPrefix("d"), !block.digest.hasSuffix("changed"), block.digest != "d40" else { return nil }
+                return Int64(block.digest.dropFirst())
+            }
+            #expect(found == expected)
+        }
+    }
+}
