@@ -7,6 +7,8 @@ bench/products/run --paired [VARIANTS] [PAIRS] (default 1000000 3).
                of that store into an empty database on the same server (goal: at most 1.5x)
   SQLite       a fresh import into an empty migrated store, against the same rows made by SQLite alone
                from generate_series (floor.py; goal: at most 1.5x)
+  both         right after each fresh import, an import of the same file with 1% of the variants
+               repriced (bench.changed_copy) into that store, against the fresh import (goal: at most 0.15)
 
 Each pair runs the pipeline, then its peer; printed: every pair, the median of each side, and the median
 of the pair ratios."""
@@ -45,13 +47,14 @@ def postgres_pairs(binary, pg_url, csv_path, scratch, count):
         bench.psql(pg_url, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
         compare.migrate(binary, url)
         pipeline = bench.timed(compare.pipeline_import(binary, csv_path, url, scratch))
+        changed = bench.timed(compare.pipeline_import(binary, bench.changed_copy(csv_path), url, scratch))
         if not os.path.exists(dump):
             subprocess.run(["pg_dump", "-Fc", "-n", schema, "-f", dump, pg_url], check=True)
         subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={pg_url}", database], check=True, stderr=subprocess.DEVNULL)
         subprocess.run(["createdb", f"--maintenance-db={pg_url}", database], check=True)
         restore = bench.timed(["pg_restore", "--no-owner", "-d", f"{server}/{database}", dump])
         subprocess.run(["dropdb", f"--maintenance-db={pg_url}", database], check=True)
-        pairs.append((pipeline, restore))
+        pairs.append((pipeline, restore, changed))
     bench.psql(pg_url, f"DROP SCHEMA {schema} CASCADE")
     return pairs
 
@@ -71,8 +74,9 @@ def sqlite_pairs(binary, csv_path, variants, scratch, count):
             compare.migrate(binary, f"sqlite:{path}")
             stores.append(path)
         pipeline = bench.timed(compare.pipeline_import(binary, csv_path, f"sqlite:{stores[0]}", scratch))
+        changed = bench.timed(compare.pipeline_import(binary, bench.changed_copy(csv_path), f"sqlite:{stores[0]}", scratch))
         peer = bench.timed_script(["sqlite3", stores[1]], script)
-        pairs.append((pipeline, peer))
+        pairs.append((pipeline, peer, changed))
     return pairs
 
 
@@ -88,9 +92,14 @@ def main():
         print(f"{variants:,} variants, {count} pairs; {compare.run_header()}\n")
         print("| case | pair | pipeline s | peer s | pipeline / peer | pipeline peak MiB |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        if pg_url:
-            report("PostgreSQL fresh import / pg_restore", postgres_pairs(binary, pg_url, csv_path, scratch, count), 1.5)
-        report("SQLite fresh import / SQLite floor", sqlite_pairs(binary, csv_path, variants, scratch, count), 1.5)
+        postgres = postgres_pairs(binary, pg_url, csv_path, scratch, count) if pg_url else []
+        sqlite = sqlite_pairs(binary, csv_path, variants, scratch, count)
+        if postgres:
+            report("PostgreSQL fresh import / pg_restore", [(a, b) for a, b, _ in postgres], 1.5)
+        report("SQLite fresh import / SQLite floor", [(a, b) for a, b, _ in sqlite], 1.5)
+        if postgres:
+            report("PostgreSQL re-import, 1% changed / fresh import", [(c, a) for a, _, c in postgres], 0.15)
+        report("SQLite re-import, 1% changed / fresh import", [(c, a) for a, _, c in sqlite], 0.15)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
