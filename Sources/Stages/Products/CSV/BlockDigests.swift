@@ -11,6 +11,8 @@ final class BlockDigests {
     private let prefix: [UInt8]
     private var current: (line: Int, digest: SHA256Digest)?
     private var finished: (line: Int, digest: String)?
+    /// A record of the current block was not all in the reader's buffer: the block gets no digest.
+    private var incomplete = false
 
     init(settings: String, header: String) {
         prefix = Array("products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n".utf8)
@@ -22,14 +24,20 @@ final class BlockDigests {
         let digest = try SHA256Digest()
         prefix.withUnsafeBytes { digest.update($0) }
         current = (line, digest)
+        incomplete = false
     }
 
-    func add(_ record: UnsafeRawBufferPointer) { current?.digest.update(record) }
+    /// The bytes of a record `length` bytes long, as far as the reader still holds them.
+    func add(_ record: UnsafeRawBufferPointer, length: Int) {
+        if record.count != length { incomplete = true }
+        current?.digest.update(record)
+    }
 
     /// The end of the file, or of the block: its digest is kept for `finished(line:)`.
     func endBlock() throws {
         guard let current else { return }
-        finished = (current.line, try current.digest.finish())
+        let digest = try current.digest.finish()
+        finished = incomplete ? nil : (current.line, digest)
         self.current = nil
     }
 

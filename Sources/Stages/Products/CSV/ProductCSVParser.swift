@@ -102,6 +102,7 @@ public final class ProductCSVParser {
     /// When set, a block the store holds as it makes it comes back as `.unchanged`: for the check, with
     /// its SKUs and slugs recorded (`recordUnchanged`), unless one was used earlier in the file.
     var unchangedBlocks: ProductSourceIndex?
+    /// Each block's SHA-256, when `Options.sourceSettings` asks for them.
     var digests: BlockDigests?
 
     public init(path: String, currency: CurrencyCode, options: Options = Options()) throws {
@@ -251,7 +252,7 @@ public final class ProductCSVParser {
         row.startsProduct = rowStartsProduct(row)
         if let digests {
             if row.startsProduct { try digests.startBlock(line: row.line) }
-            digests.add(reader.input.consumedBytes(last: length))
+            digests.add(reader.input.consumedBytes(last: length), length: length)
         }
         return row
     }

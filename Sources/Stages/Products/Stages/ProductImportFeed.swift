@@ -48,13 +48,13 @@ final class ProductImportFeed: @unchecked Sendable {
         }
     }
 
-    /// Opens the file (a CSV's header is checked here).
-    static func open(_ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?) throws
-        -> ProductSource
-    {
+    /// Opens the file (a CSV's header is checked here); `digests`: blocks get their digest (`ProductBlock.source`).
+    static func open(
+        _ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?, digests: Bool = true
+    ) throws -> ProductSource {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: config.sourceSettings(format))
+            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: digests ? config.sourceSettings(format) : nil)
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what
@@ -106,17 +106,24 @@ private struct Reader: @unchecked Sendable {
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
+        /// Hands the batch over once it holds `batchRows` rows; false once the writer has gone.
+        func handOverIfFull(endsInsideProduct: Bool = false) -> Bool {
+            guard batch.rows >= batchRows else { return true }
+            batch.position = source.position
+            batch.endsInsideProduct = endsInsideProduct
+            defer { batch = ProductImportFeed.Batch() }
+            return feed.push(batch)
+        }
+        func countUnchanged(products: Int, variantRows: Int) {
+            batch.unchanged.productsUnchanged += products
+            batch.unchanged.variantsUnchanged += variantRows
+        }
         while true {
             if let run = unchanged?.run(at: source.position.line) {
                 batch.rows += run.variantRows
-                batch.unchanged.productsUnchanged += run.products
-                batch.unchanged.variantsUnchanged += run.variantRows
+                countUnchanged(products: run.products, variantRows: run.variantRows)
                 try source.resume(at: run.end)
-                if batch.rows >= batchRows {
-                    batch.position = source.position
-                    guard feed.push(batch) else { return }
-                    batch = ProductImportFeed.Batch()
-                }
+                guard handOverIfFull() else { return }
                 continue
             }
             guard let item = try source.next() else { break }
@@ -131,20 +138,14 @@ private struct Reader: @unchecked Sendable {
             case .unchanged(let unchanged):
                 batch.rows += unchanged.variantRows
                 if try skipping.isRejected(line: unchanged.line) { continue }
-                batch.unchanged.productsUnchanged += 1
-                batch.unchanged.variantsUnchanged += unchanged.variantRows
+                countUnchanged(products: 1, variantRows: unchanged.variantRows)
             case .product(let block):
                 batch.rows += block.variants.count
                 if try skipping.isRejected(line: block.line) { continue }
                 batch.products.append(try DesiredProduct(block))
                 endsInsideProduct = block.part.map { !$0.isLast } ?? false
             }
-            if batch.rows >= batchRows {
-                batch.position = source.position
-                batch.endsInsideProduct = endsInsideProduct
-                guard feed.push(batch) else { return }
-                batch = ProductImportFeed.Batch()
-            }
+            guard handOverIfFull(endsInsideProduct: endsInsideProduct) else { return }
         }
         batch.position = source.position
         batch.reachedEnd = true

@@ -48,24 +48,27 @@ final class ProductImporter: ChunkImporter {
     func initialProgress() -> Progress { Progress() }
 
     func makeCheckSource() throws -> any ImportCheckSource {
-        let source = try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs)
+        // The check wants digests only to find unchanged blocks.
+        let index = try unchangedIndex()
+        let source: ProductSource
         do {
-            if try skipUnchanged(in: source) { unchangedRuns = UnchangedRuns() }
+            source = try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs, digests: index != nil)
         } catch {
-            source.close()
+            index?.close()
             throw error
+        }
+        if let index {
+            source.skipUnchanged(index)
+            unchangedRuns = UnchangedRuns()
         }
         return ProductCheckSource(source: source, assets: config.assets, logger: logger, unchanged: unchangedRuns)
     }
 
-    /// Lets `source` skip the blocks the store holds as they are, unless told not to or the store has
-    /// no record of any (`ProductSourceIndex`); whether it does.
-    private func skipUnchanged(in source: ProductSource) throws -> Bool {
-        guard config.skipUnchanged, case .vendureCSV = format, !store.assumesNewProducts,
-            let index = try ProductSourceIndex.open(try openReader())
-        else { return false }
-        source.skipUnchanged(index)
-        return true
+    /// What lets a reader skip the blocks the store holds as they are; nil when told not to, or when the
+    /// store has no record of any (`ProductSourceIndex`).
+    private func unchangedIndex() throws -> ProductSourceIndex? {
+        guard config.skipUnchanged, case .vendureCSV = format, !store.assumesNewProducts else { return nil }
+        return try ProductSourceIndex.open(try openReader())
     }
 
     /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
@@ -88,7 +91,7 @@ final class ProductImporter: ChunkImporter {
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
-        if unchangedRuns == nil { _ = try skipUnchanged(in: source) }
+        if unchangedRuns == nil, let index = try unchangedIndex() { source.skipUnchanged(index) }
         feed = ProductImportFeed(
             source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns)
     }
