@@ -99,7 +99,8 @@ public final class RecordBuffer {
         endsCapacity *= 2
     }
 
-    private static func offset(_ end: Int) -> Int { end >= 0 ? end : -end - 1 }
+    /// Where the field after one ending at `end` starts (`end` may mark NULL).
+    static func offset(_ end: Int) -> Int { end >= 0 ? end : -end - 1 }
 
     private func reserve(_ extra: Int) {
         guard used + extra > capacity else { return }
@@ -126,13 +127,11 @@ public struct RecordSnapshot: Sendable {
 
     public var count: Int { ends.count }
 
-    public func isNull(_ index: Int) -> Bool { ends[index] < 0 }
-
     /// Calls `body` with the field's bytes, or nil for NULL.
     public func withField<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
         let end = ends[index]
         guard end >= 0 else { return try body(nil) }
-        let start = index == 0 ? 0 : (ends[index - 1] >= 0 ? ends[index - 1] : -ends[index - 1] - 1)
+        let start = index == 0 ? 0 : RecordBuffer.offset(ends[index - 1])
         return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 

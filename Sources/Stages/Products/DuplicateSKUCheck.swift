@@ -22,9 +22,9 @@ struct SharedSKUReport: Sendable {
 /// shared SKU must still name a variant of its own.
 final class DuplicateSKUCheck {
     let policy: DuplicateSKUs
-    fileprivate let seen: SeenSKUs
+    private let seen: SeenSKUs
     private(set) var shared = SharedSKUReport()
-    fileprivate var productLine = 0
+    private var productLine = 0
     private var productVariants = ProductVariantKeys()
     private var sharedInProduct = Set<String>()
 
@@ -54,8 +54,7 @@ final class DuplicateSKUCheck {
         let sku = variant.sku
         let first: Int?
         if recording {
-            // Recorded at this very line already: by `recordUnchanged`, before it found the block taken.
-            first = try seen.record(sku, line: line).flatMap { $0 == line ? nil : $0 }
+            first = try recordedBefore(sku, line: line)
         } else {
             first = try seen.firstLine(of: sku).flatMap { $0 == line ? nil : $0 }
         }
@@ -79,8 +78,14 @@ final class DuplicateSKUCheck {
         return nil
     }
 
+    /// Records that `line` uses `sku`; the earlier line that used it first, if one did. A SKU recorded at
+    /// this very line already (by `recordUnchanged`, before it found the block taken) counts as new.
+    private func recordedBefore(_ sku: String, line: Int) throws -> Int? {
+        try seen.record(sku, line: line).flatMap { $0 == line ? nil : $0 }
+    }
+
     /// `sku` is shared by variants of the product being read: counted once for the report.
-    fileprivate func noteShared(_ sku: String) {
+    private func noteShared(_ sku: String) {
         guard sharedInProduct.insert(sku).inserted else { return }
         shared.count += 1
         if shared.examples.count < SharedSKUReport.examplesKept { shared.examples.append((sku, productLine)) }
@@ -91,7 +96,7 @@ extension DuplicateSKUCheck {
     /// Records the SKU of a variant of a block known to be good in itself (one the store holds as it is);
     /// false when another product of the file used the SKU first.
     func recordUnchanged(_ sku: String, line: Int) throws -> Bool {
-        guard let first = try seen.record(sku, line: line), first != line else { return true }
+        guard let first = try recordedBefore(sku, line: line) else { return true }
         guard first >= productLine else { return false }
         if policy == .withinProduct { noteShared(sku) }
         return true

@@ -6,6 +6,15 @@ public enum ProductReadItem: Sendable, Equatable {
     case rejected(ProductRejection)
     /// A block the store already holds exactly as it makes it (`ProductCSVParser.unchangedBlocks`): not parsed.
     case unchanged(UnchangedProduct)
+
+    /// The line the item starts at.
+    public var line: Int {
+        switch self {
+        case .product(let block): block.line
+        case .rejected(let rejection): rejection.line
+        case .unchanged(let unchanged): unchanged.line
+        }
+    }
 }
 
 /// A block of the file whose bytes (and the import's settings) are those its product was last stored from.

@@ -26,22 +26,16 @@ final class ProductCheckSource: ImportCheckSource {
             return nil
         }
         if let unchanged {
-            switch item {
-            case .unchanged(let block): unchanged.classified(line: block.line, next: source.position, unchangedRows: block.variantRows)
-            case .product(let block): unchanged.classified(line: block.line, next: source.position, unchangedRows: nil)
-            case .rejected(let rejection): unchanged.classified(line: rejection.line, next: source.position, unchangedRows: nil)
-            }
+            var unchangedRows: Int?
+            if case .unchanged(let block) = item { unchangedRows = block.variantRows }
+            unchanged.classified(line: item.line, next: source.position, unchangedRows: unchangedRows)
         }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
             return CheckedItem(
                 line: rejection.line, rejectedRows: rejection.rows.map(\.error), records: rejection.rows.map { $0.record ?? "" },
                 continuesItem: rejection.continuesItem)
         }
-        switch item {
-        case .product(let block): return CheckedItem(line: block.line)
-        case .unchanged(let unchanged): return CheckedItem(line: unchanged.line)
-        case .rejected: return CheckedItem(line: source.position.line)
-        }
+        return CheckedItem(line: item.line)
     }
 
     private func warn(_ shared: SharedSKUReport) {

@@ -112,13 +112,16 @@ extension ProductStore {
         }
 
         for index in products.indices {
-            let ownersBefore = products[index].skus.compactMap { owners.bySKU[$0] }
+            // Who owns the block's SKUs before it is written (pending new products flushed first): only a
+            // block that is not new can take one over.
+            func ownersBefore() -> [Int64] { products[index].skus.compactMap { owners.bySKU[$0] } }
             if products[index].block.part != nil {
                 try flush()
+                let before = ownersBefore()
                 let written = try upsert(part: products[index], owners: &owners, now: now)
                 if written.rowsWritten > 0 { stored.removeAll() }
                 result += written
-                noteSource(index, storedAs: written.productID, owners: ownersBefore)
+                noteSource(index, storedAs: written.productID, owners: before)
                 continue
             }
             let isNew =
@@ -130,10 +133,11 @@ extension ProductStore {
                 pendingSlugs.formUnion(products[index].slugKeys)
             } else {
                 try flush()
+                let before = ownersBefore()
                 let upserted = try upsert(
                     products[index].block, products[index].rows, owners: &owners, stored: &stored, now: now)
                 result += upserted
-                noteSource(index, storedAs: upserted.productID, owners: ownersBefore)
+                noteSource(index, storedAs: upserted.productID, owners: before)
             }
         }
         try flush()
