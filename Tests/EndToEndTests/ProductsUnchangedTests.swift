@@ -99,9 +99,11 @@ struct ProductsUnchangedTests {
         try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
         let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
         var changed = original
-        // Before the unchanged block 50: block 5 takes its SKU; after the unchanged block 10: block 70 takes its slug.
+        // Before the unchanged block 50: block 5 takes its SKU. After the unchanged blocks 10 and 20: block
+        // 70 takes the one's slug, block 75 the SKU of the other's second row (the line the message names).
         changed[5][1] = changed[5][1].replacingOccurrences(of: "SKU-5-1", with: "SKU-50-1")
         changed[70][0] = changed[70][0].replacingOccurrences(of: "product-70,", with: "product-10,")
+        changed[75][0] = changed[75][0].replacingOccurrences(of: "SKU-75-0", with: "SKU-20-1")
         try Self.write(header, changed, to: scratch.file("changed.csv"))
         let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
         #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
@@ -110,6 +112,7 @@ struct ProductsUnchangedTests {
         let rejects = try scratch.read("rejects.csv")
         #expect(rejects.contains("duplicate SKU 'SKU-50-1'"), "\(rejects)")
         #expect(rejects.contains("slug 'product-10' is already used by the product at line"), "\(rejects)")
+        #expect(rejects.contains("duplicate SKU 'SKU-20-1': line 43 already uses it"), "\(rejects)")
     }
 
     /// `inventory.reconcile` changing a figure makes the next import of the same file compare that

@@ -11,6 +11,12 @@ public protocol DatabaseConnection: AnyObject {
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int64
 
+    /// Runs `statements` in order, as `execute` would one by one; returns the rows they changed. The
+    /// first that fails throws its error, and none after it runs. PostgreSQL sends them in few round
+    /// trips (libpq's pipeline mode) instead of one each; the caller has a transaction open.
+    @discardableResult
+    func executeBatch(_ statements: [BoundStatement]) throws -> Int64
+
     /// Streams a query's rows: `columns` is called once before the first row (also when there are none),
     /// then `row` once per row. The row view is only valid inside the call. Memory does not grow with the
     /// number of rows.
@@ -96,6 +102,10 @@ extension DatabaseConnection {
         false
     }
 
+    public func executeBatch(_ statements: [BoundStatement]) throws -> Int64 {
+        try statements.reduce(0) { changed, statement in changed + (try execute(statement.sql, statement.parameters)) }
+    }
+
     /// ` ON CONFLICT (key) DO UPDATE SET c = excluded.c, ...` for the columns outside the key.
     static func onConflictClause(columns: [String], key: [String]) -> String {
         let updated = columns.filter { !key.contains($0) }
@@ -126,6 +136,17 @@ extension DatabaseError {
 
 public enum SQLDialect: String, Sendable {
     case sqlite, postgres
+}
+
+/// A statement with its parameters, for `DatabaseConnection.executeBatch`.
+public struct BoundStatement: Sendable {
+    public var sql: String
+    public var parameters: [SQLValue]
+
+    public init(_ sql: String, _ parameters: [SQLValue]) {
+        self.sql = sql
+        self.parameters = parameters
+    }
 }
 
 /// A bound parameter. There is deliberately no floating-point case: money and quantities are integers

@@ -9,7 +9,7 @@ public final class SQLiteConnection: DatabaseConnection {
     /// Prepared statements of `execute` and `query` by SQL text. A statement in use is taken out of the
     /// cache, so a nested call with the same SQL prepares its own.
     private var statementCache: [String: SQLiteStatement] = [:]
-    private static let statementCacheLimit = 64
+    private static let statementCacheLimit = 256
     public private(set) var canceller = StatementCanceller()
 
     public init(path: String, logger: Logger) throws {

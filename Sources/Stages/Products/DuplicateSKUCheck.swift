@@ -27,6 +27,8 @@ final class DuplicateSKUCheck {
     private var productLine = 0
     private var productVariants = ProductVariantKeys()
     private var sharedInProduct = Set<String>()
+    /// The SKUs of the blocks found unchanged, which are not recorded here.
+    var unchanged: UnchangedKeys?
 
     init(_ policy: DuplicateSKUs) throws {
         self.policy = policy
@@ -52,12 +54,8 @@ final class DuplicateSKUCheck {
     /// SKU recorded first by another line).
     func check(_ variant: ProductVariant, line: Int, column: Int, recording: Bool) throws -> RowError? {
         let sku = variant.sku
-        let first: Int?
-        if recording {
-            first = try recordedBefore(sku, line: line)
-        } else {
-            first = try seen.firstLine(of: sku).flatMap { $0 == line ? nil : $0 }
-        }
+        var first = recording ? try seen.record(sku, line: line) : try seen.firstLine(of: sku).flatMap { $0 == line ? nil : $0 }
+        if let earlier = try unchanged?.line(ofSKU: sku) { first = min(first ?? earlier, earlier) }
         if policy == .withinProduct {
             // The variant's key as the store has it: the options in the product's first language.
             let key = VariantKey(sku: sku, options: variant.translations.first?.optionValues ?? [])
@@ -78,12 +76,6 @@ final class DuplicateSKUCheck {
         return nil
     }
 
-    /// Records that `line` uses `sku`; the earlier line that used it first, if one did. A SKU recorded at
-    /// this very line already (by `recordUnchanged`, before it found the block taken) counts as new.
-    private func recordedBefore(_ sku: String, line: Int) throws -> Int? {
-        try seen.record(sku, line: line).flatMap { $0 == line ? nil : $0 }
-    }
-
     /// `sku` is shared by variants of the product being read: counted once for the report.
     private func noteShared(_ sku: String) {
         guard sharedInProduct.insert(sku).inserted else { return }
@@ -93,12 +85,20 @@ final class DuplicateSKUCheck {
 }
 
 extension DuplicateSKUCheck {
-    /// Records the SKU of a variant of a block known to be good in itself (one the store holds as it is);
-    /// false when another product of the file used the SKU first.
-    func recordUnchanged(_ sku: String, line: Int) throws -> Bool {
-        guard let first = try recordedBefore(sku, line: line) else { return true }
-        guard first >= productLine else { return false }
-        if policy == .withinProduct { noteShared(sku) }
+    /// Whether the SKUs of the product started last, a block found unchanged (so good in itself: the
+    /// store holds it as it is), may stand unrecorded: false when a product read before used one of them.
+    /// Notes the SKUs its variants share.
+    func fitUnchanged(_ skus: [String]) throws -> Bool {
+        for sku in skus where try seen.firstLine(of: sku) != nil { return false }
+        guard policy == .withinProduct else { return true }
+        if skus.count <= 32 {  // Most products: a set would cost more than comparing.
+            for index in skus.indices.dropFirst() where skus[..<index].contains(skus[index]) {
+                noteShared(skus[index])
+            }
+        } else {
+            var distinct = Set<String>()
+            for sku in skus where !distinct.insert(sku).inserted { noteShared(sku) }
+        }
         return true
     }
 }

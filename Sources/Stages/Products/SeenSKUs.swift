@@ -98,6 +98,8 @@ final class SeenSKUs {
     func firstLine(of sku: String) throws -> Int? {
         guard database != nil else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
         let key = SKUKey(sku)
+        // Above every SKU recorded: new for sure.
+        guard let greatest, !greatest.precedes(key) else { return nil }
         if let first = batchLines[key] { return first }
         if let filter, !filter.mayContain(key.hash) { return nil }
         return try storedLine(of: key)
@@ -110,7 +112,7 @@ final class SeenSKUs {
         var filter = BloomFilter(bits: filterBits)
         let statement = try database.prepare("SELECT sku FROM seen")
         while try statement.step() {
-            statement.withBytes(0) { filter.insert(SKUKey.hash(of: $0)) }
+            statement.withBytes(0) { filter.insert(BloomFilter.hash(of: $0)) }
         }
         statement.reset()
         self.filter = filter
@@ -163,16 +165,7 @@ private struct SKUKey: Hashable {
     }
 
     /// The hash of the Bloom filter: the same for a SKU read back from the database.
-    var hash: UInt64 {
-        var text = text
-        return text.withUTF8 { Self.hash(of: UnsafeRawBufferPointer($0)) }
-    }
-
-    static func hash(of bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(bytes: bytes)
-        return UInt64(bitPattern: Int64(hasher.finalize()))
-    }
+    var hash: UInt64 { BloomFilter.hash(of: text) }
 
     func precedes(_ other: SKUKey) -> Bool { compare(other) < 0 }
 
@@ -192,40 +185,13 @@ private struct SKUKey: Hashable {
     }
 }
 
-/// A Bloom filter over 64-bit hashes, blocked: a hash's three bits lie in one 64-bit word, so a test
-/// or an insert costs one memory access. `mayContain` is false only for hashes never inserted.
-private struct BloomFilter {
-    private var words: [UInt64]
-    private let wordMask: UInt64
-
-    /// `bits` is rounded up to a power of two, at least 64.
-    init(bits: Int) {
-        var count = 1
-        while count * 64 < bits { count <<= 1 }
-        words = Array(repeating: 0, count: count)
-        wordMask = UInt64(count - 1)
-    }
-
-    func mayContain(_ hash: UInt64) -> Bool {
-        let bits = Self.bits(hash)
-        return words[Int(hash & wordMask)] & bits == bits
-    }
-
-    mutating func insert(_ hash: UInt64) {
-        words[Int(hash & wordMask)] |= Self.bits(hash)
-    }
-
-    /// Three bits from the hash's top 18 bits; the low bits choose the word.
-    private static func bits(_ hash: UInt64) -> UInt64 {
-        (1 << ((hash >> 46) & 63)) | (1 << ((hash >> 52) & 63)) | (1 << ((hash >> 58) & 63))
-    }
-}
-
 /// The `(language, slug)` pairs of the products a file has given so far. Two products of one file with
 /// one slug would be one product in the store, the second replacing the first, so the second is a rejected
 /// row naming the first's line. Kept like SKUs, in a smaller temporary database of their own.
 final class SeenSlugs {
     private let seen: SeenSKUs
+    /// The slugs of the blocks found unchanged, which are not recorded here.
+    var unchanged: UnchangedKeys?
 
     init() throws { seen = try SeenSKUs(batchSize: 16_384, filterBits: 1 << 23, cacheKiB: 1024) }
 
@@ -236,7 +202,8 @@ final class SeenSlugs {
     func duplicate(_ product: ProductBlock, line: Int, recording: Bool, column: (String) -> Int) throws -> RowError? {
         for translation in product.translations where !translation.slug.isEmpty {
             let slug = SlugKey(language: translation.languageCode, slug: translation.slug)
-            let first = recording ? try record(slug, line: line) : try firstLine(of: slug)
+            var first = recording ? try seen.record(Self.key(slug), line: line) : try seen.firstLine(of: Self.key(slug))
+            if let earlier = try unchanged?.line(ofSlug: slug) { first = min(first ?? earlier, earlier) }
             guard let first, first != line else { continue }
             let language = product.translations.count > 1 ? " (\(translation.languageCode))" : ""
             return RowError(
@@ -246,10 +213,13 @@ final class SeenSlugs {
         return nil
     }
 
-    /// Records that the product at `line` has `slug`; the line that had it first, if one did.
-    func record(_ slug: SlugKey, line: Int) throws -> Int? { try seen.record(Self.key(slug), line: line) }
+    /// Whether the slugs of a block found unchanged may stand unrecorded: false when a product read
+    /// before has one of them.
+    func fitUnchanged(_ slugs: [SlugKey]) throws -> Bool {
+        for slug in slugs where try seen.firstLine(of: Self.key(slug)) != nil { return false }
+        return true
+    }
 
-    func firstLine(of slug: SlugKey) throws -> Int? { try seen.firstLine(of: Self.key(slug)) }
-
-    private static func key(_ slug: SlugKey) -> String { slug.language + "\u{1F}" + slug.slug }
+    /// The slug as one text, by which it is recorded and filtered.
+    static func key(_ slug: SlugKey) -> String { slug.language + "\u{1F}" + slug.slug }
 }

@@ -1,44 +1,71 @@
 import Pipelines
 
 extension ProductCSVParser {
+    /// Blocks the store holds as they make them come back as `.unchanged` (see `unchanged`). With the
+    /// duplicate check on, their SKUs and slugs are kept apart from those of the blocks read in full
+    /// (`UnchangedKeys`), which are checked against them.
+    func skipUnchanged(_ index: ProductSourceIndex) throws {
+        unchangedBlocks = index
+        guard let skuCheck, let seenSlugs, let skuIndex = header.index(.sku, language: header.languages[0]) else { return }
+        let path = path
+        let nameIndex = nameIndex
+        let keys = try UnchangedKeys(store: index) { sku, start in
+            try Self.line(ofSKU: sku, inBlockAt: start, path: path, skuIndex: skuIndex, nameIndex: nameIndex)
+        }
+        unchangedKeys = keys
+        skuCheck.unchanged = keys
+        seenSlugs.unchanged = keys
+    }
+
     /// The block as read when the store holds its product exactly as the block makes it (its digest
     /// matches, `unchangedBlocks`): `.unchanged`, or what reading it in full gives; nil when it is not
     /// such a block.
     ///
     /// The whole-file check reads such a block in full all the same when asset paths are to be checked
     /// (files may have gone since: it is unchanged if they are all there), or when one of its SKUs or
-    /// slugs was used earlier in the file (it is then rejected with the usual messages). Otherwise its
-    /// SKUs and slugs are recorded as reading it would, for the blocks after it.
+    /// slugs was used by a block read in full before (it is then rejected with the usual messages).
     func unchanged(_ rows: [RawRow], _ source: BlockSource) throws -> ProductReadItem? {
         guard let index = unchangedBlocks, let productID = try index.product(digest: source.digest, line: source.line) else {
             return nil
         }
         let unchanged = ProductReadItem.unchanged(UnchangedProduct(line: rows[0].line, variantRows: rows.count, productID: productID))
-        guard skuCheck != nil || seenSlugs != nil else { return unchanged }
-        if options.assets == nil, try recordUnchanged(rows) { return unchanged }
+        guard let unchangedKeys else { return unchanged }
+        if options.assets == nil, try fitUnchanged(rows, productID: productID, keys: unchangedKeys) { return unchanged }
         let read = try assemble(rows, source: source)
         guard case .product = read, options.assets != nil else { return read }
         return unchanged
     }
 
-    /// Records an unchanged block's slugs and SKUs, as reading it would; false when another product of the
-    /// file used one of them first. What was recorded by then stays: reading the block in full records
-    /// the same at the same lines, which counts as new.
-    private func recordUnchanged(_ rows: [RawRow]) throws -> Bool {
+    /// Keeps an unchanged block's slugs and SKUs in `keys`; false when a block read in full before used
+    /// one of them.
+    private func fitUnchanged(_ rows: [RawRow], productID: Int64, keys: UnchangedKeys) throws -> Bool {
+        guard let offset = rows[0].byteOffset, let skuCheck, let seenSlugs,
+            let skuIndex = header.index(.sku, language: header.languages[0])
+        else { return false }
         let line = rows[0].line
-        if let seenSlugs {
-            for language in header.languages {
-                let slug = SlugKey(language: language, slug: rowReader.slug(language, rows[0].cell))
-                guard !slug.slug.isEmpty else { continue }
-                if let first = try seenSlugs.record(slug, line: line), first != line { return false }
-            }
-        }
-        guard let skuCheck, let skuIndex = header.index(.sku, language: header.languages[0]) else { return true }
+        let slugs = header.languages.map { SlugKey(language: $0, slug: rowReader.slug($0, rows[0].cell)) }.filter { !$0.slug.isEmpty }
+        guard try seenSlugs.fitUnchanged(slugs) else { return false }
+        let skus = rows.map { ProductVariant.normalizedSKU($0.cell(skuIndex)) }
         skuCheck.startProduct(line: line)
-        for row in rows {
-            let sku = ProductVariant.normalizedSKU(row.cell(skuIndex))
-            guard try skuCheck.recordUnchanged(sku, line: row.line) else { return false }
-        }
+        guard try skuCheck.fitUnchanged(skus) else { return false }
+        try keys.add(productID, at: ReaderPosition(offset: offset, line: line), skus: skus, slugs: slugs)
         return true
+    }
+
+    /// The line of the first row with `sku` in the block at `start` of the file at `path`, read again (for
+    /// a SKU of an unchanged block used again, which is rare).
+    static func line(ofSKU sku: String, inBlockAt start: ReaderPosition, path: String, skuIndex: Int, nameIndex: Int?) throws -> Int? {
+        let reader = try CSVReader(path: path, skipsBlankLines: true, trimsSpaceAroundQuotes: true)
+        defer { reader.input.close() }
+        try reader.resume(at: start)
+        let record = RecordBuffer()
+        var first = true
+        while let status = try reader.next(into: record) {
+            let row = RawRow(line: status.line, record: record.snapshot(), readError: status.error)
+            if !first, let nameIndex, !row.cellIsEmpty(nameIndex) { return nil }
+            first = false
+            if ProductVariant.normalizedSKU(row.cell(skuIndex)).utf8.elementsEqual(sku.utf8) { return status.line }
+        }
+        return nil
     }
 }

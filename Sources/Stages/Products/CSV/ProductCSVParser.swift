@@ -97,7 +97,7 @@ public final class ProductCSVParser {
     let header: ProductCSVHeader
     let rowReader: ProductRowReader
     /// `header.productNameIndex`, asked for every row.
-    private let nameIndex: Int?
+    let nameIndex: Int?
     let reader: CSVReader
     private let record = RecordBuffer()
     var lookahead: RawRow?
@@ -108,9 +108,10 @@ public final class ProductCSVParser {
     private var reachedEnd = false
     /// The block being handed out in parts, if any.
     var largeBlock: LargeBlock?
-    /// When set, a block the store holds as it makes it comes back as `.unchanged`: for the check, with
-    /// its SKUs and slugs recorded (`recordUnchanged`), unless one was used earlier in the file.
+    /// When set, a block the store holds as it makes it comes back as `.unchanged` (`skipUnchanged`).
     var unchangedBlocks: ProductSourceIndex?
+    /// The SKUs and slugs of the unchanged blocks so far, for the duplicate check.
+    var unchangedKeys: UnchangedKeys?
     /// Each block's SHA-256, when `Options.sourceSettings` asks for them.
     var digests: BlockDigests?
 
@@ -173,6 +174,8 @@ public final class ProductCSVParser {
     public var fileSize: Int64? { reader.input.fileSize }
 
     public func close() {
+        unchangedKeys?.close()
+        unchangedKeys = nil
         unchangedBlocks?.close()
         unchangedBlocks = nil
         reader.input.close()

@@ -58,7 +58,12 @@ final class ProductImporter: ChunkImporter {
             throw error
         }
         if let index {
-            source.skipUnchanged(index)
+            do {
+                try source.skipUnchanged(index)
+            } catch {
+                source.close()
+                throw error
+            }
             unchangedRuns = UnchangedRuns()
         }
         return ProductCheckSource(source: source, assets: config.assets, logger: logger, unchanged: unchangedRuns)
@@ -91,7 +96,7 @@ final class ProductImporter: ChunkImporter {
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
-        if unchangedRuns == nil, let index = try unchangedIndex() { source.skipUnchanged(index) }
+        if unchangedRuns == nil, let index = try unchangedIndex() { try source.skipUnchanged(index) }
         feed = ProductImportFeed(
             source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns)
     }

@@ -26,9 +26,9 @@ enum ProductSource {
 
     /// Blocks the store holds as they make it come back as `.unchanged` (Vendure CSV only; product JSONL
     /// blocks are always compared row by row). Takes `index` over, closing it with the source.
-    func skipUnchanged(_ index: ProductSourceIndex) {
+    func skipUnchanged(_ index: ProductSourceIndex) throws {
         guard case .csv(let parser) = self else { return index.close() }
-        parser.unchangedBlocks = index
+        try parser.skipUnchanged(index)
     }
 
     func next() throws -> ProductReadItem? {

@@ -10,7 +10,9 @@ import Pipelines
 /// blocks removed from the file do not put every later block off by one. A block moved further is
 /// compared row by row, as are all blocks of a file in another order: slower, never wrong.
 ///
-/// Its own connection (`StageContext.openReader`), used from one thread; memory holds a page of rows.
+/// Its own connection (`StageContext.openReader`), used from one thread; memory holds a page of rows. The
+/// check also asks it which stored product owns a SKU or slug (`UnchangedKeys`). Until the check has
+/// passed the import commits nothing, so the connection sees the store as it was before the import.
 final class ProductSourceIndex {
     static let pageSize = 4_096
     static let lookahead = 64
@@ -50,6 +52,24 @@ final class ProductSourceIndex {
         guard let match = (head..<end).first(where: { rows[$0].digest == digest }) else { return nil }
         head = match + 1
         return rows[match].productID
+    }
+
+    /// The stored product with a variant of `sku`, if any (one product owns a SKU).
+    func owner(ofSKU sku: String) throws -> Int64? {
+        try firstID("SELECT product_id FROM store_variants WHERE sku = $1 LIMIT 1", [.text(sku)])
+    }
+
+    /// The stored product with `slug`, if any.
+    func owner(of slug: SlugKey) throws -> Int64? {
+        try firstID(
+            "SELECT product_id FROM store_product_translations WHERE language = $1 AND slug = $2",
+            [.text(slug.language), .text(slug.slug)])
+    }
+
+    private func firstID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64? {
+        var id: Int64?
+        try connection.query(sql, parameters, columns: { _ in }) { id = $0.storeInteger(0) }
+        return id
     }
 
     /// Keeps at least `lookahead` rows ahead of `head` while the table has more.

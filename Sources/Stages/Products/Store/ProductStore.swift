@@ -25,6 +25,10 @@ public final class ProductStore {
     /// Set while a bulk load into an empty store runs with the product tables' indexes and constraints set
     /// aside (`SetAsideSchema`): every product is new, so nothing is looked up (it would scan, unindexed).
     var assumesNewProducts = false
+    /// Writes queued by `deferringWrites`, sent before the next read.
+    private var deferredWrites: [BoundStatement] = []
+    private var defersWrites = false
+    static let deferredWriteLimit = 1_024
 
     /// The tables a bulk load into an empty PostgreSQL store fills, whose indexes and constraints it sets
     /// aside: all but the shared ones it looks rows up in by key (facets, assets, stock locations).
@@ -87,13 +91,42 @@ public final class ProductStore {
 
     // MARK: - Statement helpers
 
-    /// Runs a write statement, counting the rows it changed.
+    /// Runs a write statement, counting the rows it changed; while `deferringWrites`, queues it and
+    /// counts it as one row (a write is only made for a row that differs).
     func write(_ sql: String, _ parameters: [SQLValue]) throws {
-        rowsWritten += try connection.execute(sql, parameters)
+        guard defersWrites else {
+            rowsWritten += try connection.execute(sql, parameters)
+            return
+        }
+        deferredWrites.append(BoundStatement(sql, parameters))
+        rowsWritten += 1
+        if deferredWrites.count >= Self.deferredWriteLimit { try sendDeferredWrites() }
+    }
+
+    /// Runs `body` with `write`s queued and sent together (one round trip per few hundred on PostgreSQL):
+    /// before any read or bulk write, and when `body` returns.
+    func deferringWrites<R>(_ body: () throws -> R) throws -> R {
+        defersWrites = true
+        defer {
+            defersWrites = false
+            deferredWrites.removeAll()
+        }
+        let result = try body()
+        try sendDeferredWrites()
+        return result
+    }
+
+    /// Sends the queued writes, so that what comes next sees them.
+    func sendDeferredWrites() throws {
+        guard !deferredWrites.isEmpty else { return }
+        let writes = deferredWrites
+        deferredWrites.removeAll(keepingCapacity: true)
+        try connection.executeBatch(writes)
     }
 
     /// Runs an `INSERT ... RETURNING id` and returns the new row's id.
     func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64 {
+        try sendDeferredWrites()
         var id: Int64?
         try connection.query(sql, parameters, columns: { _ in }, row: { id = $0.int64(0) })
         guard let id else { throw PipelineError(.internal, "an insert returned no id: \(sql)") }
@@ -102,6 +135,7 @@ public final class ProductStore {
     }
 
     func read(_ sql: String, _ parameters: [SQLValue], _ row: (any RowView) throws -> Void) throws {
+        try sendDeferredWrites()
         try connection.query(sql, parameters, columns: { _ in }, row: row)
     }
 

@@ -249,6 +249,7 @@ extension ProductStore {
     /// `withStatementJournalsInMemory`.
     private func bulkWrite(_ rows: BulkRows) throws {
         guard !rows.fields.isEmpty else { return }
+        try sendDeferredWrites()
         let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
         try inserter.insert(rows: rows.fields[...])
         rowsWritten += try inserter.finish()

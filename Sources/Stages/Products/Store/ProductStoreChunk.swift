@@ -62,6 +62,10 @@ extension ProductStore {
     /// `upsert(chunk:)` with each block's rows already worked out (by the thread that read the blocks).
     /// Products are read in place, never copied: a copy retains every string and array inside it.
     func upsert(chunk products: [DesiredProduct]) throws -> UpsertResult {
+        try deferringWrites { try upsertDeferringWrites(chunk: products) }
+    }
+
+    private func upsertDeferringWrites(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
         let now = timestamp()
         var skus: [String] = []

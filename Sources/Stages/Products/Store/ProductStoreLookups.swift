@@ -41,17 +41,21 @@ extension ProductStore {
             try read("\(select) = $1", [values[0].parameter], row)
             return
         }
-        // Always `lookupBatch` placeholders (the last batch padded with NULLs, which match nothing): one
-        // statement, prepared once and cached by the connection.
-        let sql = "\(select) IN (\(Self.lookupPlaceholders))"
+        // A power of two of placeholders (the batch padded with NULLs, which match nothing): a few
+        // statements, each prepared once and cached by the connection. SQLite builds a temporary index of
+        // an IN list on every run, so a small batch must not pay for `lookupBatch` values.
         var start = 0
         while start < values.count {
             let batch = values[start..<min(start + Self.lookupBatch, values.count)]
-            let padding = [SQLValue](repeating: .null, count: Self.lookupBatch - batch.count)
-            try read(sql, batch.map(\.parameter) + padding, row)
+            let width = Self.placeholderCounts.first { $0 >= batch.count } ?? Self.lookupBatch
+            let padding = [SQLValue](repeating: .null, count: width - batch.count)
+            try read("\(select) IN (\(Self.lookupPlaceholders[width] ?? ""))", batch.map(\.parameter) + padding, row)
             start += batch.count
         }
     }
 
-    private static let lookupPlaceholders = (1...lookupBatch).map { "$\($0)" }.joined(separator: ", ")
+    /// The placeholder counts of SQLite lookups: powers of two, then `lookupBatch`.
+    private static let placeholderCounts = (1...8).map { 1 << $0 } + [lookupBatch]
+    private static let lookupPlaceholders = Dictionary(
+        uniqueKeysWithValues: placeholderCounts.map { count in (count, (1...count).map { "$\($0)" }.joined(separator: ", ")) })
 }
