@@ -48,6 +48,40 @@ import Testing
         #expect(try locator.endSessions(ofRun: "nobody", logger: Support.silentLogger) == 0)
     }
 
+    /// `executeBatch` in pipeline mode: statements run in order across several pipelines, the rows they
+    /// change are counted, and a failing one throws its own error and leaves the connection usable.
+    @Test func aBatchRunsInOrderAndAFailureLeavesTheConnectionUsable() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TEMP TABLE batch (id integer PRIMARY KEY, v text)")
+            let count = PostgresConnection.pipelineDepth * 2 + 7
+            var statements = (0..<count).map { BoundStatement("INSERT INTO batch (id, v) VALUES ($1, $2)", [.integer(Int64($0)), .text("a\($0)")]) }
+            statements.append(BoundStatement("UPDATE batch SET v = v || 'b' WHERE id < $1", [.integer(10)]))
+            try db.begin()
+            #expect(try db.executeBatch(statements) == Int64(count + 10))
+            try db.commit()
+            var values: [String] = []
+            try db.query("SELECT v FROM batch WHERE id IN (0, 9, 10) ORDER BY id", [], columns: { _ in }) { values.append($0.string(0) ?? "") }
+            #expect(values == ["a0b", "a9b", "a10"])
+
+            try db.begin()
+            let failing = [
+                BoundStatement("UPDATE batch SET v = 'x' WHERE id = $1", [.integer(1)]),
+                BoundStatement("INSERT INTO batch (id, v) VALUES ($1, $2)", [.integer(2), .text("twice")]),
+                BoundStatement("UPDATE batch SET v = 'y' WHERE id = $1", [.integer(3)]),
+            ]
+            #expect {
+                try db.executeBatch(failing)
+            } throws: { error in
+                let error = error as? DatabaseError
+                return error?.sqlState == "23505" && error?.statement?.hasPrefix("INSERT INTO batch") == true
+            }
+            try db.rollback()
+            values = []
+            try db.query("SELECT v FROM batch WHERE id IN (1, 3) ORDER BY id", [], columns: { _ in }) { values.append($0.string(0) ?? "") }
+            #expect(values == ["a1b", "a3b"])
+        }
+    }
+
     @Test func copyInAndOutKeepTrickyText() throws {
         try withDatabase { db throws in
             #expect(db.dialect == .postgres)
