@@ -9,6 +9,8 @@ public final class PostgresConnection: DatabaseConnection {
     /// The context pointer of the notice receiver; retained until the connection is finished.
     private var noticeForwarder: Unmanaged<NoticeForwarder>?
     public private(set) var canceller = StatementCanceller()
+    /// The statements `executeBatch` prepared on this session, by SQL: their names.
+    var preparedStatements: [String: String] = [:]
 
     /// Connects with `application_name` defaulting to `applicationName` (`pipeline RUN-ID` for a run's
     /// sessions), so that a server's operators, and a later run, can tell our sessions apart in

@@ -67,6 +67,7 @@ extension ProductStore {
 
     private func upsertDeferringWrites(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
+        try preloadSharedRows(of: products)
         let now = timestamp()
         var skus: [String] = []
         var slugs: [SlugKey] = []
