@@ -62,6 +62,12 @@ import Testing
             var values: [String] = []
             try db.query("SELECT v FROM batch WHERE id IN (0, 9, 10) ORDER BY id", [], columns: { _ in }) { values.append($0.string(0) ?? "") }
             #expect(values == ["a0b", "a9b", "a10"])
+            // Sent as a pipeline of statements prepared once each on the session, not one by one.
+            var prepared: [String] = []
+            try db.query("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'pipeline_%'", [], columns: { _ in }) {
+                prepared.append($0.string(0) ?? "")
+            }
+            #expect(prepared.count == 2, "\(prepared)")
 
             try db.begin()
             let failing = [
