@@ -157,6 +157,16 @@ import Testing
         #expect(again.status == 0)
         #expect(again.stderr.contains("already completed"))
         #expect(try Inspect.rows(store, "SELECT count(*) FROM items") == [["\(Self.rows)"]])
+
+        // Killed while writing its report, the finished run gets it written by the next invocation, and
+        // the half-written temporary file goes.
+        let written = try scratch.read("var/runs/\(id).json")
+        try FileManager.default.removeItem(atPath: scratch.file("var/runs/\(id).json"))
+        try scratch.write("var/runs/.\(id).json.run-report.1234abcd.tmp", "{\"run")
+        let recovered = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.file("var/runs")) == ["\(id).json"])
+        #expect(try scratch.read("var/runs/\(id).json") == written)
     }
 
     @Test func aKilledPostgresBackendIsRetriedAndTheRunCompletes() throws {

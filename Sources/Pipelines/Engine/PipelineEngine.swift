@@ -93,6 +93,14 @@ public final class PipelineEngine {
                 // What its run could not deliver (a crash, a receiver down) goes out now.
                 Notifier(pipeline: pipeline, store: store, logger: logger, stop: options.stop, environment: ProcessInfo.processInfo.environment)
                     .deliver(runID: previous.id)
+                // So does its report, when the process was killed while writing it.
+                if !FileManager.default.fileExists(atPath: RunReport.path(of: previous.id, in: workspace.runReports)) {
+                    do {
+                        try RunReport.write(previous, from: store, to: workspace.runReports)
+                    } catch {
+                        logger.warning("run.report-failed", "could not write the report of run \(previous.id): \(error)")
+                    }
+                }
                 return RunSummary(runID: previous.id, alreadyComplete: true, resumed: false, stages: [], seconds: 0)
             }
             if let previous, previous.status == .running {

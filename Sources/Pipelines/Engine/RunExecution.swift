@@ -266,11 +266,7 @@ final class RunExecution {
 
     private func writeReport() {
         do {
-            try RunReport(
-                run: try store.run(id: record.id) ?? record, stages: try store.stageRuns(runID: record.id),
-                events: try store.events(runID: record.id), notifications: try store.notifications(runID: record.id)
-            )
-            .write(to: (engine.workspace.workDirectory as NSString).appendingPathComponent("runs"))
+            try RunReport.write(record, from: store, to: engine.workspace.runReports)
         } catch {
             logger.warning("run.report-failed", "could not write run.json: \(error)")
         }

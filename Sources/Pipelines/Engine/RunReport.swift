@@ -108,11 +108,24 @@ struct RunReport: Encodable {
         }
     }
 
+    /// Writes `folder/<run id>.json` in place of what a killed write of it left (one process at a time
+    /// runs a run, so the temporary files of its report are that run's own).
     func write(to folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let output = try AtomicOutputFile(path: (folder as NSString).appendingPathComponent("\(runID).json"))
+        let output = try AtomicOutputFile(path: Self.path(of: runID, in: folder), owner: "run-report")
         try output.write(Array(try encoder.encode(self)) + [0x0A])
         try output.commit()
+    }
+
+    static func path(of runID: String, in folder: String) -> String { (folder as NSString).appendingPathComponent("\(runID).json") }
+
+    /// The report of `run` as the state store holds it, written to `folder`.
+    static func write(_ run: RunRecord, from store: StateStore, to folder: String) throws {
+        try RunReport(
+            run: try store.run(id: run.id) ?? run, stages: try store.stageRuns(runID: run.id),
+            events: try store.events(runID: run.id), notifications: try store.notifications(runID: run.id)
+        )
+        .write(to: folder)
     }
 }

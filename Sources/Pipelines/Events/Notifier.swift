@@ -78,7 +78,7 @@ final class Notifier {
     }
 
     static func runRecordPath(_ pipeline: Pipeline, runID: String) -> String {
-        (pipeline.workspace.workDirectory as NSString).appendingPathComponent("runs/\(runID).json")
+        RunReport.path(of: runID, in: pipeline.workspace.runReports)
     }
 
     /// Puts the event in the outbox; a failure to do so is logged, never thrown.
