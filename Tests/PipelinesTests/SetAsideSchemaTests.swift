@@ -19,7 +19,7 @@ import Testing
             SELECT c.conname, pg_get_constraintdef(c.oid), c.convalidated::text FROM pg_constraint c
             WHERE c.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
             UNION ALL SELECT indexname, indexdef, '' FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('parent', 'child')
-            ORDER BY 1
+            ORDER BY 1, 2, 3
             """)
     }
 
