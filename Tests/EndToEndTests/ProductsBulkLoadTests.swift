@@ -34,14 +34,43 @@ import Testing
         try Self.withStores(backend) { scratch, store, reference in
             let first = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD", chunkSize: 20)
             #expect(first.status == 0, "\(first.stderr)")
-            // PostgreSQL only: SQLite keeps its schema.
+            // PostgreSQL sets its schema aside; SQLite keeps it and checks the foreign keys once at the end.
             #expect(first.stderr.contains("the product store is empty: 53 indexes and constraints are set aside until the import ends") == (backend == .postgres), "\(first.stderr)")
+            #expect(first.stderr.contains("the product store is empty: its foreign keys are checked once when the import ends") == (backend == .sqlite), "\(first.stderr)")
+            #expect(first.stderr.contains("checked the foreign keys of the 23 product tables") == (backend == .sqlite), "\(first.stderr)")
             #expect(try store.count("store_variants") == 88)
             #expect(try store.schemaObjects() == reference.schemaObjects())
 
             // Into a store that has products, nothing is set aside.
             let second = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
             #expect(second.status == 0 && !second.stderr.contains("set aside"), "\(second.stderr)")
+            #expect(!second.stderr.contains("foreign keys"), "\(second.stderr)")
+        }
+    }
+
+    /// A stage after a SQLite bulk load, on the same connection, has its foreign keys checked again.
+    @Test func theConnectionChecksForeignKeysAgainAfterTheLoad() throws {
+        try Self.withStores(.sqlite) { scratch, store, _ in
+            try scratch.write(
+                "two.yaml",
+                """
+                name: two
+                database: \(store.url)
+                state: sqlite:two-state/state.db
+                stages:
+                  - id: import
+                    uses: products.import
+                    with: { file: "\(Self.catalogue)", currency: USD }
+                  - id: dangling
+                    uses: sql.run
+                    needs: [import]
+                    with: { sql: "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES (999999, 'EUR', 2, 100)" }
+                """)
+            let result = try PipelineProcess.run(["run", "two.yaml"], in: scratch.path)
+            #expect(result.status == 65, "\(result.stderr)")
+            #expect(result.stderr.contains("FOREIGN KEY constraint failed"), "\(result.stderr)")
+            #expect(try store.count("store_variants") == 88)
+            #expect(try store.count("store_prices") == 88)
         }
     }
 

@@ -23,6 +23,39 @@ import Testing
         }
     }
 
+    /// A bulk load's foreign keys left unchecked are checked at once afterwards, naming what is broken.
+    @Test func uncheckedForeignKeysAreCheckedAtTheEnd() throws {
+        try withDatabase { db throws in
+            try db.executeScript(
+                """
+                CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id));
+                INSERT INTO parent VALUES (1)
+                """)
+            // SQLite ignores the setting inside a transaction: that is refused, not silently kept.
+            do {
+                try db.inTransaction { try UncheckedForeignKeys.stopChecking(on: db) }
+                Issue.record("the checks were turned off inside a transaction")
+            } catch let error as PipelineError {
+                #expect(error.message.contains("a transaction is open"), "\(error.message)")
+            }
+            try UncheckedForeignKeys.stopChecking(on: db)
+            try db.inTransaction { _ = try db.execute("INSERT INTO child VALUES (1, 1), (2, 7), (3, 8)", []) }
+            do {
+                try UncheckedForeignKeys.check(["parent", "child"], in: db)
+                Issue.record("two rows refer to missing parents, and the check passed")
+            } catch let error as PipelineError {
+                #expect(error.code == .internal)
+                #expect(error.message.contains("2 rows refer to missing rows (row 2 of child refers to a missing row of parent; row 3 of child"), "\(error.message)")
+            }
+            try db.inTransaction { _ = try db.execute("DELETE FROM child WHERE id > 1", []) }
+            #expect(try UncheckedForeignKeys.check(["parent", "child"], in: db) == 2)
+            try UncheckedForeignKeys.resumeChecking(on: db)
+            #expect(try Support.query(db, "PRAGMA foreign_keys").values == [["1"]])
+            #expect(throws: DatabaseError.self) { try db.execute("INSERT INTO child VALUES (4, 9)", []) }
+        }
+    }
+
     @Test func roundTripsParametersAndKinds() throws {
         try withDatabase { db throws in
             try db.executeScript("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")

@@ -8,8 +8,11 @@ final class ProductImporter: ChunkImporter {
     struct Progress: Codable {
         var counts = ProductImportCounts()
         /// The store was empty and its product tables' indexes and constraints are set aside until the
-        /// import's last chunk has committed (`SetAsideSchema`, `restoreSetAsideSchema`).
+        /// import's last chunk has committed (`SetAsideSchema`, `finishBulkLoad`).
         var schemaSetAside: Bool?
+        /// SQLite: the store was empty and the store's connection checks foreign keys once, after the last
+        /// chunk, instead of row by row (`UncheckedForeignKeys`).
+        var foreignKeysUnchecked: Bool?
     }
 
     private let config: ProductsImport.Config
@@ -21,6 +24,8 @@ final class ProductImporter: ChunkImporter {
     private var feed: ProductImportFeed?
     /// The unchanged blocks a first run's check finds, for the feed to seek past.
     private var unchangedRuns: UnchangedRuns?
+    /// The store's connection checks no foreign keys until `finishBulkLoad`.
+    private var foreignKeysUnchecked = false
     /// A connection of its own for each thread that reads the file, to look blocks up by digest.
     private let openReader: () throws -> any DatabaseConnection
     let startPosition: ReaderPosition
@@ -40,9 +45,11 @@ final class ProductImporter: ChunkImporter {
         startPosition = source.position
     }
 
-    /// Stops the feed thread (and closes the file), or closes the file when no feed was started.
+    /// Stops the feed thread (and closes the file), or closes the file when no feed was started; an
+    /// import that failed leaves the connection checking foreign keys again (a resume checks them all).
     func close() {
         if let feed { feed.close() } else { source.close() }
+        if foreignKeysUnchecked { try? UncheckedForeignKeys.resumeChecking(on: store.connection) }
     }
 
     func initialProgress() -> Progress { Progress() }
@@ -94,6 +101,15 @@ final class ProductImporter: ChunkImporter {
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
         // Unless another import made the schema again meanwhile (and may have stored products since).
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
+        // SQLite takes the setting only outside a transaction, so it is decided here, before the first chunk.
+        if store.connection.dialect == .sqlite, position == nil ? try store.isEmpty() : progress.foreignKeysUnchecked == true {
+            try UncheckedForeignKeys.stopChecking(on: store.connection)
+            foreignKeysUnchecked = true
+            if position == nil {
+                logger.info(
+                    "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
+            }
+        }
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
         if unchangedRuns == nil, let index = try unchangedIndex() { try source.skipUnchanged(index) }
@@ -106,6 +122,7 @@ final class ProductImporter: ChunkImporter {
         var loaded = 0
         var position = startPosition
         progress.schemaSetAside = store.assumesNewProducts ? true : nil
+        progress.foreignKeysUnchecked = foreignKeysUnchecked ? true : nil
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
@@ -120,16 +137,24 @@ final class ProductImporter: ChunkImporter {
     }
 
     /// After the last chunk committed (or a finished import is run again, after a kill between the two):
-    /// builds what an import into the empty store set aside, in a transaction of its own.
-    func restoreSetAsideSchema() throws {
+    /// builds what an import into the empty store set aside, in a transaction of its own, or checks the
+    /// foreign keys it left unchecked.
+    func finishBulkLoad(_ progress: Progress) throws {
         let connection = store.connection
         let clock = ContinuousClock.now
+        func elapsed() -> String {
+            (ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))
+        }
+        if progress.foreignKeysUnchecked == true {
+            let count = try UncheckedForeignKeys.check(ProductStore.productTables, in: connection)
+            try UncheckedForeignKeys.resumeChecking(on: connection)
+            foreignKeysUnchecked = false
+            logger.info("products.foreign_keys_checked", "checked the foreign keys of the \(count) product tables, in \(elapsed())")
+        }
         let count = try connection.inTransaction { try SetAsideSchema.restore(in: connection) }
         store.assumesNewProducts = false
         guard count > 0 else { return }
-        logger.info(
-            "products.schema_restored",
-            "built the \(count) indexes and constraints set aside, in \((ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2))))")
+        logger.info("products.schema_restored", "built the \(count) indexes and constraints set aside, in \(elapsed())")
     }
 
     func absorb(_ verdict: ImportVerdict, into progress: inout Progress) {

@@ -39,6 +39,13 @@ public final class ProductStore {
         "store_variant_facet_values", "store_variant_options", "store_variant_custom_fields", "store_product_sources",
     ]
 
+    /// Every table of the product store: the bulk load's, and the shared ones it looks rows up in.
+    static let productTables =
+        bulkTables + [
+            "store_stock_locations", "store_assets", "store_facets", "store_facet_translations", "store_facet_values",
+            "store_facet_value_translations",
+        ]
+
     /// Whether the store holds no product.
     func isEmpty() throws -> Bool {
         var any = false

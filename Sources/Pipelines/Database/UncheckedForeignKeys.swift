@@ -1,0 +1,61 @@
+/// SQLite's counterpart of `SetAsideSchema` for a bulk load into empty tables. SQLite can drop no
+/// foreign key without rebuilding its table, but a connection can stop checking them row by row
+/// (`PRAGMA foreign_keys = OFF`) and check every row of the loaded tables at once afterwards
+/// (`PRAGMA foreign_key_check`). On the product bench's 1,000,000 variants the row-by-row checks took
+/// 2.5 s of the schema floor's 8.75 s, the check of the whole store afterwards 0.6 s.
+///
+/// The setting belongs to the connection, not the file: other connections go on checking, and one of
+/// them cannot delete a row that a loaded row refers to. Rows loaded meanwhile are checked by `check`.
+public enum UncheckedForeignKeys {
+    /// Violations named in a failed check, at most.
+    static let examples = 3
+
+    /// Stops the connection checking foreign keys. SQLite ignores the setting inside a transaction, so
+    /// this is called between transactions, and it fails if the setting did not take.
+    public static func stopChecking(on connection: any DatabaseConnection) throws {
+        guard connection.dialect == .sqlite else {
+            throw PipelineError(.internal, "foreign keys are left unchecked on SQLite only")
+        }
+        try setChecking(false, on: connection)
+    }
+
+    /// Makes the connection check foreign keys again (SQLite's default in this tool); nothing on PostgreSQL.
+    public static func resumeChecking(on connection: any DatabaseConnection) throws {
+        guard connection.dialect == .sqlite else { return }
+        try setChecking(true, on: connection)
+    }
+
+    private static func setChecking(_ on: Bool, on connection: any DatabaseConnection) throws {
+        try connection.executeScript("PRAGMA foreign_keys = \(on ? "ON" : "OFF")")
+        var setting: Int64?
+        try connection.query("PRAGMA foreign_keys", [], columns: { _ in }) { setting = $0.int64(0) }
+        guard setting == (on ? 1 : 0) else {
+            throw PipelineError(
+                .internal, "could not turn SQLite's foreign key checks \(on ? "on" : "off"): a transaction is open")
+        }
+    }
+
+    /// Checks every foreign key of `tables` over all their rows; throws naming the first violations.
+    /// Returns how many tables were checked.
+    @discardableResult
+    public static func check(_ tables: [String], in connection: any DatabaseConnection) throws -> Int {
+        var violations: [String] = []
+        var count = 0
+        for table in tables {
+            let name = try SQLName(validating: table)
+            try connection.query("PRAGMA foreign_key_check(\(SQLName.quote(name.name)))", [], columns: { _ in }) { row in
+                count += 1
+                guard violations.count < examples else { return }
+                let rowid = row.int64(1).map { "row \($0)" } ?? "a row"
+                violations.append("\(rowid) of \(row.string(0) ?? table) refers to a missing row of \(row.string(2) ?? "?")")
+            }
+        }
+        guard count == 0 else {
+            throw PipelineError(
+                .internal,
+                "the foreign keys left unchecked during the bulk load do not hold: \(count) rows refer to missing rows ("
+                    + violations.joined(separator: "; ") + (count > violations.count ? "; …" : "") + ")")
+        }
+        return tables.count
+    }
+}
