@@ -24,6 +24,7 @@ public enum SHA256 {
 public final class SHA256Digest {
     private var context: OpaquePointer?
     private var failed = false
+    private var finished = false
 
     public init() throws {
         context = EVP_MD_CTX_new()
@@ -37,21 +38,32 @@ public final class SHA256Digest {
     deinit { EVP_MD_CTX_free(context) }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let context, bytes.count > 0 else { return }
+        guard let context, !finished, bytes.count > 0 else { return }
         if EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) != 1 { failed = true }
     }
 
-    /// The digest in lower-case hex; the digest cannot be updated afterwards.
+    /// The digest in lower-case hex; the digest cannot be updated afterwards (until `restart`).
     public func finish() throws -> String {
-        guard let context, !failed else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
+        guard let context, !failed, !finished else {
+            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
+        }
         var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
         var length: UInt32 = 0
+        finished = true
         guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else {
             throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
         }
-        EVP_MD_CTX_free(context)
-        self.context = nil
         return SHA256.hex(digest.prefix(Int(length)))
+    }
+
+    /// Goes on from where `other` stands (the bytes it was fed, not finished), in this digest's own
+    /// context: many digests that share a beginning skip hashing it, and setting up a context, each time.
+    public func restart(from other: SHA256Digest) throws {
+        guard let context, let source = other.context, !other.finished, EVP_MD_CTX_copy_ex(context, source) == 1 else {
+            throw PipelineError(.internal, "libcrypto could not copy a SHA-256 digest")
+        }
+        failed = other.failed
+        finished = false
     }
 }
 

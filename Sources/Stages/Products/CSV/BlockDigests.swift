@@ -8,36 +8,44 @@ final class BlockDigests {
     /// longer match and every product is compared once more.
     static let rulesVersion = 1
 
-    private let prefix: [UInt8]
-    private var current: (line: Int, digest: SHA256Digest)?
+    /// Fed the settings and the header once; each block's digest starts as a copy of it.
+    private let prefix: SHA256Digest
+    /// The current block's digest, in one context reused block after block.
+    private let block: SHA256Digest
+    /// The line of the current block.
+    private var current: Int?
     private var finished: (line: Int, digest: String)?
     /// A record of the current block was not all in the reader's buffer: the block gets no digest.
     private var incomplete = false
 
-    init(settings: String, header: String) {
-        prefix = Array("products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n".utf8)
+    init(settings: String, header: String) throws {
+        let prefix = try SHA256Digest()
+        var text = "products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n"
+        text.withUTF8 { prefix.update(UnsafeRawBufferPointer($0)) }
+        self.prefix = prefix
+        block = try SHA256Digest()
     }
 
     /// The row at `line` starts a product: the block before it ends.
     func startBlock(line: Int) throws {
         try endBlock()
-        let digest = try SHA256Digest()
-        prefix.withUnsafeBytes { digest.update($0) }
-        current = (line, digest)
+        try block.restart(from: prefix)
+        current = line
         incomplete = false
     }
 
     /// The bytes of a record `length` bytes long, as far as the reader still holds them.
     func add(_ record: UnsafeRawBufferPointer, length: Int) {
+        guard current != nil else { return }
         if record.count != length { incomplete = true }
-        current?.digest.update(record)
+        block.update(record)
     }
 
     /// The end of the file, or of the block: its digest is kept for `finished(line:)`.
     func endBlock() throws {
         guard let current else { return }
-        let digest = try current.digest.finish()
-        finished = incomplete ? nil : (current.line, digest)
+        let digest = try block.finish()
+        finished = incomplete ? nil : (current, digest)
         self.current = nil
     }
 

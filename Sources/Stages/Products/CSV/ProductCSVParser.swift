@@ -140,7 +140,7 @@ public final class ProductCSVParser {
         }
         rowReader = ProductRowReader(header: header, currency: currency)
         nameIndex = header.productNameIndex
-        if let settings = options.sourceSettings { digests = BlockDigests(settings: settings, header: reader.lastRecordText()) }
+        if let settings = options.sourceSettings { digests = try BlockDigests(settings: settings, header: reader.lastRecordText()) }
         skuCheck = try options.duplicateSKUs.map { try DuplicateSKUCheck($0) }
         seenSlugs = options.duplicateSKUs != nil ? try SeenSlugs() : nil
     }
