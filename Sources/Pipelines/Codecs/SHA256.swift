@@ -24,7 +24,6 @@ public enum SHA256 {
 public final class SHA256Digest {
     private var context: OpaquePointer?
     private var failed = false
-    private var finished = false
 
     public init() throws {
         context = EVP_MD_CTX_new()
@@ -38,32 +37,48 @@ public final class SHA256Digest {
     deinit { EVP_MD_CTX_free(context) }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let context, !finished, bytes.count > 0 else { return }
+        guard let context, bytes.count > 0 else { return }
         if EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) != 1 { failed = true }
     }
 
-    /// The digest in lower-case hex; the digest cannot be updated afterwards (until `restart`).
+    /// The digest in lower-case hex; the digest cannot be updated afterwards.
     public func finish() throws -> String {
-        guard let context, !failed, !finished else {
-            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
-        }
+        guard let context, !failed else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
         var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
         var length: UInt32 = 0
-        finished = true
         guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else {
             throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
         }
+        EVP_MD_CTX_free(context)
+        self.context = nil
         return SHA256.hex(digest.prefix(Int(length)))
     }
+}
 
-    /// Goes on from where `other` stands (the bytes it was fed, not finished), in this digest's own
-    /// context: many digests that share a beginning skip hashing it, and setting up a context, each time.
-    public func restart(from other: SHA256Digest) throws {
-        guard let context, let source = other.context, !other.finished, EVP_MD_CTX_copy_ex(context, source) == 1 else {
-            throw PipelineError(.internal, "libcrypto could not copy a SHA-256 digest")
+/// A running SHA-256 as a value: copying it copies the state, so texts that share a beginning can each go
+/// on from a copy of a state fed that beginning once. For many short texts (a product block each); a
+/// long stream is `SHA256Digest`'s.
+public struct SHA256State {
+    private var state = ccrypto_sha256_state()
+    private var failed = false
+
+    public init() throws {
+        guard ccrypto_sha256_init(&state) == 1 else { throw PipelineError(.internal, "libcrypto could not start a SHA-256 digest") }
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if ccrypto_sha256_update(&state, base, bytes.count) != 1 { failed = true }
+    }
+
+    /// The digest in lower-case hex, of a copy: `self` is left as it was.
+    public func finish() throws -> String {
+        var copy = state
+        var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
+        guard !failed, ccrypto_sha256_final(&copy, &digest) == 1 else {
+            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
         }
-        failed = other.failed
-        finished = false
+        return SHA256.hex(digest)
     }
 }
 

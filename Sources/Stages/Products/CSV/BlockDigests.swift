@@ -9,9 +9,9 @@ final class BlockDigests {
     static let rulesVersion = 1
 
     /// Fed the settings and the header once; each block's digest starts as a copy of it.
-    private let prefix: SHA256Digest
-    /// The current block's digest, in one context reused block after block.
-    private let block: SHA256Digest
+    private let prefix: SHA256State
+    /// The current block's digest.
+    private var block: SHA256State
     /// The line of the current block.
     private var current: Int?
     private var finished: (line: Int, digest: String)?
@@ -19,17 +19,17 @@ final class BlockDigests {
     private var incomplete = false
 
     init(settings: String, header: String) throws {
-        let prefix = try SHA256Digest()
+        var prefix = try SHA256State()
         var text = "products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n"
         text.withUTF8 { prefix.update(UnsafeRawBufferPointer($0)) }
         self.prefix = prefix
-        block = try SHA256Digest()
+        block = prefix
     }
 
     /// The row at `line` starts a product: the block before it ends.
     func startBlock(line: Int) throws {
         try endBlock()
-        try block.restart(from: prefix)
+        block = prefix
         current = line
         incomplete = false
     }
