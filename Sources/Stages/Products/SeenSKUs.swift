@@ -15,7 +15,12 @@ import Pipelines
 final class SeenSKUs {
     private var database: SQLiteScratch?
     private var insert: ScratchStatement?
+    /// Inserts `insertRows` SKUs at once: a statement each was most of the time of recording a SKU.
+    private var insertMany: ScratchStatement?
     private var lookup: ScratchStatement?
+    /// SKUs stored but not yet inserted into the database, fewer than `insertRows`.
+    private var pending: [(key: SKUKey, line: Int)] = []
+    private static let insertRows = 64
     private let batchSize: Int
     private let commitEvery: Int
     private var uncommitted = 0
@@ -40,6 +45,8 @@ final class SeenSKUs {
         do {
             try database.execute("CREATE TABLE seen (sku TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID; BEGIN")
             insert = try database.prepare("INSERT INTO seen (sku, line) VALUES (?1, ?2)")
+            insertMany = try database.prepare(
+                "INSERT INTO seen (sku, line) VALUES " + Array(repeating: "(?, ?)", count: Self.insertRows).joined(separator: ", "))
             lookup = try database.prepare("SELECT line FROM seen WHERE sku = ?1")
         } catch {
             close()
@@ -54,7 +61,9 @@ final class SeenSKUs {
         database?.close()
         database = nil
         insert = nil
+        insertMany = nil
         lookup = nil
+        pending = []
         batch = []
         batchLines = [:]
     }
@@ -109,6 +118,7 @@ final class SeenSKUs {
     /// Returns true: the SKU at hand may be among them.
     private func startFilter() throws -> Bool {
         guard let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        try insertPending()
         var filter = BloomFilter(bits: filterBits)
         let statement = try database.prepare("SELECT sku FROM seen")
         while try statement.step() {
@@ -120,15 +130,43 @@ final class SeenSKUs {
     }
 
     private func store(_ key: SKUKey, line: Int) throws {
-        guard let insert, let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
-        var text = key.text
-        try text.withUTF8 { bytes in
-            defer { insert.reset() }
-            try insert.bind(text: UnsafeRawBufferPointer(bytes), at: 1)
-            try insert.bind(Int64(line), at: 2)
-            _ = try insert.step()
+        pending.append((key, line))
+        if pending.count >= Self.insertRows { try insertPending() }
+    }
+
+    /// Inserts the pending SKUs: a full set with one statement, from one buffer of their bytes (bound in
+    /// place, so they must stay put until the statement has run).
+    private func insertPending() throws {
+        guard let insert, let insertMany, let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        guard !pending.isEmpty else { return }
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for entry in pending {
+            bytes += entry.key.text.utf8
+            ends.append(bytes.count)
         }
-        uncommitted += 1
+        try bytes.withUnsafeBytes { buffer in
+            var start = 0
+            if pending.count == Self.insertRows {
+                defer { insertMany.reset() }
+                for (index, entry) in pending.enumerated() {
+                    try insertMany.bind(text: UnsafeRawBufferPointer(rebasing: buffer[start..<ends[index]]), at: Int32(2 * index + 1))
+                    try insertMany.bind(Int64(entry.line), at: Int32(2 * index + 2))
+                    start = ends[index]
+                }
+                _ = try insertMany.step()
+                return
+            }
+            for (index, entry) in pending.enumerated() {
+                defer { insert.reset() }
+                try insert.bind(text: UnsafeRawBufferPointer(rebasing: buffer[start..<ends[index]]), at: 1)
+                try insert.bind(Int64(entry.line), at: 2)
+                _ = try insert.step()
+                start = ends[index]
+            }
+        }
+        uncommitted += pending.count
+        pending.removeAll(keepingCapacity: true)
         if uncommitted >= commitEvery {
             try database.execute("COMMIT; BEGIN")
             uncommitted = 0
@@ -137,6 +175,7 @@ final class SeenSKUs {
 
     private func storedLine(of key: SKUKey) throws -> Int? {
         guard let lookup else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        if let entry = pending.first(where: { $0.key == key }) { return entry.line }
         var text = key.text
         return try text.withUTF8 { bytes -> Int? in
             defer { lookup.reset() }
