@@ -48,6 +48,32 @@ import Testing
         }
     }
 
+    /// A SQLite load given up with its foreign keys unchecked is checked by the next import, which fails
+    /// (70, naming the row) while a row refers to nothing, and forgets the load once the check passes.
+    @Test func foreignKeysLeftUncheckedAreCheckedByTheNextImport() throws {
+        try Self.withStores(.sqlite) { scratch, store, reference in
+            #expect(try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD").status == 0)
+            let connection = try store.locator.connect(logger: Logger(handler: SilentLogHandler()))
+            try UncheckedForeignKeys.stopChecking(on: connection)
+            try connection.inTransaction {
+                try UncheckedForeignKeys.record(["store_prices"], in: connection)
+                _ = try connection.execute(
+                    "INSERT INTO store_prices (variant_id, currency, currency_exponent, amount_minor) VALUES (999999, 'EUR', 2, 100)", [])
+            }
+            connection.close()
+
+            let broken = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+            #expect(broken.status == 70, "\(broken.stderr)")
+            #expect(broken.stderr.contains("1 rows refer to missing rows (a row of store_prices refers to a missing row of store_variants)"), "\(broken.stderr)")
+
+            _ = try store.rows("DELETE FROM store_prices WHERE variant_id = 999999")
+            let again = try ProductsRun.importFile(Self.catalogue, into: store, scratch: scratch, with: "currency: USD")
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stderr.contains("checked the foreign keys of the 23 product tables"), "\(again.stderr)")
+            #expect(try store.schemaObjects() == reference.schemaObjects())
+        }
+    }
+
     /// A stage after a SQLite bulk load, on the same connection, has its foreign keys checked again.
     @Test func theConnectionChecksForeignKeysAgainAfterTheLoad() throws {
         try Self.withStores(.sqlite) { scratch, store, _ in

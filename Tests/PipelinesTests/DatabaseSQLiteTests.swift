@@ -40,16 +40,24 @@ import Testing
                 #expect(error.message.contains("a transaction is open"), "\(error.message)")
             }
             try UncheckedForeignKeys.stopChecking(on: db)
-            try db.inTransaction { _ = try db.execute("INSERT INTO child VALUES (1, 1), (2, 7), (3, 8)", []) }
+            try db.inTransaction {
+                try UncheckedForeignKeys.record(["parent", "child"], in: db)
+                _ = try db.execute("INSERT INTO child VALUES (1, 1), (2, 7), (3, 8)", [])
+            }
+            #expect(try UncheckedForeignKeys.pending(in: db) == ["child", "parent"])
             do {
-                try UncheckedForeignKeys.check(["parent", "child"], in: db)
+                try UncheckedForeignKeys.check(in: db)
                 Issue.record("two rows refer to missing parents, and the check passed")
             } catch let error as PipelineError {
                 #expect(error.code == .internal)
                 #expect(error.message.contains("2 rows refer to missing rows (row 2 of child refers to a missing row of parent; row 3 of child"), "\(error.message)")
             }
+            #expect(try UncheckedForeignKeys.pending(in: db) == ["child", "parent"], "a failed check leaves the tables pending")
             try db.inTransaction { _ = try db.execute("DELETE FROM child WHERE id > 1", []) }
-            #expect(try UncheckedForeignKeys.check(["parent", "child"], in: db) == 2)
+            #expect(try UncheckedForeignKeys.check(in: db) == 2)
+            #expect(try UncheckedForeignKeys.pending(in: db).isEmpty)
+            #expect(try db.tableColumns(SQLName(trusted: UncheckedForeignKeys.table)) == nil, "the record goes with the check")
+            #expect(try UncheckedForeignKeys.check(in: db) == 0)
             try UncheckedForeignKeys.resumeChecking(on: db)
             #expect(try Support.query(db, "PRAGMA foreign_keys").values == [["1"]])
             #expect(throws: DatabaseError.self) { try db.execute("INSERT INTO child VALUES (4, 9)", []) }

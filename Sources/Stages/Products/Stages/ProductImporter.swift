@@ -10,9 +10,6 @@ final class ProductImporter: ChunkImporter {
         /// The store was empty and its product tables' indexes and constraints are set aside until the
         /// import's last chunk has committed (`SetAsideSchema`, `finishBulkLoad`).
         var schemaSetAside: Bool?
-        /// SQLite: the store was empty and the store's connection checks foreign keys once, after the last
-        /// chunk, instead of row by row (`UncheckedForeignKeys`).
-        var foreignKeysUnchecked: Bool?
     }
 
     private let config: ProductsImport.Config
@@ -24,7 +21,8 @@ final class ProductImporter: ChunkImporter {
     private var feed: ProductImportFeed?
     /// The unchanged blocks a first run's check finds, for the feed to seek past.
     private var unchangedRuns: UnchangedRuns?
-    /// The store's connection checks no foreign keys until `finishBulkLoad`.
+    /// SQLite: the store's connection checks no foreign keys until `finishBulkLoad` checks all the product
+    /// tables' at once (`UncheckedForeignKeys`).
     private var foreignKeysUnchecked = false
     /// A connection of its own for each thread that reads the file, to look blocks up by digest.
     private let openReader: () throws -> any DatabaseConnection
@@ -85,8 +83,9 @@ final class ProductImporter: ChunkImporter {
 
     /// A first run: an earlier import abandoned with the schema set aside (`--restart`) gets it back; into
     /// an empty PostgreSQL store, the product tables' indexes and constraints are set aside for the bulk
-    /// load, as `pg_restore` loads data before it builds them (see `SetAsideSchema` for SQLite).
+    /// load, as `pg_restore` loads data before it builds them (SQLite: `begin`).
     func prepareTarget() throws {
+        if foreignKeysUnchecked { try UncheckedForeignKeys.record(ProductStore.productTables, in: store.connection) }
         if try SetAsideSchema.restore(in: store.connection) > 0 {
             logger.info("products.schema_restored", "made the indexes and constraints an unfinished import had set aside again")
         }
@@ -101,11 +100,15 @@ final class ProductImporter: ChunkImporter {
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
         // Unless another import made the schema again meanwhile (and may have stored products since).
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
-        // SQLite takes the setting only outside a transaction, so it is decided here, before the first chunk.
-        if store.connection.dialect == .sqlite, position == nil ? try store.isEmpty() : progress.foreignKeysUnchecked == true {
-            try UncheckedForeignKeys.stopChecking(on: store.connection)
-            foreignKeysUnchecked = true
-            if position == nil {
+        // Into an empty SQLite store (or going on with such a load, or after one given up): foreign keys are
+        // checked once at the end. SQLite takes the setting only outside a transaction, so it is made here.
+        if store.connection.dialect == .sqlite {
+            let empty = try position == nil && store.isEmpty()
+            if try empty || !UncheckedForeignKeys.pending(in: store.connection).isEmpty {
+                try UncheckedForeignKeys.stopChecking(on: store.connection)
+                foreignKeysUnchecked = true
+            }
+            if empty {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
             }
@@ -122,7 +125,6 @@ final class ProductImporter: ChunkImporter {
         var loaded = 0
         var position = startPosition
         progress.schemaSetAside = store.assumesNewProducts ? true : nil
-        progress.foreignKeysUnchecked = foreignKeysUnchecked ? true : nil
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
@@ -139,17 +141,19 @@ final class ProductImporter: ChunkImporter {
     /// After the last chunk committed (or a finished import is run again, after a kill between the two):
     /// builds what an import into the empty store set aside, in a transaction of its own, or checks the
     /// foreign keys it left unchecked.
-    func finishBulkLoad(_ progress: Progress) throws {
+    func finishBulkLoad() throws {
         let connection = store.connection
         let clock = ContinuousClock.now
         func elapsed() -> String {
             (ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))
         }
-        if progress.foreignKeysUnchecked == true {
-            let count = try UncheckedForeignKeys.check(ProductStore.productTables, in: connection)
+        let checked = try UncheckedForeignKeys.check(in: connection)
+        if foreignKeysUnchecked {
             try UncheckedForeignKeys.resumeChecking(on: connection)
             foreignKeysUnchecked = false
-            logger.info("products.foreign_keys_checked", "checked the foreign keys of the \(count) product tables, in \(elapsed())")
+        }
+        if checked > 0 {
+            logger.info("products.foreign_keys_checked", "checked the foreign keys of the \(checked) product tables, in \(elapsed())")
         }
         let count = try connection.inTransaction { try SetAsideSchema.restore(in: connection) }
         store.assumesNewProducts = false

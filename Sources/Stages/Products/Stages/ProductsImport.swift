@@ -107,7 +107,7 @@ public enum ProductsImport: StageKind {
                     rejectsPath: rejectsPath),
                 into: store.connection, context: context)
         }
-        try importer.finishBulkLoad(progress)
+        try importer.finishBulkLoad()
         let counts = progress.counts
         context.logger.info(
             "import.done",
