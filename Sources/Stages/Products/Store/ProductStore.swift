@@ -146,11 +146,7 @@ public final class ProductStore {
         try connection.query(sql, parameters, columns: { _ in }, row: row)
     }
 
-    func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: clock())
-    }
+    func timestamp() -> String { Instant(clock()).iso }
 }
 
 /// What one or more `upsert` calls did. Add results up with `+=` for a whole file.
