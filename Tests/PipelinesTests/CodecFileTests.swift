@@ -11,8 +11,19 @@ import Pipelines
             var digest = prefix
             var text = rest
             text.withUTF8 { digest.update(UnsafeRawBufferPointer($0)) }
-            #expect(try digest.finish() == expected, "a + \(rest)")
-            #expect(try digest.finish() == expected, "finishing leaves the state as it was")
+            #expect(try digest.finish().hex == expected, "a + \(rest)")
+            #expect(try digest.finish() == SHA256Value(hex: expected), "finishing leaves the state as it was")
+        }
+    }
+
+    /// A digest's value is its 32 bytes, read from exactly 64 lower-case hex digits and written back so.
+    @Test func sha256ValuesAreTheBytesOfLowerCaseHex() throws {
+        let hex = try SHA256.hex(of: "block")
+        #expect(SHA256Value(hex: hex)?.hex == hex)
+        #expect(SHA256Value(hex: hex) != SHA256Value(hex: try SHA256.hex(of: "other block")))
+        #expect(Set([SHA256Value(hex: hex), SHA256Value(hex: String(hex))]).count == 1)
+        for bad in [hex.uppercased(), String(hex.dropLast()), hex + "0", String(hex.dropLast()) + "g", ""] {
+            #expect(SHA256Value(hex: bad) == nil, "\(bad)")
         }
     }
 

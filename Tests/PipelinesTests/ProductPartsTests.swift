@@ -34,19 +34,6 @@ import Testing
         try parseProductFile(path, options: .init(partRows: partRows))
     }
 
-    /// Stored digests are matched as their 32 bytes: equal texts give equal keys, anything but 64
-    /// lower-case hex digits none.
-    @Test func digestKeysAreTheBytesOfLowerCaseHex() throws {
-        let digest = try SHA256.hex(of: "block")
-        #expect(DigestKey.parse(digest) != nil)
-        #expect(DigestKey.parse(digest) == DigestKey.parse(String(digest)))
-        #expect(DigestKey.parse(digest) != DigestKey.parse(try SHA256.hex(of: "other block")))
-        #expect(DigestKey.parse(String(digest.dropLast()) + "0") != DigestKey.parse(digest) || digest.last == "0")
-        for bad in [digest.uppercased(), String(digest.dropLast()), digest + "0", String(digest.dropLast()) + "g", ""] where bad != digest {
-            #expect(DigestKey.parse(bad) == nil, "\(bad)")
-        }
-    }
-
     @Test func aLargeBlockComesInPartsWithTheWholeBlocksContent() throws {
         let path = try Self.file(variants: 23)
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -71,14 +71,66 @@ public struct SHA256State {
         if ccrypto_sha256_update(&state, base, bytes.count) != 1 { failed = true }
     }
 
-    /// The digest in lower-case hex, of a copy: `self` is left as it was.
-    public func finish() throws -> String {
+    /// The digest of a copy: `self` is left as it was.
+    public func finish() throws -> SHA256Value {
         var copy = state
-        var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
-        guard !failed, ccrypto_sha256_final(&copy, &digest) == 1 else {
-            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
+        var value = SHA256Value()
+        let status = withUnsafeMutableBytes(of: &value.bytes) { ccrypto_sha256_final(&copy, $0.baseAddress?.assumingMemoryBound(to: UInt8.self)) }
+        guard !failed, status == 1 else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
+        return value
+    }
+}
+
+/// A SHA-256 digest's 32 bytes: compared and kept without a string, written as its 64 lower-case hex digits.
+public struct SHA256Value: Hashable, Sendable, CustomStringConvertible {
+    fileprivate var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    fileprivate init() {}
+
+    /// The digest whose lower-case hex digits `text` is; nil for anything else.
+    public init?(hex text: String) {
+        var text = text
+        guard let value = text.withUTF8({ Self.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = value
+    }
+
+    /// The digest whose lower-case hex digits the bytes are; nil for anything else.
+    public init?(hex bytes: UnsafeRawBufferPointer) {
+        guard let value = Self.parse(bytes) else { return nil }
+        self = value
+    }
+
+    private static func parse(_ hex: UnsafeRawBufferPointer) -> SHA256Value? {
+        guard hex.count == 64 else { return nil }
+        var value = SHA256Value()
+        let parsed = withUnsafeMutableBytes(of: &value.bytes) { bytes -> Bool in
+            for index in 0..<32 {
+                guard let high = digit(hex[2 * index]), let low = digit(hex[2 * index + 1]) else { return false }
+                bytes[index] = high << 4 | low
+            }
+            return true
         }
-        return SHA256.hex(digest)
+        return parsed ? value : nil
+    }
+
+    private static func digit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    public var hex: String { withUnsafeBytes(of: bytes) { Hex.lowercase($0) } }
+    public var description: String { hex }
+
+    public static func == (left: SHA256Value, right: SHA256Value) -> Bool {
+        left.bytes.0 == right.bytes.0 && left.bytes.1 == right.bytes.1 && left.bytes.2 == right.bytes.2
+            && left.bytes.3 == right.bytes.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: bytes) { hasher.combine(bytes: $0) }
     }
 }
 

@@ -145,7 +145,7 @@ public enum PhotosExtract: StageKind {
         if !batch.isEmpty { try inspectBatch() }
         context.progress(unit: "photos", count: done, done: done, total: candidates, finished: true)
 
-        let selection = try PhotoSelection(minImages: config.minImages, minLabels: config.minLabels, shares: config.split)
+        let selection = PhotoSelection(minImages: config.minImages, minLabels: config.minLabels, shares: config.split)
         let reportPath = reportPath(config, context.workspace, stage: context.stageID)
         let chosen: PhotoSelection.Result
         do {

@@ -14,7 +14,7 @@ final class BlockDigests {
     private var block: SHA256State
     /// The line of the current block.
     private var current: Int?
-    private var finished: (line: Int, digest: String)?
+    private var finished: (line: Int, digest: SHA256Value)?
     /// A record of the current block was not all in the reader's buffer: the block gets no digest.
     private var incomplete = false
 
@@ -56,7 +56,7 @@ final class BlockDigests {
     }
 
     /// The digest of the block that started at `line`, once it has ended.
-    func finished(line: Int) -> String? {
+    func finished(line: Int) -> SHA256Value? {
         guard let finished, finished.line == line else { return nil }
         return finished.digest
     }

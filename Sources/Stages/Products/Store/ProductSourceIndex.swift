@@ -19,7 +19,7 @@ final class ProductSourceIndex {
 
     private let connection: any DatabaseConnection
     /// Rows whose digest is not 64 hex digits have none, and match no block.
-    private var rows: [(line: Int64, productID: Int64, digest: DigestKey?)] = []
+    private var rows: [(line: Int64, productID: Int64, digest: SHA256Value?)] = []
     private var head = 0
     private var after: (line: Int64, productID: Int64) = (-1, -1)
     private var exhausted = false
@@ -43,8 +43,7 @@ final class ProductSourceIndex {
     func close() { connection.close() }
 
     /// The product the store holds exactly as the block at `line` with `digest` makes it, if any.
-    func product(digest text: String, line: Int) throws -> Int64? {
-        guard let digest = DigestKey.parse(text) else { return nil }
+    func product(digest: SHA256Value, line: Int) throws -> Int64? {
         while true {
             try fill()
             guard head < rows.count, rows[head].line < Int64(line), rows[head].digest != digest else { break }
@@ -86,7 +85,7 @@ final class ProductSourceIndex {
             ORDER BY line, product_id LIMIT \(Self.pageSize)
             """, [.integer(after.line), .integer(after.productID)], columns: { _ in }
         ) { row in
-            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(DigestKey.parse) }))
+            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(SHA256Value.init(hex:)) }))
             read += 1
         }
         if let last = rows.last { after = (last.line, last.productID) }
@@ -94,40 +93,3 @@ final class ProductSourceIndex {
     }
 }
 
-/// A SHA-256 digest's 64 lower-case hex digits as its 32 bytes: a page of rows is read and compared
-/// without a string for each.
-struct DigestKey: Equatable {
-    private var first: UInt64 = 0
-    private var second: UInt64 = 0
-    private var third: UInt64 = 0
-    private var fourth: UInt64 = 0
-
-    static func parse(_ text: String) -> DigestKey? {
-        var text = text
-        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
-    }
-
-    static func parse(_ hex: UnsafeRawBufferPointer) -> DigestKey? {
-        guard hex.count == 64 else { return nil }
-        var key = DigestKey()
-        for word in 0..<4 {
-            var value: UInt64 = 0
-            for index in word * 16..<word * 16 + 16 {
-                let digit: UInt8
-                switch hex[index] {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = hex[index] - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = hex[index] - UInt8(ascii: "a") + 10
-                default: return nil
-                }
-                value = value << 4 | UInt64(digit)
-            }
-            switch word {
-            case 0: key.first = value
-            case 1: key.second = value
-            case 2: key.third = value
-            default: key.fourth = value
-            }
-        }
-        return key
-    }
-}

@@ -3,7 +3,7 @@ import Pipelines
 /// The file block a product was stored from: the digest `ProductCSVParser` gives its bytes (with the
 /// import's settings) and its first line.
 public struct BlockSource: Sendable, Equatable {
-    public var digest: String
+    public var digest: SHA256Value
     public var line: Int
 }
 
@@ -60,7 +60,7 @@ extension ProductStore {
                 ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, line = excluded.line
                 """,
                 [
-                    .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(ProductStore.textArrayLiteral(sorted.map(\.value.digest))),
+                    .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(ProductStore.textArrayLiteral(sorted.map(\.value.digest.hex))),
                     .text(Int64.postgresArray(sorted.map { Int64($0.value.line) }).literal),
                 ])
             return
@@ -74,7 +74,7 @@ extension ProductStore {
         var values: [SQLValue] = []
         values.reserveCapacity(recorded.count * 3)
         for (id, source) in sorted {
-            values += [.integer(id), .text(source.digest), .integer(Int64(source.line))]
+            values += [.integer(id), .text(source.digest.hex), .integer(Int64(source.line))]
         }
         try inserter.insert(rows: values[...])
         try inserter.finish()
