@@ -19,7 +19,7 @@ final class UnchangedKeys {
     /// The line of the first row with the SKU in the block at the position, read again from the file.
     private let rowLine: (String, ReaderPosition) throws -> Int?
     private var database: SQLiteScratch?
-    /// Inserts `insertRows` products at once: a statement a product took a third of `add`'s time.
+    /// Inserts `insertRows` products at once: a statement for each product took a third of `add`'s time.
     private let insert: ScratchStatement
     private let lookup: ScratchStatement
     /// Products added and not yet inserted: product id, line, offset.
