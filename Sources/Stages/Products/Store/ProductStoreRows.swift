@@ -115,14 +115,15 @@ struct ProductRows: Equatable {
 extension ProductRows {
     /// The rows a block asks for. Throws `PipelineError.data` for blocks the store cannot represent.
     init(desired block: ProductBlock) throws {
-        let context = "product at line \(block.line)"
+        // Messages are made only for an error: a text for every block and variant was a tenth of this.
+        let context = { "product at line \(block.line)" }
         guard let primary = block.translations.first?.languageCode else {
-            throw PipelineError(.data, "\(context) has no translation (no name, no slug)")
+            throw PipelineError(.data, "\(context()) has no translation (no name, no slug)")
         }
         for (position, translation) in block.translations.enumerated() {
             let language = translation.languageCode
             guard translations[language] == nil else {
-                throw PipelineError(.data, "\(context) has language '\(language)' twice")
+                throw PipelineError(.data, "\(context()) has language '\(language)' twice")
             }
             translations[language] = TranslationRow(
                 position: position, name: translation.name, slug: translation.slug,
@@ -130,14 +131,14 @@ extension ProductRows {
             customFields.merge(Self.customFields(translation.customFields, language: language)) { first, _ in first }
         }
         assets = Self.positions(block.assetPaths)
-        facetValues = try Self.facetValues(block.facets, primary: primary, names: &facetNames, context: context)
+        facetValues = try Self.facetValues(block.facets, primary: primary, names: &facetNames, context: context())
 
         var groupCodes: [String] = []
         for (position, group) in block.optionGroups.enumerated() {
             guard let main = group.translations.first(where: { $0.languageCode == primary }) ?? group.translations.first
-            else { throw PipelineError(.data, "\(context): option group \(position + 1) has no name") }
+            else { throw PipelineError(.data, "\(context()): option group \(position + 1) has no name") }
             guard optionGroups[main.name] == nil else {
-                throw PipelineError(.data, "\(context) has the option group '\(main.name)' twice")
+                throw PipelineError(.data, "\(context()) has the option group '\(main.name)' twice")
             }
             var options: [String: OptionRow] = [:]
             for (index, code) in main.values.enumerated() where options[code] == nil {
@@ -153,9 +154,10 @@ extension ProductRows {
         }
 
         let firstPosition = block.part?.firstVariant ?? 0
+        variants.reserveCapacity(block.variants.count)
         for (index, variant) in block.variants.enumerated() {
             let position = firstPosition + index
-            let variantContext = "variant '\(variant.sku)' at line \(variant.line)"
+            let variantContext = { "variant '\(variant.sku)' at line \(variant.line)" }
             var rows = VariantRows(
                 position: position, taxCategory: variant.taxCategory, trackInventory: variant.trackInventory)
             rows.prices[variant.price.currency.code] = PriceRow(
@@ -163,7 +165,7 @@ extension ProductRows {
             rows.stockOnHand = variant.stockOnHand.map(Int64.init)
             rows.assets = Self.positions(variant.assetPaths)
             rows.facetValues = try Self.facetValues(
-                variant.facets, primary: primary, names: &facetNames, context: variantContext)
+                variant.facets, primary: primary, names: &facetNames, context: variantContext())
             for translation in variant.translations {
                 rows.customFields.merge(Self.customFields(translation.customFields, language: translation.languageCode)) {
                     first, _ in first
@@ -173,18 +175,18 @@ extension ProductRows {
             for (groupPosition, groupCode) in groupCodes.enumerated() {
                 let values = main?.optionValues ?? []
                 guard groupPosition < values.count, !values[groupPosition].isEmpty else {
-                    throw PipelineError(.data, "\(variantContext) has no value for the option group '\(groupCode)'")
+                    throw PipelineError(.data, "\(variantContext()) has no value for the option group '\(groupCode)'")
                 }
                 let value = values[groupPosition]
                 guard optionGroups[groupCode]?.options[value] != nil else {
                     throw PipelineError(
-                        .data, "\(variantContext): '\(value)' is not a value of the option group '\(groupCode)'")
+                        .data, "\(variantContext()): '\(value)' is not a value of the option group '\(groupCode)'")
                 }
                 rows.options[groupPosition] = OptionRef(groupCode: groupCode, optionCode: value)
             }
             let key = VariantKey(sku: variant.sku, options: rows.optionCodes)
             guard variants[key] == nil else {
-                throw PipelineError(.data, "\(context) lists the SKU '\(variant.sku)' twice" + Self.sameOptions(key))
+                throw PipelineError(.data, "\(context()) lists the SKU '\(variant.sku)' twice" + Self.sameOptions(key))
             }
             variants[key] = rows
         }
@@ -209,13 +211,14 @@ extension ProductRows {
     }
 
     private static func facetValues(
-        _ assignments: [FacetAssignment], primary: String, names: inout [FacetValueRef: FacetNames], context: String
+        _ assignments: [FacetAssignment], primary: String, names: inout [FacetValueRef: FacetNames],
+        context: @autoclosure () -> String
     ) throws -> [Int: FacetValueRef] {
         var refs: [Int: FacetValueRef] = [:]
         for (position, assignment) in assignments.enumerated() {
             guard let main = assignment.translations.first(where: { $0.languageCode == primary })
                 ?? assignment.translations.first
-            else { throw PipelineError(.data, "\(context): facet \(position + 1) has no name") }
+            else { throw PipelineError(.data, "\(context()): facet \(position + 1) has no name") }
             let ref = FacetValueRef(facetCode: main.facet, valueCode: main.value)
             refs[position] = ref
             var known = names[ref] ?? FacetNames()
