@@ -94,9 +94,9 @@ public final class PipelineEngine {
                 Notifier(pipeline: pipeline, store: store, logger: logger, stop: options.stop, environment: ProcessInfo.processInfo.environment)
                     .deliver(runID: previous.id)
                 // So does its report, when the process was killed while writing it.
-                if !FileManager.default.fileExists(atPath: RunReport.path(of: previous.id, in: workspace.runReports)) {
+                if !FileManager.default.fileExists(atPath: RunReport.path(of: previous.id, in: RunReport.folder(in: workspace))) {
                     do {
-                        try RunReport.write(previous, from: store, to: workspace.runReports)
+                        try RunReport.write(previous, from: store, to: RunReport.folder(in: workspace))
                     } catch {
                         logger.warning("run.report-failed", "could not write the report of run \(previous.id): \(error)")
                     }

@@ -266,7 +266,7 @@ final class RunExecution {
 
     private func writeReport() {
         do {
-            try RunReport.write(record, from: store, to: engine.workspace.runReports)
+            try RunReport.write(record, from: store, to: RunReport.folder(in: engine.workspace))
         } catch {
             logger.warning("run.report-failed", "could not write run.json: \(error)")
         }

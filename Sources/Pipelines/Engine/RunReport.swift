@@ -118,6 +118,11 @@ struct RunReport: Encodable {
         try output.commit()
     }
 
+    /// Where the workspace's run reports go: `runs/` in its work directory.
+    static func folder(in workspace: Workspace) -> String {
+        (workspace.workDirectory as NSString).appendingPathComponent("runs")
+    }
+
     static func path(of runID: String, in folder: String) -> String { (folder as NSString).appendingPathComponent("\(runID).json") }
 
     /// The report of `run` as the state store holds it, written to `folder`.

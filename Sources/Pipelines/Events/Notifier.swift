@@ -78,7 +78,7 @@ final class Notifier {
     }
 
     static func runRecordPath(_ pipeline: Pipeline, runID: String) -> String {
-        RunReport.path(of: runID, in: pipeline.workspace.runReports)
+        RunReport.path(of: runID, in: RunReport.folder(in: pipeline.workspace))
     }
 
     /// Puts the event in the outbox; a failure to do so is logged, never thrown.

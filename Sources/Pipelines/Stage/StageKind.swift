@@ -57,9 +57,6 @@ public struct Workspace: Sendable {
         self.workDirectory = workDirectory
     }
 
-    /// Where each run's report goes (`RunReport`): `var/runs/`.
-    public var runReports: String { workDirectory.hasSuffix("/") ? workDirectory + "runs" : workDirectory + "/runs" }
-
     /// The named database, or the pipeline's own when `name` is nil.
     public func locator(for name: DatabaseName?) -> DatabaseLocator {
         name.flatMap { databases[$0.name] } ?? database
