@@ -20,44 +20,29 @@ public enum SHA256 {
     static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.lowercase(bytes) }
 }
 
-/// A running SHA-256 of bytes fed in pieces, e.g. a file as it is written.
+/// A running SHA-256 of bytes fed in pieces, e.g. a file as it is written: a `SHA256State` that is
+/// finished once.
 public final class SHA256Digest {
-    private var context: OpaquePointer?
-    private var failed = false
+    private var state: SHA256State
+    private var finished = false
 
-    public init() throws {
-        context = EVP_MD_CTX_new()
-        guard let context, EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
-            EVP_MD_CTX_free(context)
-            self.context = nil
-            throw PipelineError(.internal, "libcrypto could not start a SHA-256 digest")
-        }
-    }
-
-    deinit { EVP_MD_CTX_free(context) }
+    public init() throws { state = try SHA256State() }
 
     public func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let context, bytes.count > 0 else { return }
-        if EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) != 1 { failed = true }
+        guard !finished else { return }
+        state.update(bytes)
     }
 
     /// The digest in lower-case hex; the digest cannot be updated afterwards.
     public func finish() throws -> String {
-        guard let context, !failed else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
-        var digest = [UInt8](repeating: 0, count: Int(ccrypto_sha256_length()))
-        var length: UInt32 = 0
-        guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else {
-            throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest")
-        }
-        EVP_MD_CTX_free(context)
-        self.context = nil
-        return SHA256.hex(digest.prefix(Int(length)))
+        guard !finished else { throw PipelineError(.internal, "libcrypto could not compute a SHA-256 digest") }
+        finished = true
+        return try state.finish().hex
     }
 }
 
 /// A running SHA-256 as a value: copying it copies the state, so texts that share a beginning can each go
-/// on from a copy of a state fed that beginning once. For many short texts (a product block each); a
-/// long stream is `SHA256Digest`'s.
+/// on from a copy of a state fed that beginning once (a product block each).
 public struct SHA256State {
     private var state = ccrypto_sha256_state()
     private var failed = false
