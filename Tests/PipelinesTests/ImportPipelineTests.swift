@@ -42,11 +42,8 @@ import Testing
         var items: [(line: Int, bad: Bool)]
         var next = 0
         var closed = false
-        /// The reading thread's nice value, as the first item was read.
-        var niceValue: Int32?
         init(_ items: [(line: Int, bad: Bool)]) { self.items = items }
         func nextChecked() throws -> CheckedItem? {
-            if niceValue == nil { niceValue = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
             guard next < items.count else { return nil }
             defer { next += 1 }
             let item = items[next]
@@ -72,9 +69,6 @@ import Testing
         #expect(verdict.rejectedLines == [101, 201, 301])
         #expect(source.closed)
         #expect(try String(contentsOfFile: rejects, encoding: .utf8) == "line,column,reason\n101,2,bad 101\n201,2,bad 201\n301,2,bad 301\n")
-        // It reads at a lower priority than the thread that started it, which keeps its own.
-        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        #expect(source.niceValue == min(own + ImportCheck.lowerPriority, 19))
     }
 
     @Test func pastMaxRejectsTheCheckFailsAndNamesTheLastBadRow() throws {

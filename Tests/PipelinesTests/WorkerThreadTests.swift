@@ -39,20 +39,6 @@ import Testing
         #expect(try worker.resultIfDone() != nil)
     }
 
-    @Test func aLowerPriorityIsTheWorkersOwn() throws {
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        let own = getpriority(which, 0)
-        let worker = WorkerThread<Int32>()
-        worker.start(lowerPriority: 3) { getpriority(which, 0) }
-        #expect(try worker.result() == min(own + 3, 19))
-        #expect(getpriority(which, 0) == own)
-        worker.cancelAndWait()
-        let plain = WorkerThread<Int32>()
-        plain.start { getpriority(which, 0) }
-        #expect(try plain.result() == own)
-        plain.cancelAndWait()
-    }
-
     @Test func cancellingAWorkerThatNeverStartedReturns() {
         WorkerThread<Void>().cancelAndWait()
     }

@@ -63,11 +63,6 @@ public final class ImportCheck: @unchecked Sendable {
         }
     }
 
-    /// How much lower the check's thread runs than the loader's: it only parses, so it keeps ahead of the
-    /// loader with what the loader leaves of the cores. At the same priority, on two cores, it took a third
-    /// of the loader's core while it ran (a 1,000,000-variant product import: 0.92 of the wall time at 10).
-    static let lowerPriority: Int32 = 10
-
     private let worker = WorkerThread<ImportVerdict>()
     private var condition: NSCondition { worker.condition }
     /// Under `condition`: every item starting before this line has been checked.
@@ -78,7 +73,7 @@ public final class ImportCheck: @unchecked Sendable {
     /// Starts checking `source` (positioned at the input's first item) on a new thread, which owns it.
     public init(source: any ImportCheckSource, target: Target) {
         let handoff = ThreadHandoff(source)
-        worker.start(lowerPriority: Self.lowerPriority) { [self] in
+        worker.start { [self] in
             let source = handoff.value
             defer { source.close() }
             do {

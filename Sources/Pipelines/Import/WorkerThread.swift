@@ -13,13 +13,11 @@ public final class WorkerThread<Value>: @unchecked Sendable {
 
     public init() {}
 
-    /// Runs `work` on a new thread; call once. `lowerPriority`: the thread's nice value is that much above
-    /// the process's (best effort), for work that only has to keep ahead of the threads it serves.
-    public func start(lowerPriority: Int32 = 0, _ work: @escaping () throws -> Value) {
+    /// Runs `work` on a new thread; call once.
+    public func start(_ work: @escaping () throws -> Value) {
         let handoff = ThreadHandoff(work)
         condition.withLock { started = true }
         Thread { [self] in
-            if lowerPriority > 0 { Self.lowerPriority(by: lowerPriority) }
             let result = Result { try handoff.value() }
             condition.withLock {
                 outcome = result
@@ -27,12 +25,6 @@ public final class WorkerThread<Value>: @unchecked Sendable {
             }
             exited.signal()
         }.start()
-    }
-
-    /// Linux keeps a nice value per thread: `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's.
-    private static func lowerPriority(by amount: Int32) {
-        let which = __priority_which_t(PRIO_PROCESS.rawValue)
-        _ = setpriority(which, 0, min(getpriority(which, 0) + amount, 19))
     }
 
     /// The work's result, waiting for it to end; throws what it threw.
