@@ -108,6 +108,9 @@ final class ProductImporter: ChunkImporter {
                 try UncheckedForeignKeys.stopChecking(on: store.connection)
                 foreignKeysUnchecked = true
             }
+            // A first run into an empty store: every product is new (the check rejects SKUs and slugs a file
+            // repeats), so nothing is looked up. A resumed run looks its products up.
+            store.assumesNewProducts = empty
             if empty {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
@@ -124,7 +127,7 @@ final class ProductImporter: ChunkImporter {
         guard let feed else { throw PipelineError(.internal, "products.import loaded a chunk before it began") }
         var loaded = 0
         var position = startPosition
-        progress.schemaSetAside = store.assumesNewProducts ? true : nil
+        progress.schemaSetAside = store.assumesNewProducts && store.connection.dialect == .postgres ? true : nil
         while let batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)

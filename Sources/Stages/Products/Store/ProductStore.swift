@@ -22,9 +22,11 @@ public final class ProductStore {
     var partlyStored: PartlyStoredProduct?
     /// PostgreSQL: the identity sequence of each table new ids were reserved in.
     var sequenceNames: [String: String] = [:]
-    /// Set while a bulk load into an empty store runs with the product tables' indexes and constraints set
-    /// aside (`SetAsideSchema`): every product is new, so nothing is looked up (it would scan, unindexed).
+    /// Set while a bulk load into an empty store runs: every product is new, so nothing is looked up (on
+    /// PostgreSQL, with the product tables' indexes set aside by `SetAsideSchema`, it would scan unindexed).
     var assumesNewProducts = false
+    /// The buffers `writeNewRows` gathers rows in, kept between chunks.
+    var newRowBuffers = NewProductRows()
     /// Writes queued by `deferringWrites`, sent before the next read.
     private var deferredWrites: [BoundStatement] = []
     private var defersWrites = false

@@ -39,12 +39,17 @@ struct NewProductRows {
     var variantCustomFields = BulkRows(
         "store_variant_custom_fields", ["variant_id", "language", "name", "position", "value"])
 
-    var inOrder: [BulkRows] {
+    static var inOrder: [WritableKeyPath<NewProductRows, BulkRows>] {
         [
-            products, translations, productAssets, productFacetValues, productCustomFields, groups, groupTranslations,
-            options, optionTranslations, variants, prices, stockLevels, variantAssets, variantFacetValues, variantOptions,
-            variantCustomFields,
+            \.products, \.translations, \.productAssets, \.productFacetValues, \.productCustomFields, \.groups,
+            \.groupTranslations, \.options, \.optionTranslations, \.variants, \.prices, \.stockLevels, \.variantAssets,
+            \.variantFacetValues, \.variantOptions, \.variantCustomFields,
         ]
+    }
+
+    /// Empties every table, keeping the room its rows took.
+    mutating func removeAll() {
+        for table in Self.inOrder { self[keyPath: table].fields.removeAll(keepingCapacity: true) }
     }
 }
 
@@ -92,32 +97,32 @@ extension ProductStore {
         var optionIDs = ReservedIDs(try reserveIDs("store_options", count: optionCount))
         var variantIDs = ReservedIDs(try reserveIDs("store_variants", count: variantCount))
 
-        var tables = NewProductRows()
         var facetNames: [FacetValueRef: FacetNames] = [:]
         var ids: [Int64] = []
-        // Through the buffer, products are read in place: the slice's subscript would copy each one.
-        try products.withUnsafeBufferPointer { products in
-            for desired in products {
-                let product = try productIDs.take()
-                ids.append(product)
-                let optionIDsByRef = try addProductRows(
-                    desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
-                // Later blocks' names win, as when the blocks are stored one by one.
-                for (ref, names) in desired.rows.facetNames where facetNames[ref] != names {
-                    facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
-                    facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
-                }
-                // In position order, each once (`ProductRows` checked).
-                for key in desired.variantKeys {
-                    guard let variantRows = desired.rows.variants[key] else { continue }
-                    try addVariantRows(
-                        variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
-                        options: optionIDsByRef, into: &tables)
+        try writeNewRows { tables in
+            // Through the buffer, products are read in place: the slice's subscript would copy each one.
+            try products.withUnsafeBufferPointer { products in
+                for desired in products {
+                    let product = try productIDs.take()
+                    ids.append(product)
+                    let optionIDsByRef = try addProductRows(
+                        desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
+                    // Later blocks' names win, as when the blocks are stored one by one.
+                    for (ref, names) in desired.rows.facetNames where facetNames[ref] != names {
+                        facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
+                        facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
+                    }
+                    // In position order, each once (`ProductRows` checked).
+                    for key in desired.variantKeys {
+                        guard let variantRows = desired.rows.variants[key] else { continue }
+                        try addVariantRows(
+                            variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
+                            options: optionIDsByRef, into: &tables)
+                    }
                 }
             }
+            _ = try syncFacetNames(facetNames)
         }
-        _ = try syncFacetNames(facetNames)
-        for table in tables.inOrder { try bulkWrite(table) }
 
         var result = UpsertResult()
         result.productsCreated = products.count
@@ -132,13 +137,26 @@ extension ProductStore {
     func insertNewVariants(_ variants: [(key: VariantKey, rows: VariantRows)], of product: StoredProduct, now: String) throws {
         guard !variants.isEmpty else { return }
         var ids = ReservedIDs(try reserveIDs("store_variants", count: variants.count))
-        var tables = NewProductRows()
-        for variant in variants {
-            try addVariantRows(
-                variant.rows, sku: variant.key.sku, id: try ids.take(), product: product.id, now: now, options: product.optionIDs,
-                into: &tables)
+        try writeNewRows { tables in
+            for variant in variants {
+                try addVariantRows(
+                    variant.rows, sku: variant.key.sku, id: try ids.take(), product: product.id, now: now,
+                    options: product.optionIDs, into: &tables)
+            }
         }
-        for table in tables.inOrder { try bulkWrite(table) }
+    }
+
+    /// Gathers rows with `gather`, then writes them table by table, in the order foreign keys need. The
+    /// tables' buffers are kept from one call to the next: grown once, not again for every chunk.
+    private func writeNewRows(_ gather: (inout NewProductRows) throws -> Void) throws {
+        var tables = NewProductRows()
+        swap(&tables, &newRowBuffers)
+        defer {
+            tables.removeAll()
+            swap(&tables, &newRowBuffers)
+        }
+        try gather(&tables)
+        for table in NewProductRows.inOrder { try bulkWrite(tables[keyPath: table]) }
     }
 
     /// Adds a product's own rows; returns its options' ids.

@@ -129,8 +129,10 @@ extension ProductStore {
                 noteSource(index, storedAs: written.productID, owners: before)
                 continue
             }
+            // A bulk load's products are all new: the whole-file check rejected SKUs and slugs repeated.
             let isNew =
-                products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
+                assumesNewProducts
+                || products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
                 && products[index].slugKeys.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }
             if isNew {
                 pending = (pending.isEmpty ? index : pending.lowerBound)..<index + 1
