@@ -34,6 +34,25 @@ import Testing
         try parseProductFile(path, options: .init(partRows: partRows))
     }
 
+    /// Vendure's `parseStringArray` splits on the code unit `|`, and a facet at its first `:`, whatever
+    /// follows them (a combining mark too).
+    @Test func listsSplitOnTheBarByteAndFacetsOnTheColonByte() throws {
+        #expect(ProductRowReader.list("") == [])
+        #expect(ProductRowReader.list("one") == ["one"])
+        #expect(ProductRowReader.list(" a | |b|\tc d ||") == ["a", "b", "c d"])
+        #expect(ProductRowReader.list("é|\u{301}x|ü") == ["é", "\u{301}x", "ü"])
+        let folder = try LanguageFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("facets.csv").path
+        try """
+            name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets
+            Hat,hat,,,"colour:\u{301}red|size : a:b ",,,H1,1.00,standard,1,,,
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let parsed = try parseProductFile(file)
+        let facets = parsed.products.first?.facets.flatMap(\.translations).map { "\($0.facet)=\($0.value)" }
+        #expect(facets == ["colour=\u{301}red", "size=a:b"])
+    }
+
     @Test func aLargeBlockComesInPartsWithTheWholeBlocksContent() throws {
         let path = try Self.file(variants: 23)
         defer { try? FileManager.default.removeItem(atPath: path) }

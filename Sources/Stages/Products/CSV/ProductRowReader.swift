@@ -118,12 +118,12 @@ struct ProductRowReader {
         var facets = (0..<(lists.first?.values.count ?? 0)).map { _ in FacetAssignment(translations: []) }
         for list in lists {
             for (position, entry) in list.values.enumerated() {
-                // The value may contain ':'; the facet name cannot.
-                guard let colon = entry.firstIndex(of: ":") else {
+                // The value may contain ':'; the facet name cannot. Found as a byte, as Vendure splits code units.
+                guard let colon = entry.utf8.firstIndex(of: UInt8(ascii: ":")) else {
                     throw RowError(line: line, column: list.index + 1, reason: "bad facet '\(entry)': expected facet:value")
                 }
                 let facet = String(entry[..<colon]).trimmingPadding()
-                let value = String(entry[entry.index(after: colon)...]).trimmingPadding()
+                let value = String(entry[entry.utf8.index(after: colon)...]).trimmingPadding()
                 guard !facet.isEmpty, !value.isEmpty else {
                     throw RowError(line: line, column: list.index + 1, reason: "bad facet '\(entry)': the facet and the value must not be empty")
                 }
@@ -133,14 +133,18 @@ struct ProductRowReader {
         return facets
     }
 
-    /// Vendure's `parseStringArray`: split on `|`, trim, drop empty entries.
+    /// Vendure's `parseStringArray`: split on `|` (a byte, as Vendure splits code units), trim, drop empty
+    /// entries.
     static func list(_ text: String) -> [String] {
-        guard !text.isEmpty else { return [] }
-        // Most cells hold one entry.
-        if !text.utf8.contains(UInt8(ascii: "|")) {
-            let entry = text.trimmingPadding()
-            return entry.isEmpty ? [] : [entry]
+        var entries: [String] = []
+        var start = text.utf8.startIndex
+        while start < text.utf8.endIndex {
+            let end = text.utf8[start...].firstIndex(of: UInt8(ascii: "|")) ?? text.utf8.endIndex
+            // Most cells hold one entry: the whole text, not a copy.
+            let entry = (start == text.utf8.startIndex && end == text.utf8.endIndex ? text : String(text[start..<end])).trimmingPadding()
+            if !entry.isEmpty { entries.append(entry) }
+            start = end == text.utf8.endIndex ? end : text.utf8.index(after: end)
         }
-        return text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingPadding() }.filter { !$0.isEmpty }
+        return entries
     }
 }
