@@ -112,9 +112,7 @@ extension ProductStore {
                         facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
                         facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
                     }
-                    // In position order, each once (`ProductRows` checked).
-                    for key in desired.variantKeys {
-                        guard let variantRows = desired.rows.variants[key] else { continue }
+                    for (key, variantRows) in desired.variants {
                         try addVariantRows(
                             variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
                             options: optionIDsByRef, into: &tables)
@@ -183,6 +181,7 @@ extension ProductStore {
                 product, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
         }
         var optionIDsByRef: [OptionRef: Int64] = [:]
+        optionIDsByRef.reserveCapacity(rows.optionGroups.values.reduce(0) { $0 + $1.options.count })
         for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
             let groupID = SQLValue.integer(try groupIDs.take())
             tables.groups.add(groupID, product, .integer(Int64(group.position)), .text(code))

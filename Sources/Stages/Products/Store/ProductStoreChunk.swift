@@ -13,15 +13,15 @@ struct DesiredProduct: Sendable {
     var rows: ProductRows
     /// In position order; a SKU the product's variants share comes once for each.
     let skus: [String]
-    /// In position order.
-    let variantKeys: [VariantKey]
+    /// The variants' rows in position order, each once.
+    let variants: [(key: VariantKey, value: VariantRows)]
     let slugKeys: [SlugKey]
 
     init(_ block: ProductBlock) throws {
         self.block = block
         rows = try ProductRows(desired: block)
-        variantKeys = rows.variantsInPositionOrder.map(\.key)
-        skus = variantKeys.map(\.sku)
+        variants = rows.variantsInPositionOrder
+        skus = variants.map(\.key.sku)
         slugKeys = rows.slugKeys
     }
 }

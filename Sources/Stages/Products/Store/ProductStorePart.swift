@@ -55,7 +55,7 @@ extension ProductStore {
         try positionOptions(&rows, product)
         // The keys of earlier parts are claimed: a stored variant one of them took is not taken again.
         let claimed = { (key: VariantKey) in try product.variantKeys.firstLine(of: key.text) != nil }
-        for key in desired.variantKeys where try product.variantKeys.record(key.text, line: block.line) != nil {
+        for key in desired.variants.map(\.key) where try product.variantKeys.record(key.text, line: block.line) != nil {
             throw PipelineError(.data, "product at line \(block.line) lists the SKU '\(key.sku)' twice" + ProductRows.sameOptions(key))
         }
         let keys = ProductPartKeys(skus: desired.skus, optionCodes: rows.optionGroups.mapValues { Array($0.options.keys) })
