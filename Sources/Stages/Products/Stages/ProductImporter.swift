@@ -89,6 +89,8 @@ final class ProductImporter: ChunkImporter {
         if try SetAsideSchema.restore(in: store.connection) > 0 {
             logger.info("products.schema_restored", "made the indexes and constraints an unfinished import had set aside again")
         }
+        // `begin` saw the SQLite store empty outside a transaction; this one holds the write lock.
+        if store.connection.dialect == .sqlite, store.assumesNewProducts { store.assumesNewProducts = try store.isEmpty() }
         guard store.connection.dialect == .postgres, try store.isEmpty() else { return }
         let count = try SetAsideSchema.setAside(ProductStore.bulkTables, in: store.connection)
         store.assumesNewProducts = true
