@@ -22,8 +22,8 @@ final class UnchangedKeys {
     /// Inserts `insertRows` products at once: a statement for each product took a third of `add`'s time.
     private let insert: ScratchStatement
     private let lookup: ScratchStatement
-    /// Products added and not yet inserted: product id, line, offset.
-    private var pending: [Int64] = []
+    /// Products added and not yet inserted, fewer than `insertRows`.
+    private var pending: [(productID: Int64, start: ReaderPosition)] = []
     private var uncommitted = 0
     private static let insertRows = 64
     private static let commitEvery = 65_536
@@ -58,10 +58,15 @@ final class UnchangedKeys {
         guard let database else { throw DatabaseError(.misuse, "the unchanged products are closed") }
         for sku in skus { self.skus.insert(BloomFilter.hash(of: sku)) }
         for slug in slugs { self.slugs.insert(BloomFilter.hash(of: SeenSlugs.key(slug))) }
-        pending += [productID, Int64(start.line), start.offset]
-        guard pending.count == 3 * Self.insertRows else { return }
+        pending.append((productID, start))
+        guard pending.count == Self.insertRows else { return }
         defer { insert.reset() }
-        for (index, value) in pending.enumerated() { try insert.bind(value, at: Int32(index + 1)) }
+        for (index, entry) in pending.enumerated() {
+            let first = Int32(3 * index + 1)
+            try insert.bind(entry.productID, at: first)
+            try insert.bind(Int64(entry.start.line), at: first + 1)
+            try insert.bind(entry.start.offset, at: first + 2)
+        }
         _ = try insert.step()
         pending.removeAll(keepingCapacity: true)
         uncommitted += Self.insertRows
@@ -88,11 +93,7 @@ final class UnchangedKeys {
     /// Where the block of `productID` starts, when it was found unchanged.
     private func start(of productID: Int64) throws -> ReaderPosition? {
         guard database != nil else { throw DatabaseError(.misuse, "the unchanged products are closed") }
-        var index = 0
-        while index < pending.count {
-            if pending[index] == productID { return ReaderPosition(offset: pending[index + 2], line: Int(pending[index + 1])) }
-            index += 3
-        }
+        if let entry = pending.first(where: { $0.productID == productID }) { return entry.start }
         defer { lookup.reset() }
         try lookup.bind(productID, at: 1)
         guard try lookup.step() else { return nil }
