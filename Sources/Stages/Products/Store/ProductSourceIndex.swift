@@ -92,4 +92,3 @@ final class ProductSourceIndex {
         exhausted = read < Self.pageSize
     }
 }
-
