@@ -128,6 +128,28 @@ import Testing
         }
     }
 
+    @Test func bulkInsertOfPackedRowsCopiesEveryType() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TEMP TABLE packed (id bigint, v text, n bigint)")
+            var packed = PackedRows(columnCount: 3)
+            let numbers: [Int64?] = Self.trickyValues.indices.map { $0 == 1 ? Int64.min : ($0 == 2 ? nil : Int64.max - Int64($0)) }
+            for (id, value) in Self.trickyValues.enumerated() {
+                Int64(id - 1).append(to: &packed)
+                value.append(to: &packed)
+                numbers[id].append(to: &packed)
+            }
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "packed"), columns: ["id", "v", "n"])
+            try inserter.insert(packed)
+            #expect(try inserter.finish() == Int64(Self.trickyValues.count))
+            try db.commit()
+            let queried = try Support.query(db, "SELECT id, v, n FROM packed ORDER BY id")
+            #expect(queried.values.map { $0[0] } == (0..<Self.trickyValues.count).map { "\($0 - 1)" })
+            #expect(queried.values.map { $0[1] } == Self.trickyValues)
+            #expect(queried.values.map { $0[2] } == numbers.map { $0.map { "\($0)" } })
+        }
+    }
+
     @Test func csvExportPassesTheServersRowsThroughExceptWithBooleans() throws {
         try withDatabase { db throws in
             var lines: [String] = []

@@ -174,6 +174,39 @@ import Testing
         }
     }
 
+    @Test func bulkInsertOfPackedRowsReadsBackAsTheTypedRowsWould() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT, n INTEGER)")
+            // 64-row statements and single rows after them; text of every length, empty, non-ASCII and NULL.
+            let count = 2 * 64 + 5
+            var packed = PackedRows(columnCount: 4)
+            var expected: [[String?]] = []
+            for id in 1...count {
+                let name = String(repeating: "é", count: id % 7) + "\(id)"
+                let note: String? = id.isMultiple(of: 3) ? nil : (id.isMultiple(of: 2) ? "" : "odd\ttab")
+                let number: Int64? = id.isMultiple(of: 5) ? nil : (id == 7 ? Int64.min : -Int64(id))
+                Int64(id).append(to: &packed)
+                name.append(to: &packed)
+                note.append(to: &packed)
+                number.append(to: &packed)
+                expected.append(["\(id)", name, note, number.map { "\($0)" }])
+            }
+            #expect(packed.rowCount == count)
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["id", "name", "note", "n"])
+            try inserter.insert(packed)
+            #expect(try inserter.finish() == Int64(count))
+            try db.commit()
+            let queried = try Support.query(db, "SELECT id, name, note, n FROM t ORDER BY id")
+            #expect(queried.values == expected)
+            try db.query("SELECT typeof(id), typeof(n) FROM t WHERE id = 1", [], columns: { _ in }) { row in
+                #expect(row.string(0) == "integer" && row.string(1) == "integer")
+            }
+            packed.removeAll()
+            #expect(packed.isEmpty)
+        }
+    }
+
     @Test func bulkInsertOfTypedRowsNamesTheRowsOfAFailingStatement() throws {
         try withDatabase { db throws in
             try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY)")

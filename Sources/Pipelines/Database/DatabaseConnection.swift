@@ -121,6 +121,8 @@ public protocol BulkInserter: AnyObject {
     func insert(_ record: RecordBuffer) throws
     /// Inserts rows of typed values, one value per column a row, row after row.
     func insert(rows values: ArraySlice<SQLValue>) throws
+    /// Inserts packed rows (`PackedRows`), which cost less to add and to insert than `SQLValue`s.
+    func insert(_ rows: PackedRows) throws
     /// Flushes and ends the bulk operation; returns the number of rows inserted.
     @discardableResult
     func finish() throws -> Int64

@@ -184,18 +184,41 @@ enum CopyText {
                 output.append(UInt8(ascii: "N"))
                 continue
             }
-            output.reserve(field.count * 2)
-            for byte in field {
-                switch byte {
-                case backslash: output.appendUnchecked(backslash, backslash)
-                case tab: output.appendUnchecked(backslash, UInt8(ascii: "t"))
-                case newline: output.appendUnchecked(backslash, UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): output.appendUnchecked(backslash, UInt8(ascii: "r"))
-                default: output.appendUnchecked(byte)
-                }
-            }
+            appendEscaped(field, into: output)
         }
         output.append(newline)
+    }
+
+    /// Appends the packed rows in COPY text format to `output`, calling `rowEnded` after each row.
+    static func encodeRows(_ rows: PackedRows, into output: CopyOutputBuffer, rowEnded: () throws -> Void) rethrows {
+        try rows.forEachRun(rowsPerRun: 1) { _, values, text, textStart in
+            for (index, value) in values.enumerated() {
+                if index > 0 { output.append(tab) }
+                switch value.kind {
+                case .null:
+                    output.append(backslash)
+                    output.append(UInt8(ascii: "N"))
+                case .integer: output.appendDecimal(value.number)
+                case .text: appendEscaped(value.text(in: text, from: &textStart), into: output)
+                }
+            }
+            output.append(newline)
+            try rowEnded()
+        }
+    }
+
+    /// A field's bytes with COPY's escapes.
+    private static func appendEscaped(_ field: UnsafeRawBufferPointer, into output: CopyOutputBuffer) {
+        output.reserve(field.count * 2)
+        for byte in field {
+            switch byte {
+            case backslash: output.appendUnchecked(backslash, backslash)
+            case tab: output.appendUnchecked(backslash, UInt8(ascii: "t"))
+            case newline: output.appendUnchecked(backslash, UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): output.appendUnchecked(backslash, UInt8(ascii: "r"))
+            default: output.appendUnchecked(byte)
+            }
+        }
     }
 }
 
@@ -223,6 +246,26 @@ final class CopyOutputBuffer {
     func appendUnchecked(_ byte: UInt8) {
         storage[count] = byte
         count += 1
+    }
+
+    /// `value` in decimal, without making a string.
+    func appendDecimal(_ value: Int64) {
+        reserve(20)
+        if value < 0 { appendUnchecked(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        var position = count + digits
+        count = position
+        repeat {
+            position -= 1
+            storage[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
     }
 
     func appendUnchecked(_ first: UInt8, _ second: UInt8) {

@@ -57,6 +57,18 @@ final class PostgresCopyInserter: BulkInserter {
         }
     }
 
+    func insert(_ packed: PackedRows) throws {
+        guard inProgress else { throw DatabaseError(.misuse, "bulk insert already finished", statement: statement) }
+        try DatabaseError.requireWholeRows(packed.valueCount, columns: columnCount, statement: statement)
+        guard packed.columnCount == columnCount else {
+            throw DatabaseError(.misuse, "rows of \(packed.columnCount) columns for \(columnCount)", statement: statement)
+        }
+        try CopyText.encodeRows(packed, into: output) {
+            rows += 1
+            if output.count >= Self.flushThreshold { try flush() }
+        }
+    }
+
     private func flush() throws {
         guard output.count > 0 else { return }
         let connection = try owner.openConnection(for: statement)

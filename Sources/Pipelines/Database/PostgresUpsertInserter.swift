@@ -32,6 +32,8 @@ final class PostgresUpsertInserter: BulkInserter {
 
     func insert(rows values: ArraySlice<SQLValue>) throws { try copy.insert(rows: values) }
 
+    func insert(_ rows: PackedRows) throws { try copy.insert(rows) }
+
     @discardableResult
     func finish() throws -> Int64 {
         let rows = try copy.finish()

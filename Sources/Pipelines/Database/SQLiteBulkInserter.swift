@@ -70,9 +70,7 @@ final class SQLiteBulkInserter: BulkInserter {
         let wide = Self.rowsPerStatement * columnCount
         var start = values.startIndex
         if values.endIndex - start >= wide {
-            let statement = try multiple ?? connection.checkOutStatement(
-                insert + Self.placeholders(rows: Self.rowsPerStatement, columns: columnCount) + suffix)
-            multiple = statement
+            let statement = try multipleStatement()
             while values.endIndex - start >= wide {
                 try bindAndStep(statement, values[start..<start + wide], rows: Self.rowsPerStatement)
                 start += wide
@@ -82,6 +80,43 @@ final class SQLiteBulkInserter: BulkInserter {
             try bindAndStep(single, values[start..<start + columnCount], rows: 1)
             start += columnCount
         }
+    }
+
+    /// The rows `rowsPerStatement` at a time, their text bound in place.
+    func insert(_ packed: PackedRows) throws {
+        guard let single else { throw finishedError() }
+        try DatabaseError.requireWholeRows(packed.valueCount, columns: columnCount, statement: insert)
+        guard packed.columnCount == columnCount else {
+            throw DatabaseError(.misuse, "rows of \(packed.columnCount) columns for \(columnCount)", statement: insert)
+        }
+        try packed.forEachRun(rowsPerRun: Self.rowsPerStatement) { rows, values, text, textStart in
+            guard let handle = (rows == 1 ? single : try multipleStatement()).handle else { throw finishedError() }
+            for (index, value) in values.enumerated() {
+                let parameter = Int32(index + 1)
+                let status: Int32
+                switch value.kind {
+                case .null: status = sqlite3_bind_null(handle, parameter)
+                case .integer: status = sqlite3_bind_int64(handle, parameter, value.number)
+                case .text:
+                    let bytes = value.text(in: text, from: &textStart)
+                    // SQLITE_STATIC: the step below reads the bytes while the rows hold them.
+                    status = sqlite3_bind_text64(
+                        handle, parameter, (bytes.baseAddress ?? SQLiteStatement.emptyBytes).assumingMemoryBound(to: CChar.self),
+                        sqlite3_uint64(bytes.count), csqlite_static(), UInt8(SQLITE_UTF8))
+                }
+                guard status == SQLITE_OK else { throw rowError(status, handle, rows: rows) }
+            }
+            try step(handle, rows: rows)
+        }
+    }
+
+    /// The statement of `rowsPerStatement` rows, prepared when first needed.
+    private func multipleStatement() throws -> SQLiteStatement {
+        if let multiple { return multiple }
+        let statement = try connection.checkOutStatement(
+            insert + Self.placeholders(rows: Self.rowsPerStatement, columns: columnCount) + suffix)
+        multiple = statement
+        return statement
     }
 
     private func bindAndStep(_ statement: SQLiteStatement, _ values: ArraySlice<SQLValue>, rows: Int) throws {

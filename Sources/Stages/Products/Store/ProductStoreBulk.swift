@@ -1,19 +1,52 @@
 import Pipelines
 
-/// The rows of one table gathered for a bulk insert: `columns.count` values a row.
+/// The rows of one table gathered for a bulk insert, packed (`PackedRows`).
 struct BulkRows {
     let table: String
     let columns: [String]
-    var fields: [SQLValue] = []
+    var rows: PackedRows
 
     init(_ table: String, _ columns: [String]) {
         self.table = table
         self.columns = columns
+        rows = PackedRows(columnCount: columns.count)
     }
 
-    mutating func add(_ values: SQLValue...) { fields.append(contentsOf: values) }
+    // One method per row width the tables have, each generic over its values' types: a variadic method
+    // made an array for every row, and `SQLValue`s an enum per value, on the thread that sets the pace.
+    mutating func add<A: PackedValue, B: PackedValue, C: PackedValue>(_ a: A, _ b: B, _ c: C) {
+        a.append(to: &rows)
+        b.append(to: &rows)
+        c.append(to: &rows)
+    }
 
-    var rowCount: Int { fields.count / columns.count }
+    mutating func add<A: PackedValue, B: PackedValue, C: PackedValue, D: PackedValue>(_ a: A, _ b: B, _ c: C, _ d: D) {
+        add(a, b, c)
+        d.append(to: &rows)
+    }
+
+    mutating func add<A: PackedValue, B: PackedValue, C: PackedValue, D: PackedValue, E: PackedValue>(
+        _ a: A, _ b: B, _ c: C, _ d: D, _ e: E
+    ) {
+        add(a, b, c, d)
+        e.append(to: &rows)
+    }
+
+    mutating func add<A: PackedValue, B: PackedValue, C: PackedValue, D: PackedValue, E: PackedValue, F: PackedValue>(
+        _ a: A, _ b: B, _ c: C, _ d: D, _ e: E, _ f: F
+    ) {
+        add(a, b, c, d, e)
+        f.append(to: &rows)
+    }
+
+    mutating func add<
+        A: PackedValue, B: PackedValue, C: PackedValue, D: PackedValue, E: PackedValue, F: PackedValue, G: PackedValue,
+        H: PackedValue
+    >(_ a: A, _ b: B, _ c: C, _ d: D, _ e: E, _ f: F, _ g: G, _ h: H) {
+        add(a, b, c, d, e, f)
+        g.append(to: &rows)
+        h.append(to: &rows)
+    }
 }
 
 /// The rows of a batch of new products, table by table, in the order foreign keys need.
@@ -49,7 +82,7 @@ struct NewProductRows {
 
     /// Empties every table, keeping the room its rows took.
     mutating func removeAll() {
-        for table in Self.inOrder { self[keyPath: table].fields.removeAll(keepingCapacity: true) }
+        for table in Self.inOrder { self[keyPath: table].rows.removeAll() }
     }
 }
 
@@ -162,38 +195,34 @@ extension ProductStore {
         _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,
         into tables: inout NewProductRows
     ) throws -> [OptionRef: Int64] {
-        let product = SQLValue.integer(id)
-        let time = SQLValue.text(now)
-        tables.products.add(product, time, time)
+        let product = id
+        tables.products.add(product, now, now)
         forEachInKeyOrder(rows.translations) { language, row in
-            tables.translations.add(
-                product, .text(language), .integer(Int64(row.position)), .text(row.name), .text(row.slug),
-                .text(row.description))
+            tables.translations.add(product, language, row.position, row.name, row.slug, row.description)
         }
         try forEachInKeyOrder(rows.assets) { position, source in
-            tables.productAssets.add(product, .integer(Int64(position)), .integer(try assetID(source)))
+            tables.productAssets.add(product, position, try assetID(source))
         }
         try forEachInKeyOrder(rows.facetValues) { position, ref in
-            tables.productFacetValues.add(product, .integer(Int64(position)), .integer(try facetValueID(ref)))
+            tables.productFacetValues.add(product, position, try facetValueID(ref))
         }
         forEachInKeyOrder(rows.customFields) { key, row in
-            tables.productCustomFields.add(
-                product, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
+            tables.productCustomFields.add(product, key.language, key.name, row.position, row.value)
         }
         var optionIDsByRef: [OptionRef: Int64] = [:]
         optionIDsByRef.reserveCapacity(rows.optionGroups.values.reduce(0) { $0 + $1.options.count })
         for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
-            let groupID = SQLValue.integer(try groupIDs.take())
-            tables.groups.add(groupID, product, .integer(Int64(group.position)), .text(code))
+            let groupID = try groupIDs.take()
+            tables.groups.add(groupID, product, group.position, code)
             forEachInKeyOrder(group.names) { language, name in
-                tables.groupTranslations.add(groupID, .text(language), .text(name))
+                tables.groupTranslations.add(groupID, language, name)
             }
             try forEachInKeyOrder(group.options) { optionCode, option in
                 let optionID = try optionIDs.take()
                 optionIDsByRef[OptionRef(groupCode: code, optionCode: optionCode)] = optionID
-                tables.options.add(.integer(optionID), groupID, .integer(Int64(option.position)), .text(optionCode))
+                tables.options.add(optionID, groupID, option.position, optionCode)
                 forEachInKeyOrder(option.names) { language, name in
-                    tables.optionTranslations.add(.integer(optionID), .text(language), .text(name))
+                    tables.optionTranslations.add(optionID, language, name)
                 }
             }
         }
@@ -204,31 +233,28 @@ extension ProductStore {
         _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, options: [OptionRef: Int64],
         into tables: inout NewProductRows
     ) throws {
-        let variant = SQLValue.integer(id)
-        tables.variants.add(
-            variant, .integer(product), .integer(Int64(rows.position)), .text(sku), .text(rows.taxCategory),
-            rows.trackInventory.map { .integer($0 ? 1 : 0) } ?? .null, .text(now), .text(now))
+        let variant = id
+        tables.variants.add(variant, product, rows.position, sku, rows.taxCategory, rows.trackInventory, now, now)
         forEachInKeyOrder(rows.prices) { currency, price in
-            tables.prices.add(variant, .text(currency), .integer(Int64(price.exponent)), .integer(price.amountMinor))
+            tables.prices.add(variant, currency, price.exponent, price.amountMinor)
         }
         if let onHand = rows.stockOnHand {
-            tables.stockLevels.add(variant, .integer(defaultLocationID), .integer(onHand))
+            tables.stockLevels.add(variant, defaultLocationID, onHand)
         }
         try forEachInKeyOrder(rows.assets) { position, source in
-            tables.variantAssets.add(variant, .integer(Int64(position)), .integer(try assetID(source)))
+            tables.variantAssets.add(variant, position, try assetID(source))
         }
         try forEachInKeyOrder(rows.facetValues) { position, ref in
-            tables.variantFacetValues.add(variant, .integer(Int64(position)), .integer(try facetValueID(ref)))
+            tables.variantFacetValues.add(variant, position, try facetValueID(ref))
         }
         try forEachInKeyOrder(rows.options) { position, ref in
             guard let optionID = options[ref] else {
                 throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
             }
-            tables.variantOptions.add(variant, .integer(Int64(position)), .integer(optionID))
+            tables.variantOptions.add(variant, position, optionID)
         }
         forEachInKeyOrder(rows.customFields) { key, row in
-            tables.variantCustomFields.add(
-                variant, .text(key.language), .text(key.name), .integer(Int64(row.position)), .text(row.value))
+            tables.variantCustomFields.add(variant, key.language, key.name, row.position, row.value)
         }
     }
 
@@ -265,10 +291,10 @@ extension ProductStore {
     /// INSERT into a table with foreign keys makes SQLite keep a statement journal; see
     /// `withStatementJournalsInMemory`.
     private func bulkWrite(_ rows: BulkRows) throws {
-        guard !rows.fields.isEmpty else { return }
+        guard !rows.rows.isEmpty else { return }
         try sendDeferredWrites()
         let inserter = try connection.bulkInsert(into: try SQLName(validating: rows.table), columns: rows.columns)
-        try inserter.insert(rows: rows.fields[...])
+        try inserter.insert(rows.rows)
         rowsWritten += try inserter.finish()
     }
 }
