@@ -17,7 +17,7 @@ public enum SHA256 {
         return try digest.finish()
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.lowercase(bytes) }
+    static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.lowercase(bytes) }
 }
 
 /// A running SHA-256 of bytes fed in pieces, e.g. a file as it is written: a `SHA256State` that is
@@ -192,13 +192,18 @@ public final class BackgroundDigest: @unchecked Sendable {
 enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func lowercase(_ bytes: some Sequence<UInt8>, prefix: String = "") -> String {
-        var text = Array(prefix.utf8)
-        text.reserveCapacity(text.count + bytes.underestimatedCount * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
+    static func lowercase(_ bytes: some Collection<UInt8>, prefix: String = "") -> String {
+        let prefix = Array(prefix.utf8)
+        // Written straight into the string's storage: no array of digits to copy it from.
+        return String(unsafeUninitializedCapacity: prefix.count + bytes.count * 2) { text in
+            var count = prefix.count
+            _ = text.initialize(fromContentsOf: prefix)
+            for byte in bytes {
+                text[count] = digits[Int(byte >> 4)]
+                text[count + 1] = digits[Int(byte & 0x0f)]
+                count += 2
+            }
+            return count
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -71,12 +71,13 @@ extension ProductStore {
             assumesNewProducts
             ? try connection.bulkInsert(into: table, columns: ProductSources.columns)
             : try connection.bulkUpsert(into: table, columns: ProductSources.columns, key: ["product_id"])
-        var values: [SQLValue] = []
-        values.reserveCapacity(recorded.count * 3)
+        var rows = PackedRows(columnCount: ProductSources.columns.count)
         for (id, source) in sorted {
-            values += [.integer(id), .text(source.digest.hex), .integer(Int64(source.line))]
+            rows.append(id)
+            rows.append(source.digest.hex)
+            rows.append(Int64(source.line))
         }
-        try inserter.insert(rows: values[...])
+        try inserter.insert(rows)
         try inserter.finish()
     }
 }

@@ -69,16 +69,22 @@ extension ProductStore {
         sharedIDs = SharedRowIDs()
         try preloadSharedRows(of: products)
         let now = timestamp()
-        var skus: [String] = []
-        var slugs: [SlugKey] = []
-        for index in products.indices {
-            skus += products[index].skus
-            slugs += products[index].slugKeys
+        // A bulk load's products are all new: the whole-file check rejected SKUs and slugs repeated, so no
+        // product of it can own another's, and nothing of them is looked up or kept by key.
+        let allNew = assumesNewProducts
+        var owners = StoredOwners()
+        if !allNew {
+            var skus: [String] = []
+            var slugs: [SlugKey] = []
+            for index in products.indices {
+                skus += products[index].skus
+                slugs += products[index].slugKeys
+            }
+            owners = try lookUpOwners(skus: skus, slugs: slugs)
         }
-        var owners = assumesNewProducts ? StoredOwners() : try lookUpOwners(skus: skus, slugs: slugs)
         // A large product is read part by part, never whole.
         var wholeProductOwners = Set<Int64>()
-        for index in products.indices where products[index].block.part == nil {
+        for index in products.indices where !allNew && products[index].block.part == nil {
             wholeProductOwners.formUnion(products[index].skus.compactMap { owners.bySKU[$0] })
             wholeProductOwners.formUnion(products[index].slugKeys.compactMap { owners.bySlug[$0] })
         }
@@ -107,8 +113,10 @@ extension ProductStore {
             let (inserted, ids) = try insertNewProducts(products[pending], now: now)
             result += inserted
             for (index, id) in zip(pending, ids) {
-                for sku in products[index].skus { owners.bySKU[sku] = id }
-                for key in products[index].slugKeys { owners.bySlug[key] = id }
+                if !allNew {
+                    for sku in products[index].skus { owners.bySKU[sku] = id }
+                    for key in products[index].slugKeys { owners.bySlug[key] = id }
+                }
                 noteSource(index, storedAs: id, owners: [])
             }
             pending = 0..<0
@@ -129,15 +137,16 @@ extension ProductStore {
                 noteSource(index, storedAs: written.productID, owners: before)
                 continue
             }
-            // A bulk load's products are all new: the whole-file check rejected SKUs and slugs repeated.
             let isNew =
-                assumesNewProducts
+                allNew
                 || products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
                 && products[index].slugKeys.allSatisfy { owners.bySlug[$0] == nil && !pendingSlugs.contains($0) }
             if isNew {
                 pending = (pending.isEmpty ? index : pending.lowerBound)..<index + 1
-                pendingSKUs.formUnion(products[index].skus)
-                pendingSlugs.formUnion(products[index].slugKeys)
+                if !allNew {
+                    pendingSKUs.formUnion(products[index].skus)
+                    pendingSlugs.formUnion(products[index].slugKeys)
+                }
             } else {
                 try flush()
                 let before = ownersBefore()
