@@ -103,6 +103,32 @@ import Testing
         #expect(yen.errors.map(\.column) == [9, 9])
     }
 
+    @Test func optionGroupValuesAreTheDistinctValuesInOrderOfFirstUse() throws {
+        // 40 variants over 20 colours, each used twice: past 16 values the parser keeps a set beside the list.
+        let colours = (0..<20).map { "c\($0)" }
+        var lines = ["name:en,name:de,slug:en,slug:de,description:en,description:de,assets,facets:en,facets:de,"
+            + "optionGroups:en,optionGroups:de,optionValues:en,optionValues:de,sku,price,taxCategory,stockOnHand,"
+            + "trackInventory,variantAssets,variantFacets:en,variantFacets:de"]
+        for index in 0..<40 {
+            let colour = colours[(index * 7) % 20]
+            let product = index == 0 ? "Chair,Stuhl,chair,stuhl,,,,,,colour|size,Farbe|Größe" : ",,,,,,,,,,"
+            lines.append("\(product),\(colour)|s\(index % 3),\(colour)-de|g\(index % 3),SKU\(index),1.00,standard,1,,,,")
+        }
+        let path = NSTemporaryDirectory() + "option-values-\(UUID().uuidString).csv"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let parsed = try parseProductFile(path)
+        #expect(parsed.errors == [])
+        let block = try #require(parsed.products.first)
+        var firstUse: [String] = []
+        for index in 0..<40 where !firstUse.contains(colours[(index * 7) % 20]) { firstUse.append(colours[(index * 7) % 20]) }
+        #expect(block.optionGroups[0].translations.map(\.languageCode) == ["en", "de"])
+        #expect(block.optionGroups[0].translations[0].values == firstUse)
+        #expect(block.optionGroups[0].translations[1].values == firstUse.map { $0 + "-de" })
+        #expect(block.optionGroups[1].translations[0].values == ["s0", "s1", "s2"])
+        #expect(block.optionGroups[1].translations[1].values == ["g0", "g1", "g2"])
+    }
+
     @Test func mockDataHas54ProductsOver88Rows() throws {
         let path = ProductsReference.path("mock-data/products.csv")
         let lenient = try parseProductFile(path, options: .init(duplicateSKUs: nil))

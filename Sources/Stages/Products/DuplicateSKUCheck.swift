@@ -59,7 +59,7 @@ final class DuplicateSKUCheck {
         if policy == .withinProduct {
             // The variant's key as the store has it: the options in the product's first language.
             let key = VariantKey(sku: sku, options: variant.translations.first?.optionValues ?? [])
-            let earlier = recording ? try productVariants.record(key.text, line: line) : try productVariants.firstLine(of: key.text)
+            let earlier = recording ? try productVariants.record(key, line: line) : try productVariants.firstLine(of: key)
             if let earlier, earlier != line {
                 let reason =
                     key.options.isEmpty
@@ -107,7 +107,8 @@ extension DuplicateSKUCheck {
 /// product, in a temporary database past `inMemoryLimit` (a product of many thousand variants).
 private struct ProductVariantKeys {
     static let inMemoryLimit = 4_096
-    private var inMemory: [String: Int] = [:]
+    /// By the key itself: its one-string form (`VariantKey.text`) is made only for the database.
+    private var inMemory: [VariantKey: Int] = [:]
     private var onDisk: SeenSKUs?
 
     mutating func reset() {
@@ -118,18 +119,19 @@ private struct ProductVariantKeys {
 
     func close() { onDisk?.close() }
 
-    func firstLine(of key: String) throws -> Int? {
-        try onDisk?.firstLine(of: key) ?? inMemory[key]
+    func firstLine(of key: VariantKey) throws -> Int? {
+        if let onDisk { return try onDisk.firstLine(of: key.text) }
+        return inMemory[key]
     }
 
     /// Records `key` at `line`; the line that had it first, if one did.
-    mutating func record(_ key: String, line: Int) throws -> Int? {
-        if let onDisk { return try onDisk.record(key, line: line) }
+    mutating func record(_ key: VariantKey, line: Int) throws -> Int? {
+        if let onDisk { return try onDisk.record(key.text, line: line) }
         if let first = inMemory[key] { return first }
         inMemory[key] = line
         if inMemory.count > Self.inMemoryLimit {
             let disk = try SeenSKUs(batchSize: 4_096, filterBits: 1 << 22, cacheKiB: 1_024)
-            for (key, line) in inMemory { _ = try disk.record(key, line: line) }
+            for (key, line) in inMemory { _ = try disk.record(key.text, line: line) }
             inMemory.removeAll()
             onDisk = disk
         }

@@ -375,13 +375,18 @@ public final class ProductCSVParser {
             for translation in block.optionGroups[group].translations.indices {
                 let language = block.optionGroups[group].translations[translation].languageCode
                 var values: [String] = []
-                // A set beside the list: one product may have tens of thousands of variants.
-                var seen: Set<String> = []
+                // A set beside the list once it is long: one product may have tens of thousands of variants.
+                var seen: Set<String>?
                 for variant in block.variants {
-                    guard let optionValues = variant.translations.first(where: { $0.languageCode == language })?.optionValues,
-                        group < optionValues.count, seen.insert(optionValues[group]).inserted
-                    else { continue }
-                    values.append(optionValues[group])
+                    // The variant's translations are usually in the groups' order of languages.
+                    let matching =
+                        translation < variant.translations.count && variant.translations[translation].languageCode == language
+                        ? variant.translations[translation] : variant.translations.first { $0.languageCode == language }
+                    guard let optionValues = matching?.optionValues, group < optionValues.count else { continue }
+                    let value = optionValues[group]
+                    if seen == nil, values.count >= 16 { seen = Set(values) }
+                    guard seen?.insert(value).inserted ?? !values.contains(value) else { continue }
+                    values.append(value)
                 }
                 block.optionGroups[group].translations[translation].values = values
             }

@@ -98,6 +98,40 @@ func forEachInKeyOrder<Key: Comparable, Value>(
     }
 }
 
+/// The ids of one new product's options by group position and code, as `addProductRows` writes them:
+/// groups in position order, each group's codes in ascending order. Searched, not hashed, and its room
+/// kept from one product to the next.
+struct NewOptionIDs {
+    private var groups: [(position: Int, end: Int)] = []
+    private var codes: [String] = []
+    private var ids: [Int64] = []
+
+    mutating func removeAll() {
+        groups.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+    }
+
+    /// The next option of the group being written; codes come in ascending order.
+    mutating func add(_ code: String, _ id: Int64) {
+        codes.append(code)
+        ids.append(id)
+    }
+
+    mutating func endGroup(position: Int) { groups.append((position, codes.count)) }
+
+    func id(group position: Int, code: String) -> Int64? {
+        guard let index = groups.firstIndex(where: { $0.position == position }) else { return nil }
+        var low = index == 0 ? 0 : groups[index - 1].end
+        var high = groups[index].end
+        while low < high {
+            let middle = (low + high) / 2
+            if codes[middle] < code { low = middle + 1 } else { high = middle }
+        }
+        return low < groups[index].end && codes[low] == code ? ids[low] : nil
+    }
+}
+
 /// Hands out ids reserved for one table, in order.
 struct ReservedIDs {
     private var ids: [Int64]
@@ -132,14 +166,16 @@ extension ProductStore {
 
         var facetNames: [FacetValueRef: FacetNames] = [:]
         var ids: [Int64] = []
+        var newOptions = NewOptionIDs()
         try writeNewRows { tables in
             // Through the buffer, products are read in place: the slice's subscript would copy each one.
             try products.withUnsafeBufferPointer { products in
                 for desired in products {
                     let product = try productIDs.take()
                     ids.append(product)
-                    let optionIDsByRef = try addProductRows(
-                        desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, into: &tables)
+                    try addProductRows(
+                        desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, newOptions: &newOptions,
+                        into: &tables)
                     // Later blocks' names win, as when the blocks are stored one by one.
                     for (ref, names) in desired.rows.facetNames where facetNames[ref] != names {
                         facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
@@ -148,7 +184,7 @@ extension ProductStore {
                     for (key, variantRows) in desired.variants {
                         try addVariantRows(
                             variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
-                            options: optionIDsByRef, into: &tables)
+                            optionID: { newOptions.id(group: $0, code: $1.optionCode) }, into: &tables)
                     }
                 }
             }
@@ -172,7 +208,7 @@ extension ProductStore {
             for variant in variants {
                 try addVariantRows(
                     variant.rows, sku: variant.key.sku, id: try ids.take(), product: product.id, now: now,
-                    options: product.optionIDs, into: &tables)
+                    optionID: { product.optionIDs[$1] }, into: &tables)
             }
         }
     }
@@ -193,8 +229,8 @@ extension ProductStore {
     /// Adds a product's own rows; returns its options' ids.
     private func addProductRows(
         _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,
-        into tables: inout NewProductRows
-    ) throws -> [OptionRef: Int64] {
+        newOptions: inout NewOptionIDs, into tables: inout NewProductRows
+    ) throws {
         let product = id
         tables.products.add(product, now, now)
         forEachInKeyOrder(rows.translations) { language, row in
@@ -209,8 +245,7 @@ extension ProductStore {
         forEachInKeyOrder(rows.customFields) { key, row in
             tables.productCustomFields.add(product, key.language, key.name, row.position, row.value)
         }
-        var optionIDsByRef: [OptionRef: Int64] = [:]
-        optionIDsByRef.reserveCapacity(rows.optionGroups.values.reduce(0) { $0 + $1.options.count })
+        newOptions.removeAll()
         for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
             let groupID = try groupIDs.take()
             tables.groups.add(groupID, product, group.position, code)
@@ -219,18 +254,18 @@ extension ProductStore {
             }
             try forEachInKeyOrder(group.options) { optionCode, option in
                 let optionID = try optionIDs.take()
-                optionIDsByRef[OptionRef(groupCode: code, optionCode: optionCode)] = optionID
+                newOptions.add(optionCode, optionID)
                 tables.options.add(optionID, groupID, option.position, optionCode)
                 forEachInKeyOrder(option.names) { language, name in
                     tables.optionTranslations.add(optionID, language, name)
                 }
             }
+            newOptions.endGroup(position: group.position)
         }
-        return optionIDsByRef
     }
 
     private func addVariantRows(
-        _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, options: [OptionRef: Int64],
+        _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, optionID: (_ group: Int, OptionRef) -> Int64?,
         into tables: inout NewProductRows
     ) throws {
         let variant = id
@@ -248,7 +283,7 @@ extension ProductStore {
             tables.variantFacetValues.add(variant, position, try facetValueID(ref))
         }
         try forEachInKeyOrder(rows.options) { position, ref in
-            guard let optionID = options[ref] else {
+            guard let optionID = optionID(position, ref) else {
                 throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
             }
             tables.variantOptions.add(variant, position, optionID)
