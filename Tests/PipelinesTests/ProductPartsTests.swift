@@ -41,6 +41,9 @@ import Testing
         #expect(ProductRowReader.list("one") == ["one"])
         #expect(ProductRowReader.list(" a | |b|\tc d ||") == ["a", "b", "c d"])
         #expect(ProductRowReader.list("é|\u{301}x|ü") == ["é", "\u{301}x", "ü"])
+        for text in ["", "|", " | \t|", "one", " a | |b|\tc d ||", "é|\u{301}x|ü", " \u{301}| ", "\t\u{301}\t", "a||b|"] {
+            #expect(ProductRowReader.listCount(text) == ProductRowReader.list(text).count, "\(text.debugDescription)")
+        }
         let folder = try LanguageFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("facets.csv").path

@@ -138,4 +138,24 @@ public struct RecordSnapshot: Sendable {
     public func string(_ index: Int) -> String? {
         withField(index) { $0.map { String(decoding: $0, as: UTF8.self) } }
     }
+
+    /// Every field made into a string by `transform` (given nil for NULL), in one pass over the bytes.
+    /// Not generic: a generic method is not specialized in the modules that call it.
+    public func strings(_ transform: (UnsafeRawBufferPointer?) throws -> String) rethrows -> [String] {
+        try bytes.withUnsafeBytes { bytes in
+            var values: [String] = []
+            values.reserveCapacity(ends.count)
+            var start = 0
+            for end in ends {
+                guard end >= 0 else {
+                    values.append(try transform(nil))
+                    start = RecordBuffer.offset(end)
+                    continue
+                }
+                values.append(try transform(UnsafeRawBufferPointer(rebasing: bytes[start..<end])))
+                start = end
+            }
+            return values
+        }
+    }
 }

@@ -73,7 +73,7 @@ struct ProductRowReader {
             }
         }
         if let optionGroupCount {
-            for index in header.optionValueColumns where Self.list(cells[index]).count != optionGroupCount {
+            for index in header.optionValueColumns where Self.listCount(cells[index]) != optionGroupCount {
                 throw RowError(
                     line: line, column: index + 1,
                     reason: "The number of optionValues in column '\(header.names[index])' must match the number of optionGroups")
@@ -100,6 +100,9 @@ struct ProductRowReader {
         -> [(language: String, values: [String], index: Int)]
     {
         var lists: [(language: String, values: [String], index: Int)] = []
+        // Most rows leave the column empty (variant facets, a variant row's option groups): no list to make.
+        guard header.languages.contains(where: { language in cell(cells, column, language).map { !$0.text.isEmpty } ?? false })
+        else { return lists }
         for language in header.languages {
             guard let (text, index) = cell(cells, column, language) else { continue }
             let values = Self.list(text)
@@ -131,6 +134,21 @@ struct ProductRowReader {
             }
         }
         return facets
+    }
+
+    /// `list(text).count` without making the entries: an entry is dropped when all its bytes are padding.
+    static func listCount(_ text: String) -> Int {
+        var count = 0
+        var hasContent = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "|") {
+                if hasContent { count += 1 }
+                hasContent = false
+            } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+                hasContent = true
+            }
+        }
+        return hasContent ? count + 1 : count
     }
 
     /// Vendure's `parseStringArray`: split on `|` (a byte, as Vendure splits code units), trim, drop empty
