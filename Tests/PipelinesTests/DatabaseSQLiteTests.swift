@@ -207,6 +207,28 @@ import Testing
         }
     }
 
+    @Test func packedRowsReferencesMustBeResolvedBeforeTheyAreInserted() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, parent INTEGER)")
+            var packed = PackedRows(columnCount: 2)
+            for index in 0..<3 {
+                packed.appendReference(slot: 0, index: index)
+                packed.appendReference(slot: 1, index: 2 - index)
+            }
+            try db.begin()
+            let inserter = try db.bulkInsert(into: SQLName(validating: "t"), columns: ["id", "parent"])
+            let unresolved = Support.databaseError { try inserter.insert(packed) }
+            #expect(unresolved?.code == .misuse)
+            let ids: [[Int64]] = [[10, 11, 12], [7, 8, 9]]
+            packed.resolveReferences { slot, index in ids[Int(slot)][index] }
+            try inserter.insert(packed)
+            try inserter.finish()
+            try db.commit()
+            let queried = try Support.query(db, "SELECT id, parent FROM t ORDER BY id")
+            #expect(queried.values == [["10", "9"], ["11", "8"], ["12", "7"]])
+        }
+    }
+
     @Test func bulkInsertOfTypedRowsNamesTheRowsOfAFailingStatement() throws {
         try withDatabase { db throws in
             try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY)")

@@ -6,18 +6,23 @@ public struct PackedRows: Sendable {
     @usableFromInline
     struct Value: Sendable {
         @usableFromInline var kind: Kind
-        /// The integer; for text, where its bytes end in `text`.
+        /// A reference's slot (`appendReference`).
+        @usableFromInline var slot: UInt8 = 0
+        /// The integer; for text, where its bytes end in `text`; for a reference, its index.
         @usableFromInline var number: Int64
 
-        @inlinable init(_ kind: Kind, _ number: Int64) {
+        @inlinable init(_ kind: Kind, _ number: Int64, slot: UInt8 = 0) {
             self.kind = kind
             self.number = number
+            self.slot = slot
         }
     }
 
     @usableFromInline
     enum Kind: UInt8, Sendable {
         case null, integer, text
+        /// An integer not known yet, resolved by `resolveReferences` before the rows are inserted.
+        case reference
     }
 
     public let columnCount: Int
@@ -41,6 +46,19 @@ public struct PackedRows: Sendable {
         var value = value
         value.withUTF8 { text.append(contentsOf: $0) }
         values.append(Value(.text, Int64(text.count)))
+    }
+
+    /// An integer the rows' maker does not know yet (the id of a row not inserted yet): `index` in its
+    /// `slot`, replaced by `resolveReferences` before the rows go to the database.
+    @inlinable
+    public mutating func appendReference(slot: UInt8, index: Int) { values.append(Value(.reference, Int64(index), slot: slot)) }
+
+    /// Replaces every reference by the integer `resolve` gives for its slot and index.
+    public mutating func resolveReferences(_ resolve: (_ slot: UInt8, _ index: Int) throws -> Int64) rethrows {
+        for position in values.indices where values[position].kind == .reference {
+            let value = values[position]
+            values[position] = Value(.integer, try resolve(value.slot, Int(value.number)))
+        }
     }
 
     /// Empties the rows, keeping the room they took.

@@ -97,6 +97,7 @@ final class SQLiteBulkInserter: BulkInserter {
                 switch value.kind {
                 case .null: status = sqlite3_bind_null(handle, parameter)
                 case .integer: status = sqlite3_bind_int64(handle, parameter, value.number)
+                case .reference: throw DatabaseError(.misuse, "a reference of the rows was not resolved", statement: insert)
                 case .text:
                     let bytes = value.text(in: text, from: &textStart)
                     // SQLITE_STATIC: the step below reads the bytes while the rows hold them.

@@ -18,6 +18,16 @@ final class ProductImportFeed: @unchecked Sendable {
         var reachedEnd = false
         /// The batch ends with a part of a product that is not its last: the chunk goes on.
         var endsInsideProduct = false
+        /// The products' rows, made here when the store takes every product of the batch as new
+        /// (`RowPreparation`): building them is work the writer's thread, the import's bottleneck, need not do.
+        var prepared: NewProductRowsBuilder?
+    }
+
+    /// What the feed needs to make a bulk load's rows (`Batch.prepared`): the store's clock and default
+    /// stock location.
+    struct RowPreparation: Sendable {
+        var clock: @Sendable () -> Date
+        var locationID: Int64
     }
 
     /// Variant rows a batch holds at most: enough to amortise a chunk of statements, few enough to keep
@@ -38,10 +48,11 @@ final class ProductImportFeed: @unchecked Sendable {
     /// it seeks past the runs of unchanged blocks the check hands over in `unchanged`.
     init(
         source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: ImportRejections,
-        unchanged: UnchangedRuns?
+        unchanged: UnchangedRuns?, preparation: RowPreparation?
     ) {
         let reader = Reader(
-            source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping, unchanged: unchanged)
+            source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping, unchanged: unchanged,
+            preparation: preparation)
         worker.start { [self] in
             defer { reader.source.close() }
             try reader.read(into: self)
@@ -103,6 +114,7 @@ private struct Reader: @unchecked Sendable {
     let batchRows: Int
     let skipping: ImportRejections
     let unchanged: UnchangedRuns?
+    let preparation: ProductImportFeed.RowPreparation?
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
@@ -111,6 +123,7 @@ private struct Reader: @unchecked Sendable {
             guard batch.rows >= batchRows else { return true }
             batch.position = source.position
             batch.endsInsideProduct = endsInsideProduct
+            prepareRows(&batch)
             defer { batch = ProductImportFeed.Batch() }
             return feed.push(batch)
         }
@@ -149,6 +162,20 @@ private struct Reader: @unchecked Sendable {
         }
         batch.position = source.position
         batch.reachedEnd = true
+        prepareRows(&batch)
         _ = feed.push(batch)
+    }
+
+    /// Makes the batch's rows for a bulk load, unless a product comes in parts (those are stored part by
+    /// part) or a product's rows cannot be made (the writer then fails on it with the reason).
+    private func prepareRows(_ batch: inout ProductImportFeed.Batch) {
+        guard let preparation, !batch.products.isEmpty, !batch.products.contains(where: { $0.block.part != nil }) else { return }
+        var rows = NewProductRowsBuilder(now: Instant(preparation.clock()).iso, locationID: preparation.locationID)
+        do {
+            for product in batch.products { try rows.addProduct(product) }
+        } catch {
+            return
+        }
+        batch.prepared = rows
     }
 }

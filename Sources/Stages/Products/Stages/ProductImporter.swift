@@ -121,8 +121,12 @@ final class ProductImporter: ChunkImporter {
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
         if unchangedRuns == nil, let index = try unchangedIndex() { try source.skipUnchanged(index) }
+        // A first run into an empty store is a bulk load (on PostgreSQL decided in `prepareTarget`): the feed
+        // makes its rows. Should the store not be empty after all, the rows made go unused.
+        let bulkLoad = try position == nil && store.isEmpty()
         feed = ProductImportFeed(
-            source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns)
+            source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns,
+            preparation: bulkLoad ? .init(clock: store.clock, locationID: store.defaultLocationID) : nil)
     }
 
     func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {
@@ -134,7 +138,7 @@ final class ProductImporter: ChunkImporter {
             progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
             progress.counts.add(batch.unchanged)
-            if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
+            if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products, prepared: batch.prepared)) }
             feed.recycle(batch.products)
             loaded += batch.rows
             position = batch.position

@@ -25,8 +25,8 @@ public final class ProductStore {
     /// Set while a bulk load into an empty store runs: every product is new, so nothing is looked up (on
     /// PostgreSQL, with the product tables' indexes set aside by `SetAsideSchema`, it would scan unindexed).
     var assumesNewProducts = false
-    /// The buffers `writeNewRows` gathers rows in, kept between chunks.
-    var newRowBuffers = NewProductRows()
+    /// The rows `insertNewProducts` and `insertNewVariants` gather, kept from one chunk to the next.
+    var rowBuilder: NewProductRowsBuilder?
     /// Writes queued by `deferringWrites`, sent before the next read.
     private var deferredWrites: [BoundStatement] = []
     private var defersWrites = false

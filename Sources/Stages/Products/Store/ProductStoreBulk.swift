@@ -98,102 +98,31 @@ func forEachInKeyOrder<Key: Comparable, Value>(
     }
 }
 
-/// The ids of one new product's options by group position and code, as `addProductRows` writes them:
-/// groups in position order, each group's codes in ascending order. Searched, not hashed, and its room
-/// kept from one product to the next.
-struct NewOptionIDs {
-    private var groups: [(position: Int, end: Int)] = []
-    private var codes: [String] = []
-    private var ids: [Int64] = []
-
-    mutating func removeAll() {
-        groups.removeAll(keepingCapacity: true)
-        codes.removeAll(keepingCapacity: true)
-        ids.removeAll(keepingCapacity: true)
-    }
-
-    /// The next option of the group being written; codes come in ascending order.
-    mutating func add(_ code: String, _ id: Int64) {
-        codes.append(code)
-        ids.append(id)
-    }
-
-    mutating func endGroup(position: Int) { groups.append((position, codes.count)) }
-
-    func id(group position: Int, code: String) -> Int64? {
-        guard let index = groups.firstIndex(where: { $0.position == position }) else { return nil }
-        var low = index == 0 ? 0 : groups[index - 1].end
-        var high = groups[index].end
-        while low < high {
-            let middle = (low + high) / 2
-            if codes[middle] < code { low = middle + 1 } else { high = middle }
-        }
-        return low < groups[index].end && codes[low] == code ? ids[low] : nil
-    }
-}
-
-/// Hands out ids reserved for one table, in order.
-struct ReservedIDs {
-    private var ids: [Int64]
-    private var next = 0
-
-    init(_ ids: [Int64]) { self.ids = ids }
-
-    mutating func take() throws -> Int64 {
-        guard next < ids.count else { throw PipelineError(.internal, "fewer ids were reserved than rows written") }
-        next += 1
-        return ids[next - 1]
-    }
-}
-
 extension ProductStore {
-    /// Inserts products none of whose SKUs and slugs are stored: ids reserved up front, then every table's
-    /// rows with one bulk insert. Returns the result and the new products' ids in order.
-    func insertNewProducts(_ products: ArraySlice<DesiredProduct>, now: String) throws -> (UpsertResult, [Int64]) {
+    /// Inserts products none of whose SKUs and slugs are stored, with one bulk insert a table; `prepared`:
+    /// their rows, when the feed thread made them. Returns the result and the new products' ids in order.
+    func insertNewProducts(
+        _ products: ArraySlice<DesiredProduct>, now: String, prepared: NewProductRowsBuilder? = nil
+    ) throws -> (UpsertResult, [Int64]) {
         rowsWritten = 0
-        var groupCount = 0
-        var optionCount = 0
-        var variantCount = 0
-        for index in products.indices {
-            groupCount += products[index].rows.optionGroups.count
-            for group in products[index].rows.optionGroups.values { optionCount += group.options.count }
-            variantCount += products[index].rows.variants.count
-        }
-        var productIDs = ReservedIDs(try reserveIDs("store_products", count: products.count))
-        var groupIDs = ReservedIDs(try reserveIDs("store_option_groups", count: groupCount))
-        var optionIDs = ReservedIDs(try reserveIDs("store_options", count: optionCount))
-        var variantIDs = ReservedIDs(try reserveIDs("store_variants", count: variantCount))
-
-        var facetNames: [FacetValueRef: FacetNames] = [:]
-        var ids: [Int64] = []
-        var newOptions = NewOptionIDs()
-        try writeNewRows { tables in
+        var builder: NewProductRowsBuilder
+        if let prepared {
+            guard prepared.count(.product) == products.count else {
+                throw PipelineError(.internal, "rows were prepared for \(prepared.count(.product)) products, not \(products.count)")
+            }
+            builder = prepared
+        } else {
+            builder = takeRowBuilder(now: now)
             // Through the buffer, products are read in place: the slice's subscript would copy each one.
             try products.withUnsafeBufferPointer { products in
-                for desired in products {
-                    let product = try productIDs.take()
-                    ids.append(product)
-                    try addProductRows(
-                        desired.rows, id: product, now: now, groupIDs: &groupIDs, optionIDs: &optionIDs, newOptions: &newOptions,
-                        into: &tables)
-                    // Later blocks' names win, as when the blocks are stored one by one.
-                    for (ref, names) in desired.rows.facetNames where facetNames[ref] != names {
-                        facetNames[ref, default: FacetNames()].facet.merge(names.facet) { _, new in new }
-                        facetNames[ref, default: FacetNames()].value.merge(names.value) { _, new in new }
-                    }
-                    for (key, variantRows) in desired.variants {
-                        try addVariantRows(
-                            variantRows, sku: key.sku, id: try variantIDs.take(), product: product, now: now,
-                            optionID: { newOptions.id(group: $0, code: $1.optionCode) }, into: &tables)
-                    }
-                }
+                for index in products.indices { try builder.addProduct(products[index]) }
             }
-            _ = try syncFacetNames(facetNames)
         }
-
+        let ids = try writeNewRows(&builder)
+        if prepared == nil { rowBuilder = builder }
         var result = UpsertResult()
         result.productsCreated = products.count
-        result.variantsCreated = variantCount
+        result.variantsCreated = builder.count(.variant)
         result.rowsWritten = rowsWritten
         result.productID = ids.last
         return (result, ids)
@@ -203,94 +132,41 @@ extension ProductStore {
     /// one bulk insert a table.
     func insertNewVariants(_ variants: [(key: VariantKey, rows: VariantRows)], of product: StoredProduct, now: String) throws {
         guard !variants.isEmpty else { return }
-        var ids = ReservedIDs(try reserveIDs("store_variants", count: variants.count))
-        try writeNewRows { tables in
-            for variant in variants {
-                try addVariantRows(
-                    variant.rows, sku: variant.key.sku, id: try ids.take(), product: product.id, now: now,
-                    optionID: { product.optionIDs[$1] }, into: &tables)
-            }
-        }
+        var builder = takeRowBuilder(now: now)
+        try builder.addVariants(variants, of: product)
+        _ = try writeNewRows(&builder)
+        rowBuilder = builder
     }
 
-    /// Gathers rows with `gather`, then writes them table by table, in the order foreign keys need. The
-    /// tables' buffers are kept from one call to the next: grown once, not again for every chunk.
-    private func writeNewRows(_ gather: (inout NewProductRows) throws -> Void) throws {
-        var tables = NewProductRows()
-        swap(&tables, &newRowBuffers)
-        defer {
-            tables.removeAll()
-            swap(&tables, &newRowBuffers)
-        }
-        try gather(&tables)
-        for table in NewProductRows.inOrder { try bulkWrite(tables[keyPath: table]) }
+    /// The kept row builder, emptied: its tables' room is grown once, not again for every chunk.
+    private func takeRowBuilder(now: String) -> NewProductRowsBuilder {
+        var builder = rowBuilder ?? NewProductRowsBuilder(now: now, locationID: defaultLocationID)
+        rowBuilder = nil
+        builder.removeAll(now: now)
+        return builder
     }
 
-    /// Adds a product's own rows; returns its options' ids.
-    private func addProductRows(
-        _ rows: ProductRows, id: Int64, now: String, groupIDs: inout ReservedIDs, optionIDs: inout ReservedIDs,
-        newOptions: inout NewOptionIDs, into tables: inout NewProductRows
-    ) throws {
-        let product = id
-        tables.products.add(product, now, now)
-        forEachInKeyOrder(rows.translations) { language, row in
-            tables.translations.add(product, language, row.position, row.name, row.slug, row.description)
+    /// Writes the rows `builder` made: reserves their ids, finds or makes their assets and facet values,
+    /// resolves the references, then inserts table by table in the order foreign keys need. Returns the new
+    /// products' ids in order.
+    private func writeNewRows(_ builder: inout NewProductRowsBuilder) throws -> [Int64] {
+        var ids: [[Int64]] = []
+        for (slot, table) in [(NewRowSlot.product, "store_products"), (.group, "store_option_groups"), (.option, "store_options"), (.variant, "store_variants")] {
+            ids.append(try reserveIDs(table, count: builder.count(slot)))
         }
-        try forEachInKeyOrder(rows.assets) { position, source in
-            tables.productAssets.add(product, position, try assetID(source))
-        }
-        try forEachInKeyOrder(rows.facetValues) { position, ref in
-            tables.productFacetValues.add(product, position, try facetValueID(ref))
-        }
-        forEachInKeyOrder(rows.customFields) { key, row in
-            tables.productCustomFields.add(product, key.language, key.name, row.position, row.value)
-        }
-        newOptions.removeAll()
-        for (code, group) in rows.optionGroups.sorted(by: { $0.value.position < $1.value.position }) {
-            let groupID = try groupIDs.take()
-            tables.groups.add(groupID, product, group.position, code)
-            forEachInKeyOrder(group.names) { language, name in
-                tables.groupTranslations.add(groupID, language, name)
-            }
-            try forEachInKeyOrder(group.options) { optionCode, option in
-                let optionID = try optionIDs.take()
-                newOptions.add(optionCode, optionID)
-                tables.options.add(optionID, groupID, option.position, optionCode)
-                forEachInKeyOrder(option.names) { language, name in
-                    tables.optionTranslations.add(optionID, language, name)
+        ids.append(try builder.assets.map(assetID))
+        ids.append(try builder.facetValues.map(facetValueID))
+        _ = try syncFacetNames(builder.facetNames)
+        for table in NewProductRows.inOrder {
+            try builder.tables[keyPath: table].rows.resolveReferences { slot, index in
+                guard Int(slot) < ids.count, index < ids[Int(slot)].count else {
+                    throw PipelineError(.internal, "a new row refers to an id that was not reserved")
                 }
+                return ids[Int(slot)][index]
             }
-            newOptions.endGroup(position: group.position)
+            try bulkWrite(builder.tables[keyPath: table])
         }
-    }
-
-    private func addVariantRows(
-        _ rows: VariantRows, sku: String, id: Int64, product: Int64, now: String, optionID: (_ group: Int, OptionRef) -> Int64?,
-        into tables: inout NewProductRows
-    ) throws {
-        let variant = id
-        tables.variants.add(variant, product, rows.position, sku, rows.taxCategory, rows.trackInventory, now, now)
-        forEachInKeyOrder(rows.prices) { currency, price in
-            tables.prices.add(variant, currency, price.exponent, price.amountMinor)
-        }
-        if let onHand = rows.stockOnHand {
-            tables.stockLevels.add(variant, defaultLocationID, onHand)
-        }
-        try forEachInKeyOrder(rows.assets) { position, source in
-            tables.variantAssets.add(variant, position, try assetID(source))
-        }
-        try forEachInKeyOrder(rows.facetValues) { position, ref in
-            tables.variantFacetValues.add(variant, position, try facetValueID(ref))
-        }
-        try forEachInKeyOrder(rows.options) { position, ref in
-            guard let optionID = optionID(position, ref) else {
-                throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
-            }
-            tables.variantOptions.add(variant, position, optionID)
-        }
-        forEachInKeyOrder(rows.customFields) { key, row in
-            tables.variantCustomFields.add(variant, key.language, key.name, row.position, row.value)
-        }
+        return ids[Int(NewRowSlot.product.rawValue)]
     }
 
     /// `count` ids for new rows of `table` (a name from this file, never from data). SQLite: above the
