@@ -74,6 +74,21 @@ struct NewProductRowsBuilder: Sendable {
         return NewRowReference(slot: .facetValue, index: facetValues.count - 1)
     }
 
+    /// The rows linking a product or variant to its assets and facet values, by position.
+    private mutating func addShared(
+        _ assets: [Int: String], _ facetValues: [Int: FacetValueRef], of owner: some PackedValue,
+        into assetTable: WritableKeyPath<NewProductRows, BulkRows>, _ facetTable: WritableKeyPath<NewProductRows, BulkRows>
+    ) {
+        forEachInKeyOrder(assets) { position, source in
+            let asset = asset(source)
+            tables[keyPath: assetTable].add(owner, position, asset)
+        }
+        forEachInKeyOrder(facetValues) { position, ref in
+            let value = facetValue(ref)
+            tables[keyPath: facetTable].add(owner, position, value)
+        }
+    }
+
     /// A new product with its variants.
     mutating func addProduct(_ desired: DesiredProduct) throws {
         let product = newRow(.product)
@@ -82,14 +97,7 @@ struct NewProductRowsBuilder: Sendable {
         forEachInKeyOrder(rows.translations) { language, row in
             tables.translations.add(product, language, row.position, row.name, row.slug, row.description)
         }
-        forEachInKeyOrder(rows.assets) { position, source in
-            let asset = asset(source)
-            tables.productAssets.add(product, position, asset)
-        }
-        forEachInKeyOrder(rows.facetValues) { position, ref in
-            let value = facetValue(ref)
-            tables.productFacetValues.add(product, position, value)
-        }
+        addShared(rows.assets, rows.facetValues, of: product, into: \.productAssets, \.productFacetValues)
         forEachInKeyOrder(rows.customFields) { key, row in
             tables.productCustomFields.add(product, key.language, key.name, row.position, row.value)
         }
@@ -137,14 +145,7 @@ struct NewProductRowsBuilder: Sendable {
             tables.prices.add(variant, currency, price.exponent, price.amountMinor)
         }
         if let onHand = rows.stockOnHand { tables.stockLevels.add(variant, locationID, onHand) }
-        forEachInKeyOrder(rows.assets) { position, source in
-            let asset = asset(source)
-            tables.variantAssets.add(variant, position, asset)
-        }
-        forEachInKeyOrder(rows.facetValues) { position, ref in
-            let value = facetValue(ref)
-            tables.variantFacetValues.add(variant, position, value)
-        }
+        addShared(rows.assets, rows.facetValues, of: variant, into: \.variantAssets, \.variantFacetValues)
         try forEachInKeyOrder(rows.options) { position, ref in
             guard let option = optionID(position, ref) else {
                 throw PipelineError(.internal, "option '\(ref.optionCode)' of group '\(ref.groupCode)' was not stored")
