@@ -102,18 +102,20 @@ final class ProductImporter: ChunkImporter {
     func begin(resumingAt position: ReaderPosition?, progress: Progress, rejections: ImportRejections) throws {
         // Unless another import made the schema again meanwhile (and may have stored products since).
         if progress.schemaSetAside == true, try SetAsideSchema.isSetAside(in: store.connection) { store.assumesNewProducts = true }
+        // A first run into an empty store is a bulk load: on SQLite decided here, on PostgreSQL confirmed in
+        // `prepareTarget`. The feed makes its rows; should the store not be empty after all, they go unused.
+        let bulkLoad = try position == nil && store.isEmpty()
         // Into an empty SQLite store (or going on with such a load, or after one given up): foreign keys are
         // checked once at the end. SQLite takes the setting only outside a transaction, so it is made here.
         if store.connection.dialect == .sqlite {
-            let empty = try position == nil && store.isEmpty()
-            if try empty || !UncheckedForeignKeys.pending(in: store.connection).isEmpty {
+            if try bulkLoad || !UncheckedForeignKeys.pending(in: store.connection).isEmpty {
                 try UncheckedForeignKeys.stopChecking(on: store.connection)
                 foreignKeysUnchecked = true
             }
             // A first run into an empty store: every product is new (the check rejects SKUs and slugs a file
             // repeats), so nothing is looked up. A resumed run looks its products up.
-            store.assumesNewProducts = empty
-            if empty {
+            store.assumesNewProducts = bulkLoad
+            if bulkLoad {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
             }
@@ -121,9 +123,6 @@ final class ProductImporter: ChunkImporter {
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
         if unchangedRuns == nil, let index = try unchangedIndex() { try source.skipUnchanged(index) }
-        // A first run into an empty store is a bulk load (on PostgreSQL decided in `prepareTarget`): the feed
-        // makes its rows. Should the store not be empty after all, the rows made go unused.
-        let bulkLoad = try position == nil && store.isEmpty()
         feed = ProductImportFeed(
             source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns,
             preparation: bulkLoad ? .init(clock: store.clock, locationID: store.defaultLocationID) : nil)
