@@ -1,7 +1,7 @@
 import Pipelines
 
 /// What a reference in new rows stands for until the writer knows it (`PackedRows.appendReference`).
-enum NewRowSlot: UInt8, CaseIterable {
+enum NewRowSlot: UInt8 {
     /// The id of the rows' n-th new product, option group, option or variant.
     case product, group, option, variant
     /// The id of the n-th distinct asset or facet value the rows use.
@@ -26,10 +26,9 @@ struct NewProductRowsBuilder: Sendable {
     private(set) var now: String
     let locationID: Int64
     private var counts = [Int](repeating: 0, count: 4)
-    private(set) var assets: [String] = []
-    private(set) var facetValues: [FacetValueRef] = []
-    private var assetIndexes: [String: Int] = [:]
-    private var facetValueIndexes: [FacetValueRef: Int] = [:]
+    /// The assets and facet values the rows use, in order of first use.
+    private(set) var assets = FirstUseOrder<String>()
+    private(set) var facetValues = FirstUseOrder<FacetValueRef>()
     /// The facet values' names; a later product's win, as when products are stored one by one.
     private(set) var facetNames: [FacetValueRef: FacetNames] = [:]
     private var newOptions = NewOptionIndexes()
@@ -48,10 +47,8 @@ struct NewProductRowsBuilder: Sendable {
         self.now = now
         tables.removeAll()
         counts = [0, 0, 0, 0]
-        assets.removeAll(keepingCapacity: true)
-        facetValues.removeAll(keepingCapacity: true)
-        assetIndexes.removeAll(keepingCapacity: true)
-        facetValueIndexes.removeAll(keepingCapacity: true)
+        assets.removeAll()
+        facetValues.removeAll()
         facetNames.removeAll(keepingCapacity: true)
     }
 
@@ -60,31 +57,17 @@ struct NewProductRowsBuilder: Sendable {
         return NewRowReference(slot: slot, index: counts[Int(slot.rawValue)])
     }
 
-    private mutating func asset(_ source: String) -> NewRowReference {
-        if let index = assetIndexes[source] { return NewRowReference(slot: .asset, index: index) }
-        assetIndexes[source] = assets.count
-        assets.append(source)
-        return NewRowReference(slot: .asset, index: assets.count - 1)
-    }
-
-    private mutating func facetValue(_ ref: FacetValueRef) -> NewRowReference {
-        if let index = facetValueIndexes[ref] { return NewRowReference(slot: .facetValue, index: index) }
-        facetValueIndexes[ref] = facetValues.count
-        facetValues.append(ref)
-        return NewRowReference(slot: .facetValue, index: facetValues.count - 1)
-    }
-
     /// The rows linking a product or variant to its assets and facet values, by position.
     private mutating func addShared(
-        _ assets: [Int: String], _ facetValues: [Int: FacetValueRef], of owner: some PackedValue,
+        _ assetsByPosition: [Int: String], _ facetValuesByPosition: [Int: FacetValueRef], of owner: some PackedValue,
         into assetTable: WritableKeyPath<NewProductRows, BulkRows>, _ facetTable: WritableKeyPath<NewProductRows, BulkRows>
     ) {
-        forEachInKeyOrder(assets) { position, source in
-            let asset = asset(source)
+        forEachInKeyOrder(assetsByPosition) { position, source in
+            let asset = NewRowReference(slot: .asset, index: assets.index(of: source))
             tables[keyPath: assetTable].add(owner, position, asset)
         }
-        forEachInKeyOrder(facetValues) { position, ref in
-            let value = facetValue(ref)
+        forEachInKeyOrder(facetValuesByPosition) { position, ref in
+            let value = NewRowReference(slot: .facetValue, index: facetValues.index(of: ref))
             tables[keyPath: facetTable].add(owner, position, value)
         }
     }
@@ -155,6 +138,25 @@ struct NewProductRowsBuilder: Sendable {
         forEachInKeyOrder(rows.customFields) { key, row in
             tables.variantCustomFields.add(variant, key.language, key.name, row.position, row.value)
         }
+    }
+}
+
+/// Distinct keys in order of first use, each with its position in that order.
+struct FirstUseOrder<Key: Hashable & Sendable>: Sendable {
+    private(set) var keys: [Key] = []
+    private var positions: [Key: Int] = [:]
+
+    /// The position of `key`, added at the end if it is new.
+    mutating func index(of key: Key) -> Int {
+        if let position = positions[key] { return position }
+        positions[key] = keys.count
+        keys.append(key)
+        return keys.count - 1
+    }
+
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
     }
 }
 

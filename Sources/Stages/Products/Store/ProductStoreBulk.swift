@@ -154,8 +154,8 @@ extension ProductStore {
         for (slot, table) in [(NewRowSlot.product, "store_products"), (.group, "store_option_groups"), (.option, "store_options"), (.variant, "store_variants")] {
             ids.append(try reserveIDs(table, count: builder.count(slot)))
         }
-        ids.append(try builder.assets.map(assetID))
-        ids.append(try builder.facetValues.map(facetValueID))
+        ids.append(try builder.assets.keys.map(assetID))
+        ids.append(try builder.facetValues.keys.map(facetValueID))
         _ = try syncFacetNames(builder.facetNames)
         for table in NewProductRows.inOrder {
             try builder.tables[keyPath: table].rows.resolveReferences { slot, index in
