@@ -7,7 +7,7 @@ public struct PackedRows: Sendable {
     struct Value: Sendable {
         @usableFromInline var kind: Kind
         /// A reference's slot (`appendReference`).
-        @usableFromInline var slot: UInt8 = 0
+        @usableFromInline var slot: UInt8
         /// The integer; for text, where its bytes end in `text`; for a reference, its index.
         @usableFromInline var number: Int64
 
@@ -122,5 +122,20 @@ extension Bool: PackedValue {
 extension Optional: PackedValue where Wrapped: PackedValue {
     @inlinable public func append(to rows: inout PackedRows) {
         if let value = self { value.append(to: &rows) } else { rows.appendNull() }
+    }
+}
+
+extension DatabaseError {
+    /// The misuse error of `BulkInserter.insert(_:)` given packed rows that do not fit the insert's columns.
+    static func requireFitting(_ rows: PackedRows, columns: Int, statement: String) throws {
+        try requireWholeRows(rows.valueCount, columns: columns, statement: statement)
+        guard rows.columnCount == columns else {
+            throw DatabaseError(.misuse, "rows of \(rows.columnCount) columns for \(columns)", statement: statement)
+        }
+    }
+
+    /// The misuse error of `BulkInserter.insert(_:)` given a reference `PackedRows.resolveReferences` did not replace.
+    static func unresolvedReference(statement: String) -> DatabaseError {
+        DatabaseError(.misuse, "a reference of the rows was not resolved", statement: statement)
     }
 }

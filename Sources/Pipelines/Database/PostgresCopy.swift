@@ -190,7 +190,9 @@ enum CopyText {
     }
 
     /// Appends the packed rows in COPY text format to `output`, calling `rowEnded` after each row.
-    static func encodeRows(_ rows: PackedRows, into output: CopyOutputBuffer, rowEnded: () throws -> Void) throws {
+    static func encodeRows(
+        _ rows: PackedRows, into output: CopyOutputBuffer, statement: String, rowEnded: () throws -> Void
+    ) throws {
         try rows.forEachRun(rowsPerRun: 1) { _, values, text, textStart in
             for (index, value) in values.enumerated() {
                 if index > 0 { output.append(tab) }
@@ -199,7 +201,7 @@ enum CopyText {
                     output.append(backslash)
                     output.append(UInt8(ascii: "N"))
                 case .integer: output.appendDecimal(value.number)
-                case .reference: throw DatabaseError(.misuse, "a reference of the rows was not resolved")
+                case .reference: throw DatabaseError.unresolvedReference(statement: statement)
                 case .text: appendEscaped(value.text(in: text, from: &textStart), into: output)
                 }
             }

@@ -59,11 +59,8 @@ final class PostgresCopyInserter: BulkInserter {
 
     func insert(_ packed: PackedRows) throws {
         guard inProgress else { throw DatabaseError(.misuse, "bulk insert already finished", statement: statement) }
-        try DatabaseError.requireWholeRows(packed.valueCount, columns: columnCount, statement: statement)
-        guard packed.columnCount == columnCount else {
-            throw DatabaseError(.misuse, "rows of \(packed.columnCount) columns for \(columnCount)", statement: statement)
-        }
-        try CopyText.encodeRows(packed, into: output) {
+        try DatabaseError.requireFitting(packed, columns: columnCount, statement: statement)
+        try CopyText.encodeRows(packed, into: output, statement: statement) {
             rows += 1
             if output.count >= Self.flushThreshold { try flush() }
         }

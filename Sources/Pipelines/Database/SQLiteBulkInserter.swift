@@ -85,10 +85,7 @@ final class SQLiteBulkInserter: BulkInserter {
     /// The rows `rowsPerStatement` at a time, their text bound in place.
     func insert(_ packed: PackedRows) throws {
         guard let single else { throw finishedError() }
-        try DatabaseError.requireWholeRows(packed.valueCount, columns: columnCount, statement: insert)
-        guard packed.columnCount == columnCount else {
-            throw DatabaseError(.misuse, "rows of \(packed.columnCount) columns for \(columnCount)", statement: insert)
-        }
+        try DatabaseError.requireFitting(packed, columns: columnCount, statement: insert)
         try packed.forEachRun(rowsPerRun: Self.rowsPerStatement) { rows, values, text, textStart in
             guard let handle = (rows == 1 ? single : try multipleStatement()).handle else { throw finishedError() }
             for (index, value) in values.enumerated() {
@@ -97,7 +94,7 @@ final class SQLiteBulkInserter: BulkInserter {
                 switch value.kind {
                 case .null: status = sqlite3_bind_null(handle, parameter)
                 case .integer: status = sqlite3_bind_int64(handle, parameter, value.number)
-                case .reference: throw DatabaseError(.misuse, "a reference of the rows was not resolved", statement: insert)
+                case .reference: throw DatabaseError.unresolvedReference(statement: insert)
                 case .text:
                     let bytes = value.text(in: text, from: &textStart)
                     // SQLITE_STATIC: the step below reads the bytes while the rows hold them.
