@@ -13,6 +13,9 @@ public final class RecordBuffer {
     private var ends: UnsafeMutablePointer<Int>
     private var endsCapacity = 32
     private var fieldCount = 0
+    /// Where `snapshot()` lays a record out before copying it into the snapshot's array.
+    private var snapshotStorage: UnsafeMutableRawPointer
+    private var snapshotCapacity = 1024
 
     public var count: Int { fieldCount }
 
@@ -20,11 +23,13 @@ public final class RecordBuffer {
         self.capacity = max(capacity, 64)
         storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 1)
         ends = UnsafeMutablePointer<Int>.allocate(capacity: endsCapacity)
+        snapshotStorage = UnsafeMutableRawPointer.allocate(byteCount: snapshotCapacity, alignment: 1)
     }
 
     deinit {
         storage.deallocate()
         ends.deallocate()
+        snapshotStorage.deallocate()
     }
 
     public func removeAll() {
@@ -50,11 +55,17 @@ public final class RecordBuffer {
         field(index).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// A copy of the current record that outlives the buffer: two allocations, however many fields.
+    /// A copy of the current record that outlives the buffer: one allocation, however many fields.
     public func snapshot() -> RecordSnapshot {
-        RecordSnapshot(
-            bytes: [UInt8](UnsafeRawBufferPointer(start: storage, count: used)),
-            ends: [Int](UnsafeBufferPointer(start: ends, count: fieldCount)))
+        let endsSize = fieldCount * MemoryLayout<Int>.stride
+        if snapshotCapacity < endsSize + used {
+            snapshotStorage.deallocate()
+            snapshotCapacity = max(2 * snapshotCapacity, endsSize + used)
+            snapshotStorage = UnsafeMutableRawPointer.allocate(byteCount: snapshotCapacity, alignment: 1)
+        }
+        snapshotStorage.copyMemory(from: ends, byteCount: endsSize)
+        (snapshotStorage + endsSize).copyMemory(from: storage, byteCount: used)
+        return RecordSnapshot(count: fieldCount, storage: UnsafeRawBufferPointer(start: snapshotStorage, count: endsSize + used))
     }
 
     /// All bytes of the current record's fields, for whole-record checks such as UTF-8 validation.
@@ -114,25 +125,32 @@ public final class RecordBuffer {
     }
 }
 
-/// A record's fields kept after the reader moved on (`RecordBuffer.snapshot()`): the bytes of all its
-/// fields and where each ends, a negative end marking NULL as in `RecordBuffer`.
+/// A record's fields kept after the reader moved on (`RecordBuffer.snapshot()`): where each field ends,
+/// a negative end marking NULL as in `RecordBuffer`, then the bytes of all its fields, in one array (one
+/// allocation per record, one reference to count when the record is copied).
 public struct RecordSnapshot: Sendable {
-    private let bytes: [UInt8]
-    private let ends: [Int]
+    private let storage: [UInt8]
+    public let count: Int
+    private static let endSize = MemoryLayout<Int>.stride
 
-    init(bytes: [UInt8], ends: [Int]) {
-        self.bytes = bytes
-        self.ends = ends
+    /// `storage`: the ends, then the bytes, laid out as the snapshot keeps them.
+    init(count: Int, storage: UnsafeRawBufferPointer) {
+        self.count = count
+        // Made from a buffer: the array initializers that fill in place are not specialized outside the
+        // standard library, and cost as much again as the copy.
+        self.storage = [UInt8](storage)
     }
-
-    public var count: Int { ends.count }
 
     /// Calls `body` with the field's bytes, or nil for NULL.
     public func withField<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-        let end = ends[index]
-        guard end >= 0 else { return try body(nil) }
-        let start = index == 0 ? 0 : RecordBuffer.offset(ends[index - 1])
-        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        precondition(index >= 0 && index < count, "field index out of range")
+        return try storage.withUnsafeBytes { raw in
+            let end = Self.end(index, in: raw)
+            guard end >= 0 else { return try body(nil) }
+            let start = index == 0 ? 0 : RecordBuffer.offset(Self.end(index - 1, in: raw))
+            let base = count * Self.endSize
+            return try body(UnsafeRawBufferPointer(rebasing: raw[(base + start)..<(base + end)]))
+        }
     }
 
     public func string(_ index: Int) -> String? {
@@ -142,20 +160,26 @@ public struct RecordSnapshot: Sendable {
     /// Every field made into a string by `transform` (given nil for NULL), in one pass over the bytes.
     /// Not generic: a generic method is not specialized in the modules that call it.
     public func strings(_ transform: (UnsafeRawBufferPointer?) throws -> String) rethrows -> [String] {
-        try bytes.withUnsafeBytes { bytes in
+        try storage.withUnsafeBytes { raw in
             var values: [String] = []
-            values.reserveCapacity(ends.count)
+            values.reserveCapacity(count)
+            let base = count * Self.endSize
             var start = 0
-            for end in ends {
+            for index in 0..<count {
+                let end = Self.end(index, in: raw)
                 guard end >= 0 else {
                     values.append(try transform(nil))
                     start = RecordBuffer.offset(end)
                     continue
                 }
-                values.append(try transform(UnsafeRawBufferPointer(rebasing: bytes[start..<end])))
+                values.append(try transform(UnsafeRawBufferPointer(rebasing: raw[(base + start)..<(base + end)])))
                 start = end
             }
             return values
         }
+    }
+
+    private static func end(_ index: Int, in raw: UnsafeRawBufferPointer) -> Int {
+        raw.loadUnaligned(fromByteOffset: index * endSize, as: Int.self)
     }
 }
