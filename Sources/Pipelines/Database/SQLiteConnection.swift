@@ -41,7 +41,8 @@ public final class SQLiteConnection: DatabaseConnection {
 
     public func close() {
         canceller.invalidate()
-        for statement in statementCache.values { statement.finalize() }
+        // A statement still checked out is finalized when it is checked in.
+        for statement in statementCache.values where !statement.isCheckedOut { statement.finalize() }
         statementCache.removeAll()
         sqlite3_close_v2(database)
         database = nil
@@ -116,24 +117,41 @@ public final class SQLiteConnection: DatabaseConnection {
         return try body(statement)
     }
 
-    /// The prepared statement for `sql`, taken out of the cache (or prepared); hand it back with `checkIn`.
+    /// The prepared statement for `sql`, from the cache (or prepared); hand it back with `checkIn`.
+    ///
+    /// A cached statement stays in the cache while checked out, so that a use costs two lookups of its
+    /// SQL and no removal (removing from a dictionary keyed by long strings hashes its neighbours again).
+    /// The same SQL run again while it is out (a query per row of another) gets a statement of its own.
     func checkOutStatement(_ sql: String) throws -> SQLiteStatement {
         let database = try openDatabase(for: sql)
-        return try statementCache.removeValue(forKey: sql) ?? SQLiteStatement(database: database, sql: sql)
+        if let cached = statementCache[sql], !cached.isCheckedOut {
+            cached.isCheckedOut = true
+            return cached
+        }
+        let statement = try SQLiteStatement(database: database, sql: sql)
+        statement.isCheckedOut = true
+        return statement
     }
 
     /// Resets `statement` and keeps it for the next use of its SQL (finalizes it once the connection is closed).
     func checkIn(_ statement: SQLiteStatement) {
         statement.reset()
+        statement.isCheckedOut = false
         guard database != nil else {
             statement.finalize()
             return
         }
-        if statementCache.count >= Self.statementCacheLimit {
-            for cached in statementCache.values { cached.finalize() }
-            statementCache.removeAll()
+        if let cached = statementCache[statement.sql] {
+            if cached !== statement { statement.finalize() }
+            return
         }
-        statementCache[statement.sql]?.finalize()
+        if statementCache.count >= Self.statementCacheLimit {
+            statementCache = statementCache.filter { _, cached in
+                if cached.isCheckedOut { return true }
+                cached.finalize()
+                return false
+            }
+        }
         statementCache[statement.sql] = statement
     }
 

@@ -7,6 +7,8 @@ final class SQLiteStatement {
     private let database: OpaquePointer
     private var boundText: [UInt8] = []
     private var cachedSlots: [Int32]?
+    /// In use by its connection's caller (`SQLiteConnection.checkOutStatement`).
+    var isCheckedOut = false
 
     init(database: OpaquePointer, sql: String) throws {
         self.database = database
