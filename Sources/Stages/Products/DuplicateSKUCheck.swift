@@ -88,16 +88,19 @@ extension DuplicateSKUCheck {
     /// Whether the SKUs of the product started last, a block found unchanged (so good in itself: the
     /// store holds it as it is), may stand unrecorded: false when a product read before used one of them.
     /// Notes the SKUs its variants share.
-    func fitUnchanged(_ skus: [String]) throws -> Bool {
-        for sku in skus where try seen.firstLine(of: sku) != nil { return false }
+    func fitUnchanged(_ skus: [HashedKey]) throws -> Bool {
+        for sku in skus where try seen.mayHaveRecorded(hash: sku.hash) {
+            if try seen.firstLine(of: sku.text) != nil { return false }
+        }
         guard policy == .withinProduct else { return true }
         if skus.count <= 32 {  // Most products: a set would cost more than comparing.
-            for index in skus.indices.dropFirst() where skus[..<index].contains(skus[index]) {
-                noteShared(skus[index])
+            for index in skus.indices.dropFirst()
+            where skus[..<index].contains(where: { $0.hash == skus[index].hash && $0.text == skus[index].text }) {
+                noteShared(skus[index].text)
             }
         } else {
             var distinct = Set<String>()
-            for sku in skus where !distinct.insert(sku).inserted { noteShared(sku) }
+            for sku in skus where !distinct.insert(sku.text).inserted { noteShared(sku.text) }
         }
         return true
     }

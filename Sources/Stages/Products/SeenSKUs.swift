@@ -114,12 +114,21 @@ final class SeenSKUs {
         return try storedLine(of: key)
     }
 
+    /// Whether an earlier line may have used the SKU whose `BloomFilter.hash(of:)` is `hash`: false for
+    /// nearly every SKU never recorded, at the cost of one memory access (the filter is made at the first
+    /// call if the SKUs came in order so far). True asks `firstLine(of:)`.
+    func mayHaveRecorded(hash: UInt64) throws -> Bool {
+        guard database != nil else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
+        if filter == nil { _ = try startFilter() }
+        return filter?.mayContain(hash) ?? true
+    }
+
     /// Makes the Bloom filter from the SKUs stored so far (all of them in order, so the batch is empty).
     /// Returns true: the SKU at hand may be among them.
     private func startFilter() throws -> Bool {
         guard let database else { throw DatabaseError(.misuse, "the duplicate-SKU check is closed") }
         try insertPending()
-        var filter = BloomFilter(bits: filterBits)
+        let filter = BloomFilter(bits: filterBits)
         let statement = try database.prepare("SELECT sku FROM seen")
         while try statement.step() {
             statement.withBytes(0) { filter.insert(BloomFilter.hash(of: $0)) }
@@ -253,12 +262,26 @@ final class SeenSlugs {
     }
 
     /// Whether the slugs of a block found unchanged may stand unrecorded: false when a product read
-    /// before has one of them.
-    func fitUnchanged(_ slugs: [SlugKey]) throws -> Bool {
-        for slug in slugs where try seen.firstLine(of: Self.key(slug)) != nil { return false }
+    /// before has one of them. `keys`: their `key(_:)`s with their hashes.
+    func fitUnchanged(_ keys: [HashedKey]) throws -> Bool {
+        for key in keys where try seen.mayHaveRecorded(hash: key.hash) {
+            if try seen.firstLine(of: key.text) != nil { return false }
+        }
         return true
     }
 
     /// The slug as one text, by which it is recorded and filtered.
     static func key(_ slug: SlugKey) -> String { slug.language + "\u{1F}" + slug.slug }
+}
+
+/// A SKU or a slug's `SeenSlugs.key` with its `BloomFilter.hash(of:)`, made once for every filter that
+/// holds it.
+struct HashedKey {
+    var text: String
+    var hash: UInt64
+
+    init(_ text: String) {
+        self.text = text
+        hash = BloomFilter.hash(of: text)
+    }
 }

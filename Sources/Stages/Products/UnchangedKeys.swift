@@ -13,8 +13,8 @@ import Pipelines
 /// a false positive costs one store lookup, and only for a block read in full (at 1,000,000 variants
 /// about one SKU in twenty).
 final class UnchangedKeys {
-    private var skus = BloomFilter(bits: 1 << 23)
-    private var slugs = BloomFilter(bits: 1 << 21)
+    private let skus = BloomFilter(bits: 1 << 23)
+    private let slugs = BloomFilter(bits: 1 << 21)
     private let store: ProductSourceIndex
     /// The line of the first row with the SKU in the block at the position, read again from the file.
     private let rowLine: (String, ReaderPosition) throws -> Int?
@@ -54,10 +54,11 @@ final class UnchangedKeys {
     }
 
     /// Records the block at `start`, found unchanged: the stored product `productID`, its SKUs and slugs.
-    func add(_ productID: Int64, at start: ReaderPosition, skus: [String], slugs: [SlugKey]) throws {
+    /// `slugs`: their `SeenSlugs.key`s.
+    func add(_ productID: Int64, at start: ReaderPosition, skus: [HashedKey], slugs: [HashedKey]) throws {
         guard let database else { throw DatabaseError(.misuse, "the unchanged products are closed") }
-        for sku in skus { self.skus.insert(BloomFilter.hash(of: sku)) }
-        for slug in slugs { self.slugs.insert(BloomFilter.hash(of: SeenSlugs.key(slug))) }
+        for sku in skus { self.skus.insert(sku.hash) }
+        for slug in slugs { self.slugs.insert(slug.hash) }
         pending.append((productID, start))
         guard pending.count == Self.insertRows else { return }
         defer { insert.reset() }

@@ -43,9 +43,15 @@ extension ProductCSVParser {
             let skuIndex = header.index(.sku, language: header.languages[0])
         else { return false }
         let line = rows[0].line
-        let slugs = header.languages.map { SlugKey(language: $0, slug: rowReader.slug($0, rows[0].cell)) }.filter { !$0.slug.isEmpty }
+        let productRow = rows[0]
+        let slugs = header.languages.compactMap { language -> HashedKey? in
+            let slug = rowReader.slug(language, productRow.cell)
+            return slug.isEmpty ? nil : HashedKey(SeenSlugs.key(SlugKey(language: language, slug: slug)))
+        }
         guard try seenSlugs.fitUnchanged(slugs) else { return false }
-        let skus = rows.map { ProductVariant.normalizedSKU($0.cell(skuIndex)) }
+        var skus: [HashedKey] = []
+        skus.reserveCapacity(rows.count)
+        for index in rows.indices { skus.append(HashedKey(ProductVariant.normalizedSKU(rows[index].cell(skuIndex)))) }
         skuCheck.startProduct(line: line)
         guard try skuCheck.fitUnchanged(skus) else { return false }
         try keys.add(productID, at: ReaderPosition(offset: offset, line: line), skus: skus, slugs: slugs)
