@@ -23,6 +23,40 @@ import Testing
         }
     }
 
+    /// The statement cache keeps a statement while it is in use: the same SQL run again inside it (a
+    /// query per row of the same query) gets a statement of its own, and both are reused afterwards.
+    @Test func sameStatementNestedInItsOwnRows() throws {
+        try withDatabase { db throws in
+            try db.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3)")
+            let select = "SELECT id FROM t WHERE id >= $1 ORDER BY id"
+            for _ in 0..<3 {
+                var pairs: [[Int64]] = []
+                try db.query(select, [.integer(2)], columns: { _ in }) { outer in
+                    let id = outer.int64(0) ?? 0
+                    var inner: [Int64] = []
+                    try db.query(select, [.integer(id)], columns: { _ in }) { inner.append($0.int64(0) ?? 0) }
+                    pairs.append([id] + inner)
+                }
+                #expect(pairs == [[2, 2, 3], [3, 3]])
+            }
+        }
+    }
+
+    /// A statement still checked out when its connection closes (a bulk inserter's) is finalized when it
+    /// comes back, not used after the close.
+    @Test func statementCheckedInAfterClose() throws {
+        let (directory, path) = Support.temporarySQLitePath(nested: "c")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let connection = try SQLiteConnection(path: path, logger: Support.silentLogger)
+        try connection.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        let statement = try connection.checkOutStatement("INSERT INTO t VALUES (1)")
+        _ = try connection.query("SELECT count(*) FROM t", [], columns: { _ in }) { _ in }
+        connection.close()
+        connection.checkIn(statement)
+        #expect(statement.handle == nil)
+    }
+
     /// A bulk load's foreign keys left unchecked are checked at once afterwards, naming what is broken.
     @Test func uncheckedForeignKeysAreCheckedAtTheEnd() throws {
         try withDatabase { db throws in
