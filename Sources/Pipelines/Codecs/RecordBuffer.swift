@@ -111,7 +111,7 @@ public final class RecordBuffer {
     }
 
     /// Where the field after one ending at `end` starts (`end` may mark NULL).
-    static func offset(_ end: Int) -> Int { end >= 0 ? end : -end - 1 }
+    @inlinable static func offset(_ end: Int) -> Int { end >= 0 ? end : -end - 1 }
 
     private func reserve(_ extra: Int) {
         guard used + extra > capacity else { return }
@@ -129,9 +129,11 @@ public final class RecordBuffer {
 /// a negative end marking NULL as in `RecordBuffer`, then the bytes of all its fields, in one array (one
 /// allocation per record, one reference to count when the record is copied).
 public struct RecordSnapshot: Sendable {
-    private let storage: [UInt8]
+    // Inlinable, so that `withField` is specialized where it is called (a generic call across modules
+    // costs several hundred instructions).
+    @usableFromInline let storage: [UInt8]
     public let count: Int
-    private static let endSize = MemoryLayout<Int>.stride
+    @usableFromInline static let endSize = MemoryLayout<Int>.stride
 
     /// `storage`: the ends, then the bytes, laid out as the snapshot keeps them.
     init(count: Int, storage: UnsafeRawBufferPointer) {
@@ -142,6 +144,7 @@ public struct RecordSnapshot: Sendable {
     }
 
     /// Calls `body` with the field's bytes, or nil for NULL.
+    @inlinable
     public func withField<R>(_ index: Int, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
         precondition(index >= 0 && index < count, "field index out of range")
         return try storage.withUnsafeBytes { raw in
@@ -179,7 +182,8 @@ public struct RecordSnapshot: Sendable {
         }
     }
 
-    private static func end(_ index: Int, in raw: UnsafeRawBufferPointer) -> Int {
+    @inlinable
+    static func end(_ index: Int, in raw: UnsafeRawBufferPointer) -> Int {
         raw.loadUnaligned(fromByteOffset: index * endSize, as: Int.self)
     }
 }

@@ -88,19 +88,24 @@ extension DuplicateSKUCheck {
     /// Whether the SKUs of the product started last, a block found unchanged (so good in itself: the
     /// store holds it as it is), may stand unrecorded: false when a product read before used one of them.
     /// Notes the SKUs its variants share.
-    func fitUnchanged(_ skus: [HashedKey]) throws -> Bool {
-        for sku in skus where try seen.mayHaveRecorded(hash: sku.hash) {
-            if try seen.firstLine(of: sku.text) != nil { return false }
+    ///
+    /// `hashes`: the `BloomFilter.hash(of:)` of each variant's SKU; `sku` makes the SKU at an index,
+    /// asked for only when its hash may have been recorded or another variant's hash is the same.
+    func fitUnchanged(hashes: [UInt64], sku: (Int) -> String) throws -> Bool {
+        for (index, hash) in hashes.enumerated() where try seen.mayHaveRecorded(hash: hash) {
+            if try seen.firstLine(of: sku(index)) != nil { return false }
         }
         guard policy == .withinProduct else { return true }
-        if skus.count <= 32 {  // Most products: a set would cost more than comparing.
-            for index in skus.indices.dropFirst()
-            where skus[..<index].contains(where: { $0.hash == skus[index].hash && $0.text == skus[index].text }) {
-                noteShared(skus[index].text)
+        if hashes.count <= 32 {  // Most products: a set would cost more than comparing.
+            for index in hashes.indices.dropFirst() {
+                for earlier in 0..<index where hashes[earlier] == hashes[index] && sku(earlier) == sku(index) {
+                    noteShared(sku(index))
+                    break
+                }
             }
         } else {
             var distinct = Set<String>()
-            for sku in skus where !distinct.insert(sku.text).inserted { noteShared(sku.text) }
+            for index in hashes.indices where !distinct.insert(sku(index)).inserted { noteShared(sku(index)) }
         }
         return true
     }

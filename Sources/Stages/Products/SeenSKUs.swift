@@ -262,26 +262,17 @@ final class SeenSlugs {
     }
 
     /// Whether the slugs of a block found unchanged may stand unrecorded: false when a product read
-    /// before has one of them. `keys`: their `key(_:)`s with their hashes.
-    func fitUnchanged(_ keys: [HashedKey]) throws -> Bool {
-        for key in keys where try seen.mayHaveRecorded(hash: key.hash) {
-            if try seen.firstLine(of: key.text) != nil { return false }
+    /// before has one of them. `hashes`: the `BloomFilter.hash(of:)` of each slug's `key(_:)`; `key`
+    /// makes the text of the one at an index, asked for only when its hash may have been recorded.
+    func fitUnchanged(hashes: [UInt64], key: (Int) -> String) throws -> Bool {
+        for (index, hash) in hashes.enumerated() where try seen.mayHaveRecorded(hash: hash) {
+            if try seen.firstLine(of: key(index)) != nil { return false }
         }
         return true
     }
 
-    /// The slug as one text, by which it is recorded and filtered.
-    static func key(_ slug: SlugKey) -> String { slug.language + "\u{1F}" + slug.slug }
-}
+    /// The slug as one text, by which it is recorded and filtered: `keyPrefix(language)`, then the slug.
+    static func key(_ slug: SlugKey) -> String { keyPrefix(slug.language) + slug.slug }
 
-/// A SKU or a slug's `SeenSlugs.key` with its `BloomFilter.hash(of:)`, made once for every filter that
-/// holds it.
-struct HashedKey {
-    var text: String
-    var hash: UInt64
-
-    init(_ text: String) {
-        self.text = text
-        hash = BloomFilter.hash(of: text)
-    }
+    static func keyPrefix(_ language: String) -> String { language + "\u{1F}" }
 }

@@ -53,12 +53,12 @@ final class UnchangedKeys {
         database = nil
     }
 
-    /// Records the block at `start`, found unchanged: the stored product `productID`, its SKUs and slugs.
-    /// `slugs`: their `SeenSlugs.key`s.
-    func add(_ productID: Int64, at start: ReaderPosition, skus: [HashedKey], slugs: [HashedKey]) throws {
+    /// Records the block at `start`, found unchanged: the stored product `productID`, the
+    /// `BloomFilter.hash(of:)` of its SKUs and of its slugs' `SeenSlugs.key`s.
+    func add(_ productID: Int64, at start: ReaderPosition, skuHashes: [UInt64], slugHashes: [UInt64]) throws {
         guard let database else { throw DatabaseError(.misuse, "the unchanged products are closed") }
-        for sku in skus { self.skus.insert(sku.hash) }
-        for slug in slugs { self.slugs.insert(slug.hash) }
+        for hash in skuHashes { skus.insert(hash) }
+        for hash in slugHashes { slugs.insert(hash) }
         pending.append((productID, start))
         guard pending.count == Self.insertRows else { return }
         defer { insert.reset() }

@@ -38,25 +38,45 @@ extension ProductCSVParser {
 
     /// Keeps an unchanged block's slugs and SKUs in `keys`; false when a block read in full before used
     /// one of them.
+    ///
+    /// Most blocks make no string here: their keys are hashed from the cells' bytes, and a key's text is
+    /// made only when a filter says a block read before may have used it.
     private func fitUnchanged(_ rows: [RawRow], productID: Int64, keys: UnchangedKeys) throws -> Bool {
         guard let offset = rows[0].byteOffset, let skuCheck, let seenSlugs,
             let skuIndex = header.index(.sku, language: header.languages[0])
         else { return false }
         let line = rows[0].line
         let productRow = rows[0]
-        let slugs = header.languages.compactMap { language -> HashedKey? in
-            let slug = rowReader.slug(language, productRow.cell)
-            return slug.isEmpty ? nil : HashedKey(SeenSlugs.key(SlugKey(language: language, slug: slug)))
+        var slugLanguages: [String] = []
+        var slugHashes: [UInt64] = []
+        for language in header.languages {
+            if let index = header.index(.slug, language: language), !productRow.cellIsEmpty(index),
+                let hash = productRow.asciiCellHash(index, prefix: SeenSlugs.keyPrefix(language))
+            {
+                slugHashes.append(hash)
+            } else {
+                let slug = rowReader.slug(language, productRow.cell)
+                guard !slug.isEmpty else { continue }
+                slugHashes.append(BloomFilter.hash(of: SeenSlugs.key(SlugKey(language: language, slug: slug))))
+            }
+            slugLanguages.append(language)
         }
-        guard try seenSlugs.fitUnchanged(slugs) else { return false }
-        var skus: [HashedKey] = []
-        skus.reserveCapacity(rows.count)
-        for index in rows.indices { skus.append(HashedKey(ProductVariant.normalizedSKU(rows[index].cell(skuIndex)))) }
+        let slugsFit = try seenSlugs.fitUnchanged(hashes: slugHashes) { index in
+            SeenSlugs.key(SlugKey(language: slugLanguages[index], slug: rowReader.slug(slugLanguages[index], productRow.cell)))
+        }
+        guard slugsFit else { return false }
+        var skuHashes: [UInt64] = []
+        skuHashes.reserveCapacity(rows.count)
+        for index in rows.indices {
+            skuHashes.append(rows[index].asciiCellHash(skuIndex) ?? BloomFilter.hash(of: Self.sku(rows[index], skuIndex)))
+        }
         skuCheck.startProduct(line: line)
-        guard try skuCheck.fitUnchanged(skus) else { return false }
-        try keys.add(productID, at: ReaderPosition(offset: offset, line: line), skus: skus, slugs: slugs)
+        guard try skuCheck.fitUnchanged(hashes: skuHashes, sku: { Self.sku(rows[$0], skuIndex) }) else { return false }
+        try keys.add(productID, at: ReaderPosition(offset: offset, line: line), skuHashes: skuHashes, slugHashes: slugHashes)
         return true
     }
+
+    private static func sku(_ row: RawRow, _ index: Int) -> String { ProductVariant.normalizedSKU(row.cell(index)) }
 
     /// The line of the first row with `sku` in the block at `start` of the file at `path`, read again (for
     /// a SKU of an unchanged block used again, which is rare).
