@@ -65,6 +65,30 @@ import Testing
         seen.close()
         #expect(throws: DatabaseError.self) { try seen.record("A", line: 1) }
     }
+
+    /// The starts of unchanged blocks come back by product, whether their ids rose batch by batch (kept
+    /// a batch a row), fell, or repeated a range already stored (kept a row each), and still pending.
+    @Test func unchangedStartsAreFoundInRunsAndSingly() throws {
+        let starts = try UnchangedStarts()
+        defer { starts.close() }
+        // 64 rising from 1000, 64 falling from 500, 64 rising again from 2000 with a hole, 10 more pending,
+        // then 64 that rise but reach into the first run's range.
+        let rising = (0..<64).map { Int64(1000 + 2 * $0) }
+        let falling = (0..<64).map { Int64(500 - $0) }
+        let risingAgain = (0..<64).map { Int64(2000 + 3 * $0) }
+        let overlapping = (0..<64).map { Int64(1001 + 2 * $0) }
+        let pending = (0..<10).map { Int64(9000 + $0) }
+        let all = rising + falling + risingAgain + overlapping + pending
+        for (index, id) in all.enumerated() {
+            try starts.add(id, at: ReaderPosition(offset: Int64(100 * index), line: index + 2))
+        }
+        for (index, id) in all.enumerated() {
+            #expect(try starts.start(of: id) == ReaderPosition(offset: Int64(100 * index), line: index + 2), "product \(id)")
+        }
+        for absent: Int64 in [0, 436, 999, 1128, 1999, 2001, 2190, 8999, 9010, .max] {
+            #expect(try starts.start(of: absent) == nil, "product \(absent)")
+        }
+    }
 }
 
 /// xorshift64: a repeatable shuffle.

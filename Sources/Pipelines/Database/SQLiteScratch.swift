@@ -113,6 +113,14 @@ public final class ScratchStatement {
         guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }
     }
 
+    /// Binds a blob read in place: `bytes` must stay unchanged until the statement is stepped and reset.
+    public func bind(blob bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        let handle = try live()
+        let start = bytes.baseAddress ?? SQLiteStatement.emptyBytes
+        let status = sqlite3_bind_blob(handle, index, start, Int32(bytes.count), csqlite_static())
+        guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }
+    }
+
     public func bindNull(at index: Int32) throws {
         let status = sqlite3_bind_null(try live(), index)
         guard status == SQLITE_OK else { throw scratch.error(status, sql: sql) }

@@ -18,69 +18,31 @@ final class UnchangedKeys {
     private let store: ProductSourceIndex
     /// The line of the first row with the SKU in the block at the position, read again from the file.
     private let rowLine: (String, ReaderPosition) throws -> Int?
-    private var database: SQLiteScratch?
-    /// Inserts `insertRows` products at once: a statement for each product took a third of `add`'s time.
-    private let insert: ScratchStatement
-    private let lookup: ScratchStatement
-    /// Products added and not yet inserted, fewer than `insertRows`.
-    private var pending: [(productID: Int64, start: ReaderPosition)] = []
-    private var uncommitted = 0
-    private static let insertRows = 64
-    private static let commitEvery = 65_536
+    private let starts: UnchangedStarts
 
     init(store: ProductSourceIndex, rowLine: @escaping (String, ReaderPosition) throws -> Int?) throws {
         self.store = store
         self.rowLine = rowLine
-        let database = try SQLiteScratch(purpose: "the unchanged products", cacheKiB: 1024)
-        self.database = database
-        do {
-            try database.execute(
-                "CREATE TABLE unchanged (product_id INTEGER PRIMARY KEY, line INTEGER NOT NULL, offset INTEGER NOT NULL); BEGIN")
-            let values = Array(repeating: "(?, ?, ?)", count: Self.insertRows).joined(separator: ", ")
-            insert = try database.prepare("INSERT INTO unchanged (product_id, line, offset) VALUES \(values)")
-            lookup = try database.prepare("SELECT line, offset FROM unchanged WHERE product_id = ?1")
-        } catch {
-            database.close()
-            throw error
-        }
+        starts = try UnchangedStarts()
     }
 
     deinit { close() }
 
-    /// Closes the database, which deletes its file.
-    func close() {
-        database?.close()
-        database = nil
-    }
+    /// Closes the database of the blocks' starts, which deletes its file.
+    func close() { starts.close() }
 
     /// Records the block at `start`, found unchanged: the stored product `productID`, the
     /// `BloomFilter.hash(of:)` of its SKUs and of its slugs' `SeenSlugs.key`s.
     func add(_ productID: Int64, at start: ReaderPosition, skuHashes: [UInt64], slugHashes: [UInt64]) throws {
-        guard let database else { throw DatabaseError(.misuse, "the unchanged products are closed") }
+        try starts.add(productID, at: start)
         for hash in skuHashes { skus.insert(hash) }
         for hash in slugHashes { slugs.insert(hash) }
-        pending.append((productID, start))
-        guard pending.count == Self.insertRows else { return }
-        defer { insert.reset() }
-        for (index, entry) in pending.enumerated() {
-            let first = Int32(3 * index + 1)
-            try insert.bind(entry.productID, at: first)
-            try insert.bind(Int64(entry.start.line), at: first + 1)
-            try insert.bind(entry.start.offset, at: first + 2)
-        }
-        _ = try insert.step()
-        pending.removeAll(keepingCapacity: true)
-        uncommitted += Self.insertRows
-        if uncommitted >= Self.commitEvery {
-            try database.execute("COMMIT; BEGIN")
-            uncommitted = 0
-        }
     }
 
     /// The line of the row of an unchanged block before that uses `sku`, if one does.
     func line(ofSKU sku: String) throws -> Int? {
         guard skus.mayContain(BloomFilter.hash(of: sku)), let owner = try store.owner(ofSKU: sku),
-            let start = try start(of: owner)
+            let start = try starts.start(of: owner)
         else { return nil }
         return try rowLine(sku, start) ?? start.line
     }
@@ -88,16 +50,6 @@ final class UnchangedKeys {
     /// The line of the unchanged product before that has `slug`, if one does.
     func line(ofSlug slug: SlugKey) throws -> Int? {
         guard slugs.mayContain(BloomFilter.hash(of: SeenSlugs.key(slug))), let owner = try store.owner(of: slug) else { return nil }
-        return try start(of: owner)?.line
-    }
-
-    /// Where the block of `productID` starts, when it was found unchanged.
-    private func start(of productID: Int64) throws -> ReaderPosition? {
-        guard database != nil else { throw DatabaseError(.misuse, "the unchanged products are closed") }
-        if let entry = pending.first(where: { $0.productID == productID }) { return entry.start }
-        defer { lookup.reset() }
-        try lookup.bind(productID, at: 1)
-        guard try lookup.step() else { return nil }
-        return ReaderPosition(offset: lookup.int64(1), line: Int(lookup.int64(0)))
+        return try starts.start(of: owner)?.line
     }
 }
