@@ -25,6 +25,20 @@ import Pipelines
         for bad in [hex.uppercased(), String(hex.dropLast()), hex + "0", String(hex.dropLast()) + "g", ""] {
             #expect(SHA256Value(hex: bad) == nil, "\(bad)")
         }
+        // Every byte in every place of a digit: only 0-9 and a-f read, each as its value.
+        let digits = Array("0123456789abcdef".utf8)
+        for place in [0, 1, 37, 63] {
+            for byte in UInt8.min...UInt8.max {
+                var bytes = Array(hex.utf8)
+                bytes[place] = byte
+                let parsed = bytes.withUnsafeBytes { SHA256Value(hex: $0) }
+                if let value = digits.firstIndex(of: byte) {
+                    #expect(parsed?.hex == String(decoding: bytes, as: UTF8.self), "byte \(byte) at \(place) is \(value)")
+                } else {
+                    #expect(parsed == nil, "byte \(byte) at \(place)")
+                }
+            }
+        }
     }
 
     let folder = CodecTemporaryFolder()
