@@ -80,6 +80,23 @@ final class SteppingClock: @unchecked Sendable {
         return blocks
     }
 
+    /// A re-import's checkpoints are deferred while it runs, and the connection's setting is put back
+    /// afterwards, also when the import fails.
+    @Test func reimportDefersCheckpointsAndPutsTheSettingBack() throws {
+        try withStore(.sqlite) { store, database, _ throws in
+            func setting() throws -> String? { try database.rows("PRAGMA wal_autocheckpoint").first?.first ?? nil }
+            #expect(try setting() == "1000")
+            try store.withCheckpointsDeferred {
+                #expect(try setting() == String(ProductStore.deferredCheckpointPages))
+                _ = try upsert(store, Self.shirt())
+            }
+            #expect(try setting() == "1000")
+            struct Failure: Error {}
+            #expect(throws: Failure.self) { try store.withCheckpointsDeferred { throw Failure() } }
+            #expect(try setting() == "1000")
+        }
+    }
+
     @Test(arguments: dialects) func secondIdenticalUpsertWritesNothing(dialect: SQLDialect) throws {
         try withStore(dialect) { store, database, clock throws in
             let first = try upsert(store, Self.shirt())

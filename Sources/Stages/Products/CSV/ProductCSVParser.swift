@@ -250,30 +250,6 @@ public final class ProductCSVParser {
             record.withField(index) { bytes in bytes?.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } ?? true }
         }
         var isBlank: Bool { readError == nil && record.count <= 1 && (record.count == 0 || cellIsEmpty(0)) }
-
-        /// The `BloomFilter.hash(of:)` of `prefix` and `cell(index)`, made from the cell's bytes; nil when
-        /// they are not all ASCII (made into a string, and a SKU normalized, they may then change).
-        func asciiCellHash(_ index: Int, prefix: String = "") -> UInt64? {
-            record.withField(index) { field -> UInt64? in
-                guard let field else { return prefix.isEmpty ? BloomFilter.hash(of: "") : BloomFilter.hash(of: prefix) }
-                let isPadding = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-                var start = 0
-                var end = field.count
-                while start < end, isPadding(field[start]) { start += 1 }
-                while end > start, isPadding(field[end - 1]) { end -= 1 }
-                let cell = UnsafeRawBufferPointer(rebasing: field[start..<end])
-                guard cell.allSatisfy({ $0 < 0x80 }) else { return nil }
-                guard !prefix.isEmpty else { return BloomFilter.hash(of: cell) }
-                var prefix = prefix
-                return prefix.withUTF8 { prefix in
-                    withUnsafeTemporaryAllocation(byteCount: prefix.count + cell.count, alignment: 1) { key in
-                        key.copyMemory(from: UnsafeRawBufferPointer(prefix))
-                        UnsafeMutableRawBufferPointer(rebasing: key[prefix.count...]).copyMemory(from: cell)
-                        return BloomFilter.hash(of: UnsafeRawBufferPointer(key))
-                    }
-                }
-            }
-        }
     }
 
     func takeRow() throws -> RawRow? {

@@ -99,13 +99,16 @@ public enum ProductsImport: StageKind {
             config: config, format: format, source: source, store: store, chunkSize: context.checkpoints.chunkSize,
             logger: context.logger, openReader: context.openReader)
         defer { importer.close() }
-        let progress = try store.withStatementJournalsInMemory {
+        let run = {
             try ImportPipeline.run(
                 importer,
                 input: ImportPipeline.Input(
                     file: config.file, target: "the product store", maxRejects: config.maxRejects,
                     rejectsPath: rejectsPath),
                 into: store.connection, context: context)
+        }
+        let progress = try store.withStatementJournalsInMemory {
+            try store.isEmpty() ? try run() : try store.withCheckpointsDeferred(run)
         }
         try importer.finishBulkLoad()
         let counts = progress.counts
