@@ -37,9 +37,11 @@ struct ProductsUnchangedRunsTests {
         #expect(runs.run(at: 6)?.products == 1)
     }
 
+    /// With a small queue: the feed and the check take turns block by block here, and under load each
+    /// turn can wait for the scheduler (4,096 runs of room made this test take a minute once).
     @Test func theCheckWaitsForRoomAndNeverForTheFeedsOwnBlocks() throws {
-        let runs = UnchangedRuns()
-        let blocks = UnchangedRuns.capacity * 3
+        let runs = UnchangedRuns(capacity: 16)
+        let blocks = runs.capacity * 3
         let check = Thread {
             // Every other block changed: as many runs as unchanged blocks, three times the room.
             for block in 0..<blocks {

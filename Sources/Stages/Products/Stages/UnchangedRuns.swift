@@ -20,7 +20,7 @@ final class UnchangedRuns: @unchecked Sendable {
     }
 
     /// Ended runs waiting for the feed before the check waits for room.
-    static let capacity = 4_096
+    let capacity: Int
 
     private let condition = NSCondition()
     private var runs: [Run] = []
@@ -34,6 +34,10 @@ final class UnchangedRuns: @unchecked Sendable {
     private var feedWaitsAt: Int?
     private var checkWaits = false
 
+    init(capacity: Int = 4_096) {
+        self.capacity = max(1, capacity)
+    }
+
     /// The check: the block at `line` (`unchangedRows`: its variant rows when it is unchanged, else nil)
     /// is classified; the next block starts at `next`.
     func classified(line: Int, next: ReaderPosition, unchangedRows: Int?) {
@@ -44,7 +48,7 @@ final class UnchangedRuns: @unchecked Sendable {
                     runs[runs.count - 1].products += 1
                     runs[runs.count - 1].variantRows += rows
                 } else {
-                    while runs.count - first >= Self.capacity && !finished {
+                    while runs.count - first >= capacity && !finished {
                         checkWaits = true
                         condition.wait()
                     }
