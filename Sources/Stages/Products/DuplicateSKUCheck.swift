@@ -92,9 +92,7 @@ extension DuplicateSKUCheck {
     /// `hashes`: the `BloomFilter.hash(of:)` of each variant's SKU; `sku` makes the SKU at an index,
     /// asked for only when its hash may have been recorded or another variant's hash is the same.
     func fitUnchanged(hashes: [UInt64], sku: (Int) -> String) throws -> Bool {
-        for (index, hash) in hashes.enumerated() where try seen.mayHaveRecorded(hash: hash) {
-            if try seen.firstLine(of: sku(index)) != nil { return false }
-        }
+        guard try !seen.recordedAny(hashes: hashes, key: sku) else { return false }
         guard policy == .withinProduct else { return true }
         if hashes.count <= 32 {  // Most products: a set would cost more than comparing.
             for index in hashes.indices.dropFirst() {

@@ -89,11 +89,7 @@ final class SeenSKUs {
         let key = SKUKey(sku)
         guard let greatest, !greatest.precedes(key) else {
             greatest = key
-            if let filter {
-                let hash = key.hash
-                filter.insert(hash)
-                nearFilter?.insert(hash)
-            }
+            if filter != nil { insertIntoFilters(key.hash) }
             try store(key, line: line)
             return nil
         }
@@ -101,8 +97,7 @@ final class SeenSKUs {
         let hash = key.hash
         let mayBeStored = try filter.map { $0.mayContain(hash) } ?? startFilter()
         if mayBeStored, let first = try storedLine(of: key) { return first }
-        filter?.insert(hash)
-        nearFilter?.insert(hash)
+        insertIntoFilters(hash)
         batch.append((key, line))
         batchLines[key] = line
         if batch.count >= batchSize {
@@ -133,6 +128,20 @@ final class SeenSKUs {
         if filter == nil { _ = try startFilter() }
         if let nearFilter, !nearFilter.mayContain(hash) { return false }
         return filter?.mayContain(hash) ?? true
+    }
+
+    /// Whether an earlier line used one of the keys whose hashes are `hashes`; `key` makes the text of the
+    /// one at an index, asked for only when its hash may have been recorded.
+    func recordedAny(hashes: [UInt64], key: (Int) -> String) throws -> Bool {
+        for (index, hash) in hashes.enumerated() where try mayHaveRecorded(hash: hash) {
+            if try firstLine(of: key(index)) != nil { return true }
+        }
+        return false
+    }
+
+    private func insertIntoFilters(_ hash: UInt64) {
+        filter?.insert(hash)
+        nearFilter?.insert(hash)
     }
 
     /// Makes the Bloom filter from the SKUs stored so far (all of them in order, so the batch is empty).
@@ -283,10 +292,7 @@ final class SeenSlugs {
     /// before has one of them. `hashes`: the `BloomFilter.hash(of:)` of each slug's `key(_:)`; `key`
     /// makes the text of the one at an index, asked for only when its hash may have been recorded.
     func fitUnchanged(hashes: [UInt64], key: (Int) -> String) throws -> Bool {
-        for (index, hash) in hashes.enumerated() where try seen.mayHaveRecorded(hash: hash) {
-            if try seen.firstLine(of: key(index)) != nil { return false }
-        }
-        return true
+        try !seen.recordedAny(hashes: hashes, key: key)
     }
 
     /// The slug as one text, by which it is recorded and filtered: `keyPrefix(language)`, then the slug.

@@ -8,7 +8,7 @@ final class ProductImporter: ChunkImporter {
     struct Progress: Codable {
         var counts = ProductImportCounts()
         /// The store was empty and its product tables' indexes and constraints are set aside until the
-        /// import's last chunk has committed (`SetAsideSchema`, `finishBulkLoad`).
+        /// import's last chunk has committed (`SetAsideSchema`, `finish`).
         var schemaSetAside: Bool?
     }
 
@@ -21,9 +21,12 @@ final class ProductImporter: ChunkImporter {
     private var feed: ProductImportFeed?
     /// The unchanged blocks a first run's check finds, for the feed to seek past.
     private var unchangedRuns: UnchangedRuns?
-    /// SQLite: the store's connection checks no foreign keys until `finishBulkLoad` checks all the product
+    /// SQLite: the store's connection checks no foreign keys until `finish` checks all the product
     /// tables' at once (`UncheckedForeignKeys`).
     private var foreignKeysUnchecked = false
+    /// SQLite, an import that is not a bulk load: the automatic-checkpoint setting `finish` (or, for an
+    /// import that failed, `close`) puts back (`ProductStore.deferCheckpoints`).
+    private var deferredCheckpoints: Int64?
     /// A connection of its own for each thread that reads the file, to look blocks up by digest.
     private let openReader: () throws -> any DatabaseConnection
     let startPosition: ReaderPosition
@@ -48,6 +51,7 @@ final class ProductImporter: ChunkImporter {
     func close() {
         if let feed { feed.close() } else { source.close() }
         if foreignKeysUnchecked { try? UncheckedForeignKeys.resumeChecking(on: store.connection) }
+        if let pages = deferredCheckpoints { try? store.endDeferredCheckpoints(restoring: pages, checkpoint: false) }
     }
 
     func initialProgress() -> Progress { Progress() }
@@ -118,6 +122,8 @@ final class ProductImporter: ChunkImporter {
             if bulkLoad {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
+            } else {
+                deferredCheckpoints = try store.deferCheckpoints()
             }
         }
         if let position { try source.resume(at: position) }
@@ -147,9 +153,13 @@ final class ProductImporter: ChunkImporter {
     }
 
     /// After the last chunk committed (or a finished import is run again, after a kill between the two):
-    /// builds what an import into the empty store set aside, in a transaction of its own, or checks the
-    /// foreign keys it left unchecked.
-    func finishBulkLoad() throws {
+    /// checkpoints a deferred WAL, builds what an import into the empty store set aside, in a transaction
+    /// of its own, or checks the foreign keys it left unchecked.
+    func finish() throws {
+        if let pages = deferredCheckpoints {
+            deferredCheckpoints = nil
+            try store.endDeferredCheckpoints(restoring: pages, checkpoint: true)
+        }
         let connection = store.connection
         let clock = ContinuousClock.now
         func elapsed() -> String {

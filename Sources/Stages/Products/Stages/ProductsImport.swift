@@ -99,7 +99,7 @@ public enum ProductsImport: StageKind {
             config: config, format: format, source: source, store: store, chunkSize: context.checkpoints.chunkSize,
             logger: context.logger, openReader: context.openReader)
         defer { importer.close() }
-        let run = {
+        let progress = try store.withStatementJournalsInMemory {
             try ImportPipeline.run(
                 importer,
                 input: ImportPipeline.Input(
@@ -107,10 +107,7 @@ public enum ProductsImport: StageKind {
                     rejectsPath: rejectsPath),
                 into: store.connection, context: context)
         }
-        let progress = try store.withStatementJournalsInMemory {
-            try store.isEmpty() ? try run() : try store.withCheckpointsDeferred(run)
-        }
-        try importer.finishBulkLoad()
+        try importer.finish()
         let counts = progress.counts
         context.logger.info(
             "import.done",

@@ -98,21 +98,26 @@ public final class ProductStore {
         return try body()
     }
 
-    /// Runs `body`, an import into a store that has products, with SQLite's automatic checkpoint every
-    /// `deferredCheckpointPages` pages of WAL instead of every 1,000, and one when `body` returns; the
-    /// setting is put back. Such an import changes pages all over the file and, once its check has passed,
-    /// commits a chunk at a time: it checkpointed every few chunks, syncing twice each time and copying
-    /// pages changed again later more than once. The WAL stays within about 128 MiB. Not for an import
-    /// into an empty store, whose B-trees read their pages back from the WAL: a larger one was slower.
-    public func withCheckpointsDeferred<R>(_ body: () throws -> R) throws -> R {
-        guard connection.dialect == .sqlite else { return try body() }
+    /// SQLite: an automatic checkpoint every `deferredCheckpointPages` pages of WAL instead of every 1,000,
+    /// for an import into a store that has products; returns the setting to put back with
+    /// `endDeferredCheckpoints` (nil on PostgreSQL). Such an import changes pages all over the file and,
+    /// once its check has passed, commits a chunk at a time: it checkpointed every few chunks, syncing
+    /// twice each time and copying pages changed again later more than once. The WAL stays within about
+    /// 128 MiB. Not for an import into an empty store, whose B-trees read their pages back from the WAL:
+    /// a larger one was slower.
+    func deferCheckpoints() throws -> Int64? {
+        guard connection.dialect == .sqlite else { return nil }
         var pages: Int64 = 1_000
         try connection.query("PRAGMA wal_autocheckpoint", [], columns: { _ in }) { pages = $0.int64(0) ?? pages }
         try connection.executeScript("PRAGMA wal_autocheckpoint = \(Self.deferredCheckpointPages)")
+        return pages
+    }
+
+    /// Puts back the setting `deferCheckpoints` returned; `checkpoint`: checkpoints the WAL first (the
+    /// import ended well).
+    func endDeferredCheckpoints(restoring pages: Int64, checkpoint: Bool) throws {
         defer { try? connection.executeScript("PRAGMA wal_autocheckpoint = \(pages)") }
-        let result = try body()
-        try connection.executeScript("PRAGMA wal_checkpoint(PASSIVE)")
-        return result
+        if checkpoint { try connection.executeScript("PRAGMA wal_checkpoint(PASSIVE)") }
     }
 
     static let deferredCheckpointPages = 32_768
