@@ -80,19 +80,19 @@ final class SteppingClock: @unchecked Sendable {
         return blocks
     }
 
-    /// A re-import's checkpoints are deferred while it runs, and the connection's setting is put back
-    /// afterwards, also when the import fails (no checkpoint then).
-    @Test func reimportDefersCheckpointsAndPutsTheSettingBack() throws {
+    /// A re-import's checkpoints run on a thread of their own while it runs (the automatic checkpoint is
+    /// off), and the connection's setting is put back afterwards, also when the import fails.
+    @Test func reimportCheckpointsInTheBackgroundAndPutsTheSettingBack() throws {
         try withStore(.sqlite) { store, database, _ throws in
             func setting() throws -> String? { try database.rows("PRAGMA wal_autocheckpoint").first?.first ?? nil }
             #expect(try setting() == "1000")
-            let pages = try #require(try store.deferCheckpoints())
-            #expect(try setting() == String(ProductStore.deferredCheckpointPages))
+            #expect(try store.startBackgroundCheckpoints())
+            #expect(try setting() == "0")
             _ = try upsert(store, Self.shirt())
-            try store.endDeferredCheckpoints(restoring: pages, checkpoint: true)
+            try store.endBackgroundCheckpoints(checkpoint: true)
             #expect(try setting() == "1000")
-            let again = try #require(try store.deferCheckpoints())
-            try store.endDeferredCheckpoints(restoring: again, checkpoint: false)
+            #expect(try store.startBackgroundCheckpoints())
+            try store.endBackgroundCheckpoints(checkpoint: false)
             #expect(try setting() == "1000")
         }
     }

@@ -5,12 +5,14 @@ public final class SQLiteConnection: DatabaseConnection {
     public let locator: DatabaseLocator
     public var dialect: SQLDialect { .sqlite }
     private var database: OpaquePointer?
-    private let logger: Logger
+    let logger: Logger
     /// Prepared statements of `execute` and `query` by SQL text. A statement in use is taken out of the
     /// cache, so a nested call with the same SQL prepares its own.
     private var statementCache: [String: SQLiteStatement] = [:]
     private static let statementCacheLimit = 256
     public private(set) var canceller = StatementCanceller()
+    /// While `startBackgroundCheckpoints` is in effect: the thread that checkpoints the WAL.
+    var backgroundCheckpointer: SQLiteCheckpointer?
 
     public init(path: String, logger: Logger) throws {
         locator = .sqlite(path: path)
@@ -41,6 +43,7 @@ public final class SQLiteConnection: DatabaseConnection {
 
     public func close() {
         canceller.invalidate()
+        try? endBackgroundCheckpoints(checkpoint: false)
         // A statement still checked out is finalized when it is checked in.
         for statement in statementCache.values where !statement.isCheckedOut { statement.finalize() }
         statementCache.removeAll()

@@ -98,29 +98,22 @@ public final class ProductStore {
         return try body()
     }
 
-    /// SQLite: an automatic checkpoint every `deferredCheckpointPages` pages of WAL instead of every 1,000,
-    /// for an import into a store that has products; returns the setting to put back with
-    /// `endDeferredCheckpoints` (nil on PostgreSQL). Such an import changes pages all over the file and,
-    /// once its check has passed, commits a chunk at a time: it checkpointed every few chunks, syncing
-    /// twice each time and copying pages changed again later more than once. The WAL stays within about
-    /// 128 MiB. Not for an import into an empty store, whose B-trees read their pages back from the WAL:
-    /// a larger one was slower.
-    func deferCheckpoints() throws -> Int64? {
-        guard connection.dialect == .sqlite else { return nil }
-        var pages: Int64 = 1_000
-        try connection.query("PRAGMA wal_autocheckpoint", [], columns: { _ in }) { pages = $0.int64(0) ?? pages }
-        try connection.executeScript("PRAGMA wal_autocheckpoint = \(Self.deferredCheckpointPages)")
-        return pages
+    /// SQLite, an import into a store that has products: its WAL is checkpointed on a thread of its own
+    /// (`SQLiteConnection.startBackgroundCheckpoints`) until `endBackgroundCheckpoints`; false on
+    /// PostgreSQL. Such an import changes pages all over the file (a page a changed product) and commits
+    /// most of them at once, when its check passes: the checkpoint that follows copies and syncs them
+    /// while the writer goes on with the rest of the file. Not for an import into an empty store, whose
+    /// writer keeps both processors busy to its end.
+    func startBackgroundCheckpoints() throws -> Bool {
+        guard let connection = connection as? SQLiteConnection else { return false }
+        try connection.startBackgroundCheckpoints()
+        return true
     }
 
-    /// Puts back the setting `deferCheckpoints` returned; `checkpoint`: checkpoints the WAL first (the
-    /// import ended well).
-    func endDeferredCheckpoints(restoring pages: Int64, checkpoint: Bool) throws {
-        defer { try? connection.executeScript("PRAGMA wal_autocheckpoint = \(pages)") }
-        if checkpoint { try connection.executeScript("PRAGMA wal_checkpoint(PASSIVE)") }
+    /// Ends `startBackgroundCheckpoints`; `checkpoint`: checkpoints the rest of the WAL (the import ended well).
+    func endBackgroundCheckpoints(checkpoint: Bool) throws {
+        try (connection as? SQLiteConnection)?.endBackgroundCheckpoints(checkpoint: checkpoint)
     }
-
-    static let deferredCheckpointPages = 32_768
 
     // MARK: - Statement helpers
 
