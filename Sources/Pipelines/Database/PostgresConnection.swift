@@ -9,8 +9,10 @@ public final class PostgresConnection: DatabaseConnection {
     /// The context pointer of the notice receiver; retained until the connection is finished.
     private var noticeForwarder: Unmanaged<NoticeForwarder>?
     public private(set) var canceller = StatementCanceller()
-    /// The statements `executeBatch` prepared on this session, by SQL: their names.
+    /// The statements `executeBatch` and `query` prepared on this session, by SQL: their names.
     var preparedStatements: [String: String] = [:]
+    /// Queries run once, unprepared (`preparedQueryName`).
+    var queriesSeenOnce: Set<String> = []
 
     /// Connects with `application_name` defaulting to `applicationName` (`pipeline RUN-ID` for a run's
     /// sessions), so that a server's operators, and a later run, can tell our sessions apart in
@@ -104,9 +106,25 @@ public final class PostgresConnection: DatabaseConnection {
         _ sql: String, _ parameters: [SQLValue], columns: ([ColumnInfo]) throws -> Void,
         row: (any RowView) throws -> Void
     ) throws {
+        let prepared = try preparedQueryName(sql, parameterCount: parameters.count)
+        do {
+            try query(sql, prepared: prepared, parameters, columns: columns, row: row)
+        } catch let error as DatabaseError where prepared != nil && error.isStalePlan {
+            // Outside a transaction it can run again unprepared; inside one, the error has ended it.
+            forgetPrepared(sql)
+            guard let connection, PQtransactionStatus(connection) == PQTRANS_IDLE else { throw error }
+            try query(sql, prepared: nil, parameters, columns: columns, row: row)
+        }
+    }
+
+    private func query(
+        _ sql: String, prepared: String?, _ parameters: [SQLValue], columns: ([ColumnInfo]) throws -> Void,
+        row: (any RowView) throws -> Void
+    ) throws {
         let connection = try openConnection(for: sql)
         let sent = try PostgresParameters.with(parameters, statement: sql) { count, values in
-            PQsendQueryParams(connection, sql, count, nil, values, nil, nil, 0)
+            if let prepared { PQsendQueryPrepared(connection, prepared, count, values, nil, nil, 0) }
+            else { PQsendQueryParams(connection, sql, count, nil, values, nil, nil, 0) }
         }
         guard sent == 1 else { throw PostgresResult.error(nil, connection: connection, statement: sql) }
         // Without single-row mode libpq would collect the whole result in memory.

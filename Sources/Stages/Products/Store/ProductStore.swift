@@ -29,6 +29,8 @@ public final class ProductStore {
     var rowBuilder: NewProductRowsBuilder?
     /// Writes queued by `deferringWrites`, sent before the next read.
     private var deferredWrites: [BoundStatement] = []
+    /// PostgreSQL: rows `stampUpdated` queued, by table and time: one statement each when sent.
+    private var deferredStamps: [DeferredStamp: [Int64]] = [:]
     private var defersWrites = false
     static let deferredWriteLimit = 1_024
 
@@ -136,17 +138,46 @@ public final class ProductStore {
         defer {
             defersWrites = false
             deferredWrites.removeAll()
+            deferredStamps.removeAll()
         }
         let result = try body()
         try sendDeferredWrites()
         return result
     }
 
+    /// Sets `updated_at` of the row `id` of `table` (`store_products`, `store_variants`) to `now`. While
+    /// deferring writes on PostgreSQL, the rows of a table are stamped by one statement when the writes
+    /// are sent (after the others: nothing else writes `updated_at`), not by one each.
+    func stampUpdated(_ table: StampedTable, id: Int64, now: String) throws {
+        guard defersWrites, connection.dialect == .postgres else {
+            return try write("UPDATE \(table.rawValue) SET updated_at = $1 WHERE id = $2", [.text(now), .integer(id)])
+        }
+        deferredStamps[DeferredStamp(table: table, now: now), default: []].append(id)
+        rowsWritten += 1
+    }
+
+    enum StampedTable: String {
+        case products = "store_products"
+        case variants = "store_variants"
+    }
+
+    private struct DeferredStamp: Hashable {
+        var table: StampedTable
+        var now: String
+    }
+
     /// Sends the queued writes, so that what comes next sees them.
     func sendDeferredWrites() throws {
-        guard !deferredWrites.isEmpty else { return }
-        let writes = deferredWrites
+        guard !deferredWrites.isEmpty || !deferredStamps.isEmpty else { return }
+        var writes = deferredWrites
         deferredWrites.removeAll(keepingCapacity: true)
+        for (stamp, ids) in deferredStamps.sorted(by: { ($0.key.table.rawValue, $0.key.now) < ($1.key.table.rawValue, $1.key.now) }) {
+            writes.append(
+                BoundStatement(
+                    "UPDATE \(stamp.table.rawValue) SET updated_at = $1 WHERE id = ANY($2::bigint[])",
+                    [.text(stamp.now), .text(Int64.postgresArray(ids).literal)]))
+        }
+        deferredStamps.removeAll(keepingCapacity: true)
         try connection.executeBatch(writes)
     }
 

@@ -141,7 +141,7 @@ extension ProductStore {
         if isNew {
             result.productsCreated = 1
         } else if changed || result.variantsCreated + result.variantsUpdated + result.variantsDeleted > 0 {
-            try write("UPDATE store_products SET updated_at = $1 WHERE id = $2", [.text(now), .integer(id)])
+            try stampUpdated(.products, id: id, now: now)
             result.productsUpdated = 1
         } else {
             result.productsUnchanged = 1

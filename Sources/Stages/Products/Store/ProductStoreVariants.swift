@@ -25,7 +25,7 @@ extension ProductStore {
         }
         changed = try syncVariantChildren(desired, stored: current, id: id, product: product) || changed
         guard changed else { return .unchanged }
-        try write("UPDATE store_variants SET updated_at = $1 WHERE id = $2", [.text(now), .integer(id)])
+        try stampUpdated(.variants, id: id, now: now)
         return .updated
     }
 
