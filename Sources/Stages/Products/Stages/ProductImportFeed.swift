@@ -13,6 +13,8 @@ final class ProductImportFeed: @unchecked Sendable {
         var unchanged = UpsertResult()
         /// Rows read for this batch, rejected ones included.
         var rows = 0
+        /// The variant rows of `products`: what the batch holds in memory.
+        var productRows = 0
         /// Where the block after this batch starts.
         var position = ReaderPosition(offset: 0, line: 1)
         var reachedEnd = false
@@ -30,8 +32,10 @@ final class ProductImportFeed: @unchecked Sendable {
         var locationID: Int64
     }
 
-    /// Variant rows a batch holds at most: enough to amortise a chunk of statements, few enough to keep
-    /// memory flat.
+    /// Variant rows of products read in full a batch holds at most: enough to amortise a chunk of
+    /// statements, few enough to keep memory flat. Rows of unchanged products cost nothing to hold: a
+    /// batch takes them up to the end of the chunk, so that a re-import stores its few changed products
+    /// a chunk at a time, not a few at a time.
     static let batchRows = 5_000
     /// Batches read ahead of the writer.
     static let queueLength = 2
@@ -44,15 +48,16 @@ final class ProductImportFeed: @unchecked Sendable {
     /// the writer's thread, the import's bottleneck, need not do.
     private var stored: [[DesiredProduct]] = []
 
-    /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned) on a new thread;
-    /// it seeks past the runs of unchanged blocks the check hands over in `unchanged`.
+    /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned at the start
+    /// of a chunk of `chunkRows` rows) on a new thread; it seeks past the runs of unchanged blocks the
+    /// check hands over in `unchanged`.
     init(
-        source: ProductSource, config: ProductsImport.Config, batchRows: Int, skipping: ImportRejections,
+        source: ProductSource, config: ProductsImport.Config, batchRows: Int, chunkRows: Int, skipping: ImportRejections,
         unchanged: UnchangedRuns?, preparation: RowPreparation?
     ) {
         let reader = Reader(
-            source: source, config: config, batchRows: max(batchRows, 1), skipping: skipping, unchanged: unchanged,
-            preparation: preparation)
+            source: source, config: config, batchRows: max(batchRows, 1), chunkRows: max(chunkRows, 1), skipping: skipping,
+            unchanged: unchanged, preparation: preparation)
         worker.start { [self] in
             defer { reader.source.close() }
             try reader.read(into: self)
@@ -112,15 +117,22 @@ private struct Reader: @unchecked Sendable {
     let source: ProductSource
     let config: ProductsImport.Config
     let batchRows: Int
+    /// Where the writer ends its chunks (`ProductImporter.loadChunk`): a batch ends there too.
+    let chunkRows: Int
     let skipping: ImportRejections
     let unchanged: UnchangedRuns?
     let preparation: ProductImportFeed.RowPreparation?
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
-        /// Hands the batch over once it holds `batchRows` rows; false once the writer has gone.
+        /// Rows of the writer's chunk in the batches handed over so far, counted as the writer does.
+        var chunkRowsHandedOver = 0
+        /// Hands the batch over once it holds `batchRows` rows of products or reaches the end of the
+        /// chunk; false once the writer has gone.
         func handOverIfFull(endsInsideProduct: Bool = false) -> Bool {
-            guard batch.rows >= batchRows else { return true }
+            let endsChunk = chunkRowsHandedOver + batch.rows >= chunkRows
+            guard batch.productRows >= batchRows || endsChunk else { return true }
+            chunkRowsHandedOver = endsChunk && !endsInsideProduct ? 0 : chunkRowsHandedOver + batch.rows
             batch.position = source.position
             batch.endsInsideProduct = endsInsideProduct
             prepareRows(&batch)
@@ -156,6 +168,7 @@ private struct Reader: @unchecked Sendable {
                 batch.rows += block.variants.count
                 if try skipping.isRejected(line: block.line) { continue }
                 batch.products.append(try DesiredProduct(block))
+                batch.productRows += block.variants.count
                 endsInsideProduct = block.part.map { !$0.isLast } ?? false
             }
             guard handOverIfFull(endsInsideProduct: endsInsideProduct) else { return }

@@ -17,6 +17,8 @@ final class ProductImporter: ChunkImporter {
     private let source: ProductSource
     private let store: ProductStore
     private let batchRows: Int
+    /// The rows of a chunk, as `loadChunk` is asked for them (the checkpoint's chunk size).
+    private let chunkRows: Int
     private let logger: Logger
     private var feed: ProductImportFeed?
     /// The unchanged blocks a first run's check finds, for the feed to seek past.
@@ -43,6 +45,7 @@ final class ProductImporter: ChunkImporter {
         self.source = source
         self.store = store
         batchRows = chunkSize > 0 ? min(chunkSize, ProductImportFeed.batchRows) : ProductImportFeed.batchRows
+        chunkRows = chunkSize > 0 ? chunkSize : Int.max
         startPosition = source.position
     }
 
@@ -130,7 +133,8 @@ final class ProductImporter: ChunkImporter {
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
         if unchangedRuns == nil, let index = try unchangedIndex() { try source.skipUnchanged(index) }
         feed = ProductImportFeed(
-            source: source, config: config, batchRows: batchRows, skipping: rejections, unchanged: unchangedRuns,
+            source: source, config: config, batchRows: batchRows, chunkRows: chunkRows, skipping: rejections,
+            unchanged: unchangedRuns,
             preparation: bulkLoad ? .init(clock: store.clock, locationID: store.defaultLocationID) : nil)
     }
 
