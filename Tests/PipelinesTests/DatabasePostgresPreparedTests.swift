@@ -57,6 +57,15 @@ import Testing
             try connection.rollback()
             #expect(connection.preparedStatements[sql] == nil)
             #expect(try values(connection, sql) == ["one", "two"])
+            // Prepared again, and another query after it: each under a name of its own, though the
+            // statement forgotten in the failed transaction is still on the server.
+            let other = "SELECT id FROM \(table) WHERE id <= $1 ORDER BY id"
+            for _ in 0..<2 {
+                #expect(try values(connection, sql) == ["one", "two"])
+                #expect(try values(connection, other) == ["1", "2"])
+            }
+            #expect(connection.preparedStatements[sql] != nil)
+            #expect(connection.preparedStatements[other] != nil)
         }
     }
 }

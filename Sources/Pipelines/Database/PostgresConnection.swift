@@ -13,6 +13,15 @@ public final class PostgresConnection: DatabaseConnection {
     var preparedStatements: [String: String] = [:]
     /// Queries run once, unprepared (`preparedQueryName`).
     var queriesSeenOnce: Set<String> = []
+    /// Statements prepared on this session so far, forgotten ones included: the next one's name.
+    var preparedNames = 0
+
+    /// A name for a statement to prepare, never given before on this session (a statement forgotten
+    /// inside a failed transaction may still be on the server).
+    func newPreparedName() -> String {
+        preparedNames += 1
+        return "pipeline_\(preparedNames)"
+    }
 
     /// Connects with `application_name` defaulting to `applicationName` (`pipeline RUN-ID` for a run's
     /// sessions), so that a server's operators, and a later run, can tell our sessions apart in

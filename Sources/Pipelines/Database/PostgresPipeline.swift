@@ -38,7 +38,7 @@ extension PostgresConnection {
         for statement in statements {
             var name = preparedStatements[statement.sql] ?? preparing[statement.sql]
             if name == nil, preparedStatements.count + preparing.count < Self.preparedStatementLimit {
-                let newName = "pipeline_\(preparedStatements.count + preparing.count + 1)"
+                let newName = newPreparedName()
                 guard PQsendPrepare(connection, newName, statement.sql, Int32(statement.parameters.count), nil) == 1 else {
                     failure = PostgresResult.error(nil, connection: connection, statement: statement.sql)
                     break

@@ -14,7 +14,7 @@ extension PostgresConnection {
         }
         queriesSeenOnce.remove(sql)
         let connection = try openConnection(for: sql)
-        let name = "pipeline_\(preparedStatements.count + 1)"
+        let name = newPreparedName()
         let result = PQprepare(connection, name, sql, Int32(parameterCount), nil)
         defer { PQclear(result) }
         guard PostgresResult.isSuccess(result) else { throw PostgresResult.error(result, connection: connection, statement: sql) }

@@ -26,7 +26,8 @@ final class SQLiteCheckpointer: @unchecked Sendable {
     /// Under `condition`: this thread is checkpointing.
     private var isCheckpointing = false
     /// Under `condition`: checkpoints this thread has run.
-    private(set) var checkpoints = 0
+    private var checkpointsRun = 0
+    var checkpoints: Int { condition.withLock { checkpointsRun } }
 
     init(path: String, pages: Int, limit: Int, restoring: Int32, logger: Logger) throws {
         self.pages = max(pages, 1)
@@ -42,7 +43,7 @@ final class SQLiteCheckpointer: @unchecked Sendable {
                     condition.broadcast()
                     guard let done = try done.get() else { return }
                     copied = done.copied
-                    checkpoints += 1
+                    checkpointsRun += 1
                 }
             }
         }
