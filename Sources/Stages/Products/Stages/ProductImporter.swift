@@ -26,9 +26,6 @@ final class ProductImporter: ChunkImporter {
     /// SQLite: the store's connection checks no foreign keys until `finish` checks all the product
     /// tables' at once (`UncheckedForeignKeys`).
     private var foreignKeysUnchecked = false
-    /// SQLite, an import that is not a bulk load: the WAL is checkpointed in the background until `finish`
-    /// (or, for an import that failed, `close`) ends it (`ProductStore.startBackgroundCheckpoints`).
-    private var checkpointsInBackground = false
     /// A connection of its own for each thread that reads the file, to look blocks up by digest.
     private let openReader: () throws -> any DatabaseConnection
     let startPosition: ReaderPosition
@@ -54,7 +51,7 @@ final class ProductImporter: ChunkImporter {
     func close() {
         if let feed { feed.close() } else { source.close() }
         if foreignKeysUnchecked { try? UncheckedForeignKeys.resumeChecking(on: store.connection) }
-        if checkpointsInBackground { try? store.endBackgroundCheckpoints(checkpoint: false) }
+        try? store.endBackgroundCheckpoints(checkpoint: false)
     }
 
     func initialProgress() -> Progress { Progress() }
@@ -126,7 +123,9 @@ final class ProductImporter: ChunkImporter {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
             } else {
-                checkpointsInBackground = try store.startBackgroundCheckpoints()
+                // SQLite, an import that is not a bulk load: the WAL is checkpointed in the background
+                // until `finish` (or, for an import that failed, `close`) ends it.
+                try store.startBackgroundCheckpoints()
             }
         }
         if let position { try source.resume(at: position) }
@@ -160,10 +159,7 @@ final class ProductImporter: ChunkImporter {
     /// checkpoints the rest of the WAL, builds what an import into the empty store set aside, in a transaction
     /// of its own, or checks the foreign keys it left unchecked.
     func finish() throws {
-        if checkpointsInBackground {
-            checkpointsInBackground = false
-            try store.endBackgroundCheckpoints(checkpoint: true)
-        }
+        try store.endBackgroundCheckpoints(checkpoint: true)
         let connection = store.connection
         let clock = ContinuousClock.now
         func elapsed() -> String {

@@ -106,13 +106,15 @@ public final class ProductStore {
     /// most of them at once, when its check passes: the checkpoint that follows copies and syncs them
     /// while the writer goes on with the rest of the file. Not for an import into an empty store, whose
     /// writer keeps both processors busy to its end.
+    @discardableResult
     func startBackgroundCheckpoints() throws -> Bool {
         guard let connection = connection as? SQLiteConnection else { return false }
         try connection.startBackgroundCheckpoints()
         return true
     }
 
-    /// Ends `startBackgroundCheckpoints`; `checkpoint`: checkpoints the rest of the WAL (the import ended well).
+    /// Ends `startBackgroundCheckpoints` (nothing when they are not on); `checkpoint`: checkpoints the rest
+    /// of the WAL (the import ended well).
     func endBackgroundCheckpoints(checkpoint: Bool) throws {
         try (connection as? SQLiteConnection)?.endBackgroundCheckpoints(checkpoint: checkpoint)
     }
