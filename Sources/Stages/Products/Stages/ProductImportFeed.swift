@@ -25,6 +25,25 @@ final class ProductImportFeed: @unchecked Sendable {
         var prepared: NewProductRowsBuilder?
     }
 
+    /// Where the writer's chunk ends: at the first batch that brings it to `limit` rows, unless that
+    /// batch ends inside a product stored in parts. The feed ends its batches there too.
+    struct ChunkFill {
+        let limit: Int
+        private var rows = 0
+
+        init(limit: Int) { self.limit = limit }
+
+        /// Whether `batchRows` more rows reach the limit.
+        func reachesLimit(adding batchRows: Int) -> Bool { rows + batchRows >= limit }
+
+        /// Counts a batch; true when it ends the chunk (the count then starts again).
+        mutating func add(_ batchRows: Int, endsInsideProduct: Bool) -> Bool {
+            let ends = reachesLimit(adding: batchRows) && !endsInsideProduct
+            rows = ends ? 0 : rows + batchRows
+            return ends
+        }
+    }
+
     /// What the feed needs to make a bulk load's rows (`Batch.prepared`): the store's clock and default
     /// stock location.
     struct RowPreparation: Sendable {
@@ -125,14 +144,13 @@ private struct Reader: @unchecked Sendable {
 
     func read(into feed: ProductImportFeed) throws {
         var batch = ProductImportFeed.Batch()
-        /// Rows of the writer's chunk in the batches handed over so far, counted as the writer does.
-        var chunkRowsHandedOver = 0
+        /// The writer's chunk, as far as the batches handed over so far fill it.
+        var chunk = ProductImportFeed.ChunkFill(limit: chunkRows)
         /// Hands the batch over once it holds `batchRows` rows of products or reaches the end of the
         /// chunk; false once the writer has gone.
         func handOverIfFull(endsInsideProduct: Bool = false) -> Bool {
-            let endsChunk = chunkRowsHandedOver + batch.rows >= chunkRows
-            guard batch.productRows >= batchRows || endsChunk else { return true }
-            chunkRowsHandedOver = endsChunk && !endsInsideProduct ? 0 : chunkRowsHandedOver + batch.rows
+            guard batch.productRows >= batchRows || chunk.reachesLimit(adding: batch.rows) else { return true }
+            _ = chunk.add(batch.rows, endsInsideProduct: endsInsideProduct)
             batch.position = source.position
             batch.endsInsideProduct = endsInsideProduct
             prepareRows(&batch)

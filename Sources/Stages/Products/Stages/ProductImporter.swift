@@ -139,18 +139,18 @@ final class ProductImporter: ChunkImporter {
 
     func loadChunk(rows: Int, progress: inout Progress) throws -> ChunkEnd {
         guard let feed else { throw PipelineError(.internal, "products.import loaded a chunk before it began") }
-        var loaded = 0
+        var chunk = ProductImportFeed.ChunkFill(limit: rows)
         var position = startPosition
         progress.schemaSetAside = store.assumesNewProducts && store.connection.dialect == .postgres ? true : nil
         while let batch = try feed.next() {
-            progress.counts.rowsRead += Int64(batch.products.reduce(0) { $0 + $1.block.variants.count })
+            progress.counts.rowsRead += Int64(batch.productRows)
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
             progress.counts.add(batch.unchanged)
             if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products, prepared: batch.prepared)) }
             feed.recycle(batch.products)
-            loaded += batch.rows
             position = batch.position
-            if batch.reachedEnd || (loaded >= rows && !batch.endsInsideProduct) { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
+            let endsChunk = chunk.add(batch.rows, endsInsideProduct: batch.endsInsideProduct)
+            if batch.reachedEnd || endsChunk { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
         }
         return ChunkEnd(position: position, reachedEnd: true)
     }
