@@ -211,14 +211,18 @@ struct HeaderProblem: Error {
     }
 }
 
+extension UInt8 {
+    /// A space or a tab: what csv-parse's `trim` option takes off a cell's ends.
+    var isCellPadding: Bool { self == UInt8(ascii: " ") || self == UInt8(ascii: "\t") }
+}
+
 extension String {
     /// Without leading and trailing spaces and tabs, as csv-parse's `trim` option leaves a cell.
     func trimmingPadding() -> String {
         // Most cells have no padding: a Character " " or "\t" is that one byte, so ends without one are kept.
-        let isPaddingByte: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
         let ends = utf8.withContiguousStorageIfAvailable { ($0.first, $0.last) } ?? (utf8.first, utf8.last)
         guard let firstByte = ends.0, let lastByte = ends.1 else { return self }
-        if !isPaddingByte(firstByte) && !isPaddingByte(lastByte) { return self }
+        if !firstByte.isCellPadding && !lastByte.isCellPadding { return self }
         let isPadding: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = firstIndex(where: { !isPadding($0) }), let last = lastIndex(where: { !isPadding($0) }) else {
             return ""

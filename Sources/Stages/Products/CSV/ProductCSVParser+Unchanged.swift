@@ -102,11 +102,10 @@ extension ProductCSVParser.RawRow {
     func asciiCellHash(_ index: Int, prefix: String = "") -> UInt64? {
         record.withField(index) { field -> UInt64? in
             guard let field else { return BloomFilter.hash(of: prefix) }
-            let isPadding = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
             var start = 0
             var end = field.count
-            while start < end, isPadding(field[start]) { start += 1 }
-            while end > start, isPadding(field[end - 1]) { end -= 1 }
+            while start < end, field[start].isCellPadding { start += 1 }
+            while end > start, field[end - 1].isCellPadding { end -= 1 }
             let cell = UnsafeRawBufferPointer(rebasing: field[start..<end])
             guard cell.allSatisfy({ $0 < 0x80 }) else { return nil }
             guard !prefix.isEmpty else { return BloomFilter.hash(of: cell) }

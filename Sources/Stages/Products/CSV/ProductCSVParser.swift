@@ -247,7 +247,7 @@ public final class ProductCSVParser {
         func cell(_ index: Int) -> String { (record.string(index) ?? "").trimmingPadding() }
         /// `cell(index).isEmpty`, without making the string.
         func cellIsEmpty(_ index: Int) -> Bool {
-            record.withField(index) { bytes in bytes?.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") } ?? true }
+            record.withField(index) { bytes in bytes?.allSatisfy { $0.isCellPadding } ?? true }
         }
         var isBlank: Bool { readError == nil && record.count <= 1 && (record.count == 0 || cellIsEmpty(0)) }
     }

@@ -144,7 +144,7 @@ struct ProductRowReader {
             if byte == UInt8(ascii: "|") {
                 if hasContent { count += 1 }
                 hasContent = false
-            } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+            } else if !byte.isCellPadding {
                 hasContent = true
             }
         }
