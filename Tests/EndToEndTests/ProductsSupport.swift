@@ -44,6 +44,13 @@ struct ProductsTestStore {
 
     func rows(_ sql: String) throws -> [[String?]] { try Inspect.rows(locator, sql) }
 
+    /// Changes the store as a user editing it by hand would.
+    func execute(_ sql: String) throws {
+        let connection = try locator.connect(logger: Logger(handler: SilentLogHandler()))
+        defer { connection.close() }
+        try connection.executeScript(sql)
+    }
+
     func count(_ table: String) throws -> Int { Int(try rows("SELECT COUNT(*) FROM \(table)")[0][0] ?? "") ?? -1 }
 
     /// The store tables' constraints and indexes as the catalogue holds them (validation included), to

@@ -118,7 +118,7 @@ import Testing
     @Test(arguments: dialects) func createsTheStoreSchema(dialect: SQLDialect) throws {
         try withStoreDatabase(dialect) { database throws in
             let runner = runner(database)
-            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1, 2, 3, 4, 5, 6])
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [1, 2, 3, 4, 5, 6, 7])
             #expect(try database.rows("SELECT name FROM store_stock_locations") == [["default"]])
             let variantColumns = try database.connection.tableColumns(SQLName(validating: "store_variants"))
             #expect(variantColumns?.contains("sku") == true)
@@ -148,7 +148,7 @@ extension StoreMigrationTests {
                 """)
             let tables = ["store_product_translations", "store_prices", "store_stock_levels"]
             let before = try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") }
-            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [2, 3, 4, 5, 6])
+            #expect(try runner.migrate(family: StoreSchema.family, migrations: StoreSchema.migrations) == [2, 3, 4, 5, 6, 7])
             #expect(try tables.map { try database.rows("SELECT * FROM \($0) ORDER BY 1, 2") } == before)
             if dialect == .sqlite {
                 let rowidTables = try database.rows(

@@ -163,27 +163,67 @@ public struct RecordSnapshot: Sendable {
     /// Every field made into a string by `transform` (given nil for NULL), in one pass over the bytes.
     /// Not generic: a generic method is not specialized in the modules that call it.
     public func strings(_ transform: (UnsafeRawBufferPointer?) throws -> String) rethrows -> [String] {
+        var values: [String] = []
+        values.reserveCapacity(count)
+        try forEachField { _, bytes in values.append(try transform(bytes)) }
+        return values
+    }
+
+    /// Calls `body` with each field's index and bytes (nil for NULL), in one pass over the bytes.
+    public func forEachField(_ body: (Int, UnsafeRawBufferPointer?) throws -> Void) rethrows {
         try storage.withUnsafeBytes { raw in
-            var values: [String] = []
-            values.reserveCapacity(count)
             let base = count * Self.endSize
             var start = 0
             for index in 0..<count {
                 let end = Self.end(index, in: raw)
                 guard end >= 0 else {
-                    values.append(try transform(nil))
+                    try body(index, nil)
                     start = RecordBuffer.offset(end)
                     continue
                 }
-                values.append(try transform(UnsafeRawBufferPointer(rebasing: raw[(base + start)..<(base + end)])))
+                try body(index, UnsafeRawBufferPointer(rebasing: raw[(base + start)..<(base + end)]))
                 start = end
             }
-            return values
         }
     }
 
     @inlinable
     static func end(_ index: Int, in raw: UnsafeRawBufferPointer) -> Int {
         raw.loadUnaligned(fromByteOffset: index * endSize, as: Int.self)
+    }
+}
+
+extension RecordSnapshot {
+    /// Feeds `digest` the record without the fields at `excluded`: the field count and each other field's
+    /// length (`UInt32.max` for NULL), then those fields' bytes, so no two records feed the same bytes.
+    public func update(_ digest: inout SHA256State, excluding excluded: [Int]) {
+        storage.withUnsafeBytes { raw in
+            let base = count * Self.endSize
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: count + 1) { lengths in
+                lengths[0] = UInt32(truncatingIfNeeded: count).littleEndian
+                var lengthCount = 1
+                var start = 0
+                for index in 0..<count {
+                    let end = Self.end(index, in: raw)
+                    defer { start = RecordBuffer.offset(end) }
+                    guard !excluded.contains(index) else { continue }
+                    lengths[lengthCount] = (end < 0 ? UInt32.max : UInt32(truncatingIfNeeded: end - start)).littleEndian
+                    lengthCount += 1
+                }
+                digest.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: lengths[..<lengthCount])))
+            }
+            // The fields' bytes are consecutive: the others are fed in runs, broken only where one is left out.
+            var runStart = base
+            var start = 0
+            for index in 0..<count {
+                let end = RecordBuffer.offset(Self.end(index, in: raw))
+                if excluded.contains(index) {
+                    digest.update(UnsafeRawBufferPointer(rebasing: raw[runStart..<(base + start)]))
+                    runStart = base + end
+                }
+                start = end
+            }
+            digest.update(UnsafeRawBufferPointer(rebasing: raw[runStart..<(base + start)]))
+        }
     }
 }

@@ -10,6 +10,8 @@ final class BlockDigests {
 
     /// Fed the settings and the header once; each block's digest starts as a copy of it.
     private let prefix: SHA256State
+    /// The same for shapes (`shape(of:excluding:)`), which are never equal to a block's digest.
+    private let shapePrefix: SHA256State
     /// The current block's digest.
     private var block: SHA256State
     /// The line of the current block.
@@ -20,10 +22,23 @@ final class BlockDigests {
 
     init(settings: String, header: String) throws {
         var prefix = try SHA256State()
+        var shapePrefix = prefix
         var text = "products.import block digest \(Self.rulesVersion)\n\(settings)\n\(header)\n"
         text.withUTF8 { prefix.update(UnsafeRawBufferPointer($0)) }
+        var shapeText = "products.import block shape \(Self.rulesVersion)\n\(settings)\n\(header)\n"
+        shapeText.withUTF8 { shapePrefix.update(UnsafeRawBufferPointer($0)) }
         self.prefix = prefix
+        self.shapePrefix = shapePrefix
         block = prefix
+    }
+
+    /// The digest of a block's records (as parsed) without the fields at `excluded`, with the settings
+    /// and the header: two blocks with the same shape differ in those fields alone (see
+    /// `RecordSnapshot.update(_:excluding:)`).
+    func shape(of records: some Sequence<RecordSnapshot>, excluding excluded: [Int]) throws -> SHA256Value {
+        var state = shapePrefix
+        for record in records { record.update(&state, excluding: excluded) }
+        return try state.finish()
     }
 
     /// The row at `line` starts a product: the block before it ends.

@@ -72,10 +72,13 @@ public final class ProductCSVParser {
         /// When set, each block (but one handed out in parts) gets the SHA-256 of these settings, the header
         /// and its rows' bytes (`ProductBlock.source`): what the store records it was stored from.
         public var sourceSettings: String?
+        /// With `sourceSettings`: each block read in full also gets its shape (`BlockSource.shape`), the
+        /// digest without its price and stock cells.
+        public var shapeDigests: Bool
 
         public init(
             mainLanguage: String = "en", reportsBlankLines: Bool = true, duplicateSKUs: DuplicateSKUs? = .withinProduct,
-            assets: String? = nil, partRows: Int = 2_000, sourceSettings: String? = nil
+            assets: String? = nil, partRows: Int = 2_000, sourceSettings: String? = nil, shapeDigests: Bool = false
         ) {
             self.mainLanguage = mainLanguage
             self.reportsBlankLines = reportsBlankLines
@@ -83,6 +86,7 @@ public final class ProductCSVParser {
             self.assets = assets
             self.partRows = max(partRows, 1)
             self.sourceSettings = sourceSettings
+            self.shapeDigests = shapeDigests
         }
     }
 
@@ -98,6 +102,8 @@ public final class ProductCSVParser {
     let rowReader: ProductRowReader
     /// `header.productNameIndex`, asked for every row.
     let nameIndex: Int?
+    /// The columns left out of a block's shape: its price and stock cells.
+    let valueColumns: [Int]
     let reader: CSVReader
     private let record = RecordBuffer()
     var lookahead: RawRow?
@@ -140,6 +146,7 @@ public final class ProductCSVParser {
         }
         rowReader = ProductRowReader(header: header, currency: currency)
         nameIndex = header.productNameIndex
+        valueColumns = [ProductColumn.price, .stockOnHand].compactMap { [header] in header.index($0, language: options.mainLanguage) }
         if let settings = options.sourceSettings { digests = try BlockDigests(settings: settings, header: reader.lastRecordText()) }
         skuCheck = try options.duplicateSKUs.map { try DuplicateSKUCheck($0) }
         seenSlugs = options.duplicateSKUs != nil ? try SeenSlugs() : nil

@@ -83,13 +83,16 @@ final class ProductImportFeed: @unchecked Sendable {
         }
     }
 
-    /// Opens the file (a CSV's header is checked here); `digests`: blocks get their digest (`ProductBlock.source`).
+    /// Opens the file (a CSV's header is checked here). `digests`: blocks get their digest
+    /// (`ProductBlock.source`); `shapes`: and those read in full their shape, which the store keeps.
     static func open(
-        _ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?, digests: Bool = true
+        _ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?, digests: Bool = true,
+        shapes: Bool = true
     ) throws -> ProductSource {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: digests ? config.sourceSettings(format) : nil)
+            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: digests ? config.sourceSettings(format) : nil,
+            shapeDigests: digests && shapes)
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what

@@ -57,11 +57,12 @@ final class ProductImporter: ChunkImporter {
     func initialProgress() -> Progress { Progress() }
 
     func makeCheckSource() throws -> any ImportCheckSource {
-        // The check wants digests only to find unchanged blocks.
+        // The check wants digests only to find unchanged blocks, and no shapes: it stores nothing.
         let index = try unchangedIndex()
         let source: ProductSource
         do {
-            source = try ProductImportFeed.open(config, format: format, duplicateSKUs: config.duplicateSKUs, digests: index != nil)
+            source = try ProductImportFeed.open(
+                config, format: format, duplicateSKUs: config.duplicateSKUs, digests: index != nil, shapes: false)
         } catch {
             index?.close()
             throw error

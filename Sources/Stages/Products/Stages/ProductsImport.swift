@@ -50,8 +50,8 @@ public enum ProductsImport: StageKind {
     static let skipUnchanged = Parameter<Bool>.optional(
         "skip_unchanged", default: true,
         doc: "a Vendure CSV block whose bytes (and these settings) are those its product was last imported from is counted "
-            + "unchanged without reading the product back; false compares every product with the store (after the store "
-            + "was edited by hand)")
+            + "unchanged without reading the product back, and one that differs from them in prices and stock alone has only "
+            + "those read back; false compares every product with the store in full (after the store was edited by hand)")
 
     public static let parameters = ParameterSet(
         file, format, assets, currency, language, ImportParameters.maxRejects, rejects, duplicateSKUs, skipUnchanged
@@ -91,6 +91,7 @@ public enum ProductsImport: StageKind {
         let store: ProductStore
         do {
             store = try ProductStore(connection: context.database(), logger: context.logger)
+            store.readsValuesOnly = config.skipUnchanged
         } catch {
             source.close()
             throw error

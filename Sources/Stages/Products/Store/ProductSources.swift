@@ -5,13 +5,16 @@ import Pipelines
 public struct BlockSource: Sendable, Equatable {
     public var digest: SHA256Value
     public var line: Int
+    /// The digest of the block without its price and stock cells, when the reader makes one
+    /// (`ProductCSVParser.Options.shapeDigests`).
+    public var shape: SHA256Value?
 }
 
 /// `store_product_sources`: the block each stored product was last imported from. A row says the
 /// product's rows are exactly what that block makes, so it must go whenever anything else changes them.
 enum ProductSources {
     static let table = "store_product_sources"
-    static let columns = ["product_id", "digest", "line"]
+    static let columns = ["product_id", "digest", "line", "shape_digest"]
 
     /// Forgets the products of `variants` (their stock changed by `inventory.reconcile`): the next
     /// import compares them row by row and puts back what its file says.
@@ -55,13 +58,15 @@ extension ProductStore {
             // One statement: `bulkUpsert` makes a temporary table, a dozen milliseconds per chunk.
             try connection.execute(
                 """
-                INSERT INTO store_product_sources (product_id, digest, line)
-                SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])
-                ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, line = excluded.line
+                INSERT INTO store_product_sources (product_id, digest, line, shape_digest)
+                SELECT id, digest, line, NULLIF(shape, '') FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])
+                    AS source (id, digest, line, shape)
+                ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, line = excluded.line, shape_digest = excluded.shape_digest
                 """,
                 [
                     .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(ProductStore.textArrayLiteral(sorted.map(\.value.digest.hex))),
                     .text(Int64.postgresArray(sorted.map { Int64($0.value.line) }).literal),
+                    .text(ProductStore.textArrayLiteral(sorted.map { $0.value.shape?.hex ?? "" })),
                 ])
             return
         }
@@ -76,6 +81,7 @@ extension ProductStore {
             rows.append(id)
             rows.append(source.digest.hex)
             rows.append(Int64(source.line))
+            if let shape = source.shape { rows.append(shape.hex) } else { rows.appendNull() }
         }
         try inserter.insert(rows)
         try inserter.finish()

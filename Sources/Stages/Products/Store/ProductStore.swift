@@ -25,6 +25,10 @@ public final class ProductStore {
     /// Set while a bulk load into an empty store runs: every product is new, so nothing is looked up (on
     /// PostgreSQL, with the product tables' indexes set aside by `SetAsideSchema`, it would scan unindexed).
     var assumesNewProducts = false
+    /// A block whose shape is the one its product was stored from (`BlockSource.shape`) has only its
+    /// product's prices and stock levels read back and compared (`loadValues`); off, every product is
+    /// compared in full (`skip_unchanged: false`).
+    var readsValuesOnly = false
     /// The rows `insertNewProducts` and `insertNewVariants` gather, kept from one chunk to the next.
     var rowBuilder: NewProductRowsBuilder?
     /// Writes queued by `deferringWrites`, sent before the next read.

@@ -83,9 +83,17 @@ extension ProductStore {
             }
             owners = try lookUpOwners(skus: skus, slugs: slugs)
         }
+        // Blocks that change their product's prices and stock levels alone: only those are read back.
+        var valueBlocks: [Int: (id: Int64, stored: StoredValues)] = [:]
+        if !allNew, readsValuesOnly {
+            let candidates = valuesCandidates(products, owners: owners)
+            for (id, stored) in try loadValues(candidates, of: products) {
+                if let index = candidates[id] { valueBlocks[index] = (id, stored) }
+            }
+        }
         // A large product is read part by part, never whole.
         var wholeProductOwners = Set<Int64>()
-        for index in products.indices where !allNew && products[index].block.part == nil {
+        for index in products.indices where !allNew && products[index].block.part == nil && valueBlocks[index] == nil {
             wholeProductOwners.formUnion(products[index].skus.compactMap { owners.bySKU[$0] })
             wholeProductOwners.formUnion(products[index].slugKeys.compactMap { owners.bySlug[$0] })
         }
@@ -139,6 +147,13 @@ extension ProductStore {
                 noteSource(index, storedAs: written.productID, owners: before)
                 continue
             }
+            if let (id, values) = valueBlocks[index] {
+                try flush()
+                let before = ownersBefore()
+                result += try upsertValues(products[index], id: id, stored: values, now: now)
+                noteSource(index, storedAs: id, owners: before)
+                continue
+            }
             let isNew =
                 allNew
                 || products[index].skus.allSatisfy { owners.bySKU[$0] == nil && !pendingSKUs.contains($0) }
@@ -161,6 +176,23 @@ extension ProductStore {
         try flush()
         try recordSources(sources, forgetting: changedOtherwise)
         return result
+    }
+
+    /// The stored product of each block that may change its prices and stock levels alone (by the block's
+    /// index): a whole block with a shape, whose SKUs and slugs all belong to that product, which no other
+    /// block of the chunk names.
+    private func valuesCandidates(_ products: [DesiredProduct], owners: StoredOwners) -> [Int64: Int] {
+        var candidates: [Int64: Int] = [:]
+        var blocksNaming: [Int64: Int] = [:]
+        for index in products.indices {
+            let named = Set(products[index].skus.map { owners.bySKU[$0] } + products[index].slugKeys.map { owners.bySlug[$0] })
+            for case let id? in named { blocksNaming[id, default: 0] += 1 }
+            guard products[index].block.part == nil, products[index].block.source?.shape != nil, named.count == 1,
+                let only = named.first, let id = only
+            else { continue }
+            candidates[id] = index
+        }
+        return candidates.filter { blocksNaming[$0.key] == 1 }
     }
 
     /// The stored owners of `skus` and `slugs`, a few queries per thousand keys.

@@ -22,6 +22,21 @@ extension StoredOwners {
 }
 
 extension ProductStore {
+    /// The prices (every currency) and stock levels (at the default location) of the variants `ids`.
+    func readValues(
+        ofVariants ids: [Int64], prices: (Int64, (currency: String, row: PriceRow)) -> Void, stock: (Int64, Int64) -> Void
+    ) throws {
+        try eachBatch(of: ids, "SELECT variant_id, currency, currency_exponent, amount_minor FROM store_prices WHERE variant_id") { row in
+            prices(row.storeInteger(0), (row.storeText(1), PriceRow(exponent: row.storeInt(2), amountMinor: row.storeInteger(3))))
+        }
+        // The location is filtered here, not in SQL: given `location_id = $2`, SQLite scans every stock
+        // level of the location (its index) instead of looking the variants up.
+        let location = defaultLocationID
+        try eachBatch(of: ids, "SELECT variant_id, on_hand, location_id FROM store_stock_levels WHERE variant_id") { row in
+            if row.storeInteger(2) == location { stock(row.storeInteger(0), row.storeInteger(1)) }
+        }
+    }
+
     /// Reads one product; see `loadProducts`.
     func loadProduct(_ id: Int64, withFacetNames: Bool) throws -> StoredProduct {
         try loadProducts([id], withFacetNames: withFacetNames)[id] ?? StoredProduct(id: id)
@@ -185,16 +200,12 @@ private struct ProductsLoad {
                 apply(&variants[index].rows, row)
             }
         }
-        try eachVariantRow(
-            "SELECT variant_id, currency, currency_exponent, amount_minor FROM store_prices WHERE variant_id"
-        ) { variant, row in
-            variant.prices[row.storeText(1)] = PriceRow(exponent: row.storeInt(2), amountMinor: row.storeInteger(3))
-        }
-        // The location is filtered here, not in SQL: given `location_id = $2`, SQLite scans every stock
-        // level of the location (its index) instead of looking the variants up.
-        let location = store.defaultLocationID
-        try eachVariantRow("SELECT variant_id, on_hand, location_id FROM store_stock_levels WHERE variant_id") { variant, row in
-            if row.storeInteger(2) == location { variant.stockOnHand = row.storeInteger(1) }
+        try store.readValues(ofVariants: variantIDs) { id, price in
+            guard let index = variantIndex[id] else { return }
+            variants[index].rows.prices[price.currency] = price.row
+        } stock: { id, onHand in
+            guard let index = variantIndex[id] else { return }
+            variants[index].rows.stockOnHand = onHand
         }
         try eachVariantRow(
             "SELECT l.variant_id, l.position, a.source FROM store_variant_assets l JOIN store_assets a ON a.id = l.asset_id WHERE l.variant_id"

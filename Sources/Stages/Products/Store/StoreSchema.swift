@@ -16,6 +16,7 @@ public enum StoreSchema {
         Migration(version: 4, name: "orders, payments, refunds, payouts and the export ledger", sql: version4),
         Migration(version: 5, name: "variants of one product may share a SKU", rebuildsReferencedTable: true, sql: version5),
         Migration(version: 6, name: "the file block each product was last imported from", sql: version6),
+        Migration(version: 7, name: "the digest of a product's block without its prices and stock", sql: version7),
     ]
 
     public static let schema = SchemaFamily(name: family, migrations: migrations)

@@ -20,4 +20,11 @@ extension StoreSchema {
             CREATE INDEX store_product_sources_line ON store_product_sources (line, product_id)
             """
     }
+
+    /// The digest of the block without its price and stock cells (`BlockSource.shape`): a later block
+    /// with the same one differs from it in prices and stock levels alone, which are all that is read
+    /// back (`ProductStore.loadValues`). Null for rows recorded before, which are compared in full.
+    @Sendable static func version7(_ dialect: SQLDialect) -> String {
+        "ALTER TABLE store_product_sources ADD COLUMN shape_digest TEXT"
+    }
 }

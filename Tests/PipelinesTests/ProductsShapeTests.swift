@@ -1,0 +1,59 @@
+import Foundation
+import Pipelines
+import Stages
+import Testing
+
+/// A block's shape (`BlockSource.shape`): the digest of everything in it but its price and stock cells,
+/// by which a store compares a block that changes those alone on them alone.
+@Suite(.timeLimit(.minutes(1)))
+struct ProductsShapeTests {
+    static let header = "name,slug,description,assets,facets,optionGroups,optionValues,sku,price,taxCategory,stockOnHand,trackInventory,variantAssets,variantFacets"
+
+    /// The block of `rows` (after the header) with its digest and shape, as the feed reads it.
+    static func source(_ rows: [String], shapes: Bool = true) throws -> BlockSource? {
+        let folder = CodecTemporaryFolder()
+        let path = folder.file("block.csv", ([header] + rows).joined(separator: "\n") + "\n")
+        let options = ProductCSVParser.Options(sourceSettings: "settings", shapeDigests: shapes)
+        let parsed = try parseProductFile(path, options: options)
+        #expect(parsed.rejections.isEmpty, "\(parsed.errors)")
+        return parsed.products.first?.source
+    }
+
+    static let block = [
+        "Chair,chair,\"Oak, nice\",,,size,s,CH-1,10.00,standard,5,,,",
+        ",,,,,,m,CH-2,11.00,standard,,,,",
+    ]
+
+    @Test func pricesAndStockChangeTheDigestButNotTheShape() throws {
+        let original = try #require(try Self.source(Self.block))
+        let repriced = try #require(try Self.source([
+            "Chair,chair,\"Oak, nice\",,,size,s,CH-1,12.50,standard,7,,,",
+            ",,,,,,m,CH-2,11.00,standard,3,,,",
+        ]))
+        #expect(original.shape != nil)
+        #expect(repriced.digest != original.digest)
+        #expect(repriced.shape == original.shape)
+    }
+
+    @Test func anyOtherCellChangesTheShape() throws {
+        let original = try #require(try Self.source(Self.block)?.shape)
+        let changes = [
+            // Another cell of a variant row, a product cell, a quoted cell's bytes.
+            [Self.block[0], ",,,,,,m,CH-2,11.00,reduced,,,,"],
+            [Self.block[0].replacingOccurrences(of: "Chair,chair", with: "Chair,chairs"), Self.block[1]],
+            [Self.block[0].replacingOccurrences(of: "\"Oak, nice\"", with: "\"Oak,  nice\""), Self.block[1]],
+            // Bytes moved from one cell to the next: the cells' lengths are part of the shape.
+            [Self.block[0].replacingOccurrences(of: "CH-1,10.00,standard", with: "CH-1s,10.00,tandard"), Self.block[1]],
+            // A row more.
+            Self.block + [",,,,,,l,CH-3,11.00,standard,,,,"],
+        ]
+        for rows in changes {
+            #expect(try Self.source(rows)?.shape != original, "\(rows)")
+        }
+    }
+
+    @Test func onlyTheFeedMakesShapes() throws {
+        let source = try #require(try Self.source(Self.block, shapes: false))
+        #expect(source.shape == nil)
+    }
+}
