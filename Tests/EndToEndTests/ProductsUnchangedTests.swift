@@ -93,6 +93,35 @@ struct ProductsUnchangedTests {
                 == "products: 1 created, 2 updated, 187 unchanged, 0 rejected; variants: 1 created, 1 updated, 566 unchanged, 0 deleted; rows: 568 read, 0 rejected")
     }
 
+    /// Blocks the check cannot tell unchanged from hashes alone (a variant's SKU not ASCII, variants sharing
+    /// a SKU), or whose rows span lines (a quoted cell with a line break, a blank line inside): still
+    /// unchanged, the shared SKU still reported.
+    @Test(arguments: Backend.allCases) func unusualUnchangedBlocksAreSkippedAsBefore(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 30, variantsEach: 2, to: scratch.file("generated.csv"))
+        var (header, blocks) = Self.blocks(of: try scratch.read("generated.csv"))
+        blocks[3][1] = blocks[3][1].replacingOccurrences(of: "SKU-3-1", with: "SKÜ-3-1")
+        blocks[5] = [
+            "Shared,shared,,,,colour,red,SHARED-1,5.00,standard,1,,,", ",,,,,,blue,SHARED-1,5.00,standard,1,,,",
+        ]
+        blocks[7][0] = blocks[7][0].replacingOccurrences(of: "\"Item 7, nice\"", with: "\"Item 7,\nover two lines\"")
+        blocks[9].insert("", at: 1)
+        try Self.write(header, blocks, to: scratch.file("catalogue.csv"))
+        let store = try ProductsTestStore(backend, in: scratch)
+        defer { store.drop() }
+        let first = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch)
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try ProductsRun.export(store, scratch: scratch)
+        let again = try ProductsRun.importFile(scratch.file("catalogue.csv"), into: store, scratch: scratch)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(
+            ProductsRun.summary(again)
+                == "products: 0 created, 0 updated, 30 unchanged, 0 rejected; variants: 0 created, 0 updated, 60 unchanged, 0 deleted; rows: 60 read, 0 rejected")
+        #expect(again.stderr.contains("gives the SKU 'SHARED-1' to several variants"), "\(again.stderr)")
+        #expect(try ProductsRun.export(store, scratch: scratch) == before)
+    }
+
     /// Blocks changing prices and stock levels alone, one changing its tax category beside its price, and
     /// one whose product lost a variant by hand since (its stored variants are no longer its block's, so
     /// it is compared in full and the variant made again): the store and counts of comparing them all.

@@ -85,33 +85,46 @@ public struct SHA256Value: Hashable, Sendable, CustomStringConvertible {
         self = value
     }
 
-    /// Without a branch per digit: digits and letters mix at random in a digest, so branching on which
-    /// it is mispredicts half the time (the import's check parses one stored digest per product).
+    /// Eight digits at a time, without a branch per digit: digits and letters mix at random in a digest,
+    /// so branching on which it is mispredicts half the time (the import's check parses one stored digest
+    /// per product).
     private static func parse(_ hex: UnsafeRawBufferPointer) -> SHA256Value? {
         guard hex.count == 64 else { return nil }
         var value = SHA256Value()
         var valid = true
         withUnsafeMutableBytes(of: &value.bytes) { bytes in
-            for index in 0..<32 {
-                let (high, highValid) = digit(hex[2 * index])
-                let (low, lowValid) = digit(hex[2 * index + 1])
-                valid = valid && highValid && lowValid
-                bytes[index] = high << 4 | low
+            for chunk in 0..<8 {
+                let digits = UInt64(littleEndian: hex.loadUnaligned(fromByteOffset: chunk * 8, as: UInt64.self))
+                let (packed, chunkValid) = Self.packed(digits)
+                valid = valid && chunkValid
+                bytes.storeBytes(of: packed.littleEndian, toByteOffset: chunk * 4, as: UInt32.self)
             }
         }
         return valid ? value : nil
     }
 
-    /// The value of a lower-case hex digit, and whether the byte is one.
+    /// The four bytes eight lower-case hex digits (one per byte, the first lowest) stand for, in order
+    /// (the first lowest), and whether all eight are such digits.
     @inline(__always)
-    private static func digit(_ byte: UInt8) -> (UInt8, Bool) {
-        let isDecimal = byte &- UInt8(ascii: "0") < 10
-        let isLetter = byte &- UInt8(ascii: "a") < 6
+    private static func packed(_ digits: UInt64) -> (UInt32, Bool) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
         // '0'...'9' are 0x30...0x39 and 'a'...'f' 0x61...0x66: the low nibble, plus 9 for a letter.
-        return ((byte & 0x0F) &+ (byte >> 6) &* 9, isDecimal || isLetter)
+        let nibbles = (digits & (ones &* 0x0F)) &+ ((digits >> 6) & ones) &* 9
+        // Valid when every nibble is below 16 and spells the byte it came from again.
+        let isLetter = ((nibbles &+ ones &* 0x06) >> 4) & ones
+        let spelled = nibbles &+ ones &* 0x30 &+ isLetter &* 0x27
+        let valid = (nibbles &+ ones &* 0x70) & (ones &* 0x80) == 0 && spelled == digits
+        // Each pair of nibbles into its byte, then the four bytes together.
+        var bytes = ((nibbles & 0x000F_000F_000F_000F) << 4) | ((nibbles >> 8) & 0x000F_000F_000F_000F)
+        bytes = (bytes | (bytes >> 8)) & 0x0000_FFFF_0000_FFFF
+        bytes = (bytes | (bytes >> 16)) & 0x0000_0000_FFFF_FFFF
+        return (UInt32(truncatingIfNeeded: bytes), valid)
     }
 
     public var hex: String { withUnsafeBytes(of: bytes) { Hex.lowercase($0) } }
+
+    /// The first eight bytes as a signed integer (big-endian): a digest shortened to 64 bits.
+    public var leadingInt64: Int64 { Int64(bitPattern: UInt64(bigEndian: bytes.0)) }
     public var description: String { hex }
 
     public static func == (left: SHA256Value, right: SHA256Value) -> Bool {

@@ -90,21 +90,30 @@ extension DuplicateSKUCheck {
     /// Notes the SKUs its variants share.
     ///
     /// `hashes`: the `BloomFilter.hash(of:)` of each variant's SKU; `sku` makes the SKU at an index,
-    /// asked for only when its hash may have been recorded or another variant's hash is the same.
-    func fitUnchanged(hashes: [UInt64], sku: (Int) -> String) throws -> Bool {
+    /// asked for only when its hash may have been recorded or another variant's hash is the same (past 32
+    /// variants, always). Nil: not at hand, so the block does not fit (it is read in full), nothing noted.
+    func fitUnchanged(hashes: [UInt64], sku: (Int) -> String?) throws -> Bool {
         guard try !seen.recordedAny(hashes: hashes, key: sku) else { return false }
         guard policy == .withinProduct else { return true }
+        var shared: [String] = []
         if hashes.count <= 32 {  // Most products: a set would cost more than comparing.
             for index in hashes.indices.dropFirst() {
-                for earlier in 0..<index where hashes[earlier] == hashes[index] && sku(earlier) == sku(index) {
-                    noteShared(sku(index))
-                    break
+                for earlier in 0..<index where hashes[earlier] == hashes[index] {
+                    guard let first = sku(earlier), let again = sku(index) else { return false }
+                    if first == again {
+                        shared.append(again)
+                        break
+                    }
                 }
             }
         } else {
             var distinct = Set<String>()
-            for index in hashes.indices where !distinct.insert(sku(index)).inserted { noteShared(sku(index)) }
+            for index in hashes.indices {
+                guard let value = sku(index) else { return false }
+                if !distinct.insert(value).inserted { shared.append(value) }
+            }
         }
+        shared.forEach(noteShared)
         return true
     }
 }

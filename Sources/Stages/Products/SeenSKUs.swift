@@ -131,10 +131,11 @@ final class SeenSKUs {
     }
 
     /// Whether an earlier line used one of the keys whose hashes are `hashes`; `key` makes the text of the
-    /// one at an index, asked for only when its hash may have been recorded.
-    func recordedAny(hashes: [UInt64], key: (Int) -> String) throws -> Bool {
+    /// one at an index, asked for only when its hash may have been recorded (nil, not at hand: taken as used).
+    func recordedAny(hashes: [UInt64], key: (Int) -> String?) throws -> Bool {
         for (index, hash) in hashes.enumerated() where try mayHaveRecorded(hash: hash) {
-            if try firstLine(of: key(index)) != nil { return true }
+            guard let key = key(index) else { return true }
+            if try firstLine(of: key) != nil { return true }
         }
         return false
     }

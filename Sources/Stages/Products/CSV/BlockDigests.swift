@@ -32,13 +32,13 @@ final class BlockDigests {
         block = prefix
     }
 
-    /// The digest of a block's records (as parsed) without the fields at `excluded`, with the settings
+    /// The first 64 bits of the digest of a block's records (as parsed) without the fields at `excluded`, with the settings
     /// and the header: two blocks with the same shape differ in those fields alone (see
     /// `RecordSnapshot.update(_:excluding:)`).
-    func shape(of records: some Sequence<RecordSnapshot>, excluding excluded: [Int]) throws -> SHA256Value {
+    func shape(of records: some Sequence<RecordSnapshot>, excluding excluded: [Int]) throws -> Int64 {
         var state = shapePrefix
         for record in records { record.update(&state, excluding: excluded) }
-        return try state.finish()
+        return try state.finish().leadingInt64
     }
 
     /// The row at `line` starts a product: the block before it ends.

@@ -214,6 +214,9 @@ struct HeaderProblem: Error {
 extension UInt8 {
     /// A space or a tab: what csv-parse's `trim` option takes off a cell's ends.
     var isCellPadding: Bool { self == UInt8(ascii: " ") || self == UInt8(ascii: "\t") }
+
+    /// Whether a cell's bytes (nil for NULL) are empty once padding is taken off.
+    static func isEmptyCell(_ bytes: UnsafeRawBufferPointer?) -> Bool { bytes?.allSatisfy { $0.isCellPadding } ?? true }
 }
 
 extension String {

@@ -24,8 +24,9 @@ extension ProductCSVParser {
     /// The whole-file check reads such a block in full all the same when asset paths are to be checked
     /// (files may have gone since: it is unchanged if they are all there), or when one of its SKUs or
     /// slugs was used by a block read in full before (it is then rejected with the usual messages).
-    func unchanged(_ rows: [RawRow], _ source: BlockSource) throws -> ProductReadItem? {
-        guard let index = unchangedBlocks, let productID = try index.product(digest: source.digest, line: source.line) else {
+    /// `matched`: the product the index gave the block's digest when `skimUnchanged` read it first.
+    func unchanged(_ rows: [RawRow], _ source: BlockSource, matched: Int64? = nil) throws -> ProductReadItem? {
+        guard let index = unchangedBlocks, let productID = try matched ?? index.product(digest: source.digest, line: source.line) else {
             return nil
         }
         let unchanged = ProductReadItem.unchanged(UnchangedProduct(line: rows[0].line, variantRows: rows.count, productID: productID))
@@ -42,11 +43,23 @@ extension ProductCSVParser {
     /// Most blocks make no string here: their keys are hashed from the cells' bytes, and a key's text is
     /// made only when a filter says a block read before may have used it.
     private func fitUnchanged(_ rows: [RawRow], productID: Int64, keys: UnchangedKeys) throws -> Bool {
-        guard let offset = rows[0].byteOffset, let skuCheck, let seenSlugs,
-            let skuIndex = header.index(.sku, language: header.languages[0])
-        else { return false }
-        let line = rows[0].line
-        let productRow = rows[0]
+        guard let skuIndex = header.index(.sku, language: header.languages[0]) else { return false }
+        var skuHashes: [UInt64] = []
+        skuHashes.reserveCapacity(rows.count)
+        for index in rows.indices {
+            skuHashes.append(rows[index].asciiCellHash(skuIndex) ?? BloomFilter.hash(of: Self.sku(rows[index], skuIndex)))
+        }
+        return try fitUnchanged(first: rows[0], skuHashes: skuHashes, productID: productID, keys: keys) { Self.sku(rows[$0], skuIndex) }
+    }
+
+    /// `fitUnchanged` of a block of the product row `productRow` and variants whose SKUs have the hashes
+    /// `skuHashes`; `sku` makes the SKU at an index, or nil when it is not at hand (the block then does
+    /// not fit: it is read in full).
+    func fitUnchanged(
+        first productRow: RawRow, skuHashes: [UInt64], productID: Int64, keys: UnchangedKeys, sku: (Int) -> String?
+    ) throws -> Bool {
+        guard let offset = productRow.byteOffset, let skuCheck, let seenSlugs else { return false }
+        let line = productRow.line
         var slugLanguages: [String] = []
         var slugHashes: [UInt64] = []
         for language in header.languages {
@@ -65,13 +78,8 @@ extension ProductCSVParser {
             SeenSlugs.key(SlugKey(language: slugLanguages[index], slug: rowReader.slug(slugLanguages[index], productRow.cell)))
         }
         guard slugsFit else { return false }
-        var skuHashes: [UInt64] = []
-        skuHashes.reserveCapacity(rows.count)
-        for index in rows.indices {
-            skuHashes.append(rows[index].asciiCellHash(skuIndex) ?? BloomFilter.hash(of: Self.sku(rows[index], skuIndex)))
-        }
         skuCheck.startProduct(line: line)
-        guard try skuCheck.fitUnchanged(hashes: skuHashes, sku: { Self.sku(rows[$0], skuIndex) }) else { return false }
+        guard try skuCheck.fitUnchanged(hashes: skuHashes, sku: sku) else { return false }
         try keys.add(productID, at: ReaderPosition(offset: offset, line: line), skuHashes: skuHashes, slugHashes: slugHashes)
         return true
     }
@@ -100,22 +108,27 @@ extension ProductCSVParser.RawRow {
     /// The `BloomFilter.hash(of:)` of `prefix` and `cell(index)`, made from the cell's bytes; nil when
     /// they are not all ASCII (made into a string, and a SKU normalized, they may then change).
     func asciiCellHash(_ index: Int, prefix: String = "") -> UInt64? {
-        record.withField(index) { field -> UInt64? in
-            guard let field else { return BloomFilter.hash(of: prefix) }
-            var start = 0
-            var end = field.count
-            while start < end, field[start].isCellPadding { start += 1 }
-            while end > start, field[end - 1].isCellPadding { end -= 1 }
-            let cell = UnsafeRawBufferPointer(rebasing: field[start..<end])
-            guard cell.allSatisfy({ $0 < 0x80 }) else { return nil }
-            guard !prefix.isEmpty else { return BloomFilter.hash(of: cell) }
-            var prefix = prefix
-            return prefix.withUTF8 { prefix in
-                withUnsafeTemporaryAllocation(byteCount: prefix.count + cell.count, alignment: 1) { key in
-                    key.copyMemory(from: UnsafeRawBufferPointer(prefix))
-                    UnsafeMutableRawBufferPointer(rebasing: key[prefix.count...]).copyMemory(from: cell)
-                    return BloomFilter.hash(of: UnsafeRawBufferPointer(key))
-                }
+        record.withField(index) { ProductCSVParser.asciiCellHash($0, prefix: prefix) }
+    }
+}
+
+extension ProductCSVParser {
+    /// `RawRow.asciiCellHash` of a cell's bytes (nil for NULL).
+    static func asciiCellHash(_ field: UnsafeRawBufferPointer?, prefix: String = "") -> UInt64? {
+        guard let field else { return BloomFilter.hash(of: prefix) }
+        var start = 0
+        var end = field.count
+        while start < end, field[start].isCellPadding { start += 1 }
+        while end > start, field[end - 1].isCellPadding { end -= 1 }
+        let cell = UnsafeRawBufferPointer(rebasing: field[start..<end])
+        guard cell.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard !prefix.isEmpty else { return BloomFilter.hash(of: cell) }
+        var prefix = prefix
+        return prefix.withUTF8 { prefix in
+            withUnsafeTemporaryAllocation(byteCount: prefix.count + cell.count, alignment: 1) { key in
+                key.copyMemory(from: UnsafeRawBufferPointer(prefix))
+                UnsafeMutableRawBufferPointer(rebasing: key[prefix.count...]).copyMemory(from: cell)
+                return BloomFilter.hash(of: UnsafeRawBufferPointer(key))
             }
         }
     }

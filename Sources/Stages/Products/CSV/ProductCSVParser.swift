@@ -105,7 +105,8 @@ public final class ProductCSVParser {
     /// The columns left out of a block's shape: its price and stock cells.
     let valueColumns: [Int]
     let reader: CSVReader
-    private let record = RecordBuffer()
+    /// The record read last.
+    let record = RecordBuffer()
     var lookahead: RawRow?
     var queued: [ProductReadItem] = []
     let skuCheck: DuplicateSKUCheck?
@@ -120,6 +121,8 @@ public final class ProductCSVParser {
     var unchangedKeys: UnchangedKeys?
     /// Each block's SHA-256, when `Options.sourceSettings` asks for them.
     var digests: BlockDigests?
+    /// The block to read in full after `skimUnchanged` went back to its start.
+    var blockReadInFull: SkimmedBlock?
 
     public init(path: String, currency: CurrencyCode, options: Options = Options()) throws {
         self.path = path
@@ -209,6 +212,12 @@ public final class ProductCSVParser {
                         line: first.line, column: (header.productNameIndex ?? 0) + 1,
                         reason: "a variant row (empty name) without a product row above it"), record: recordText(of: first))]))
             }
+            let skimmed = blockReadInFull?.line == first.line ? blockReadInFull : nil
+            blockReadInFull = nil
+            if skimmed == nil, skimsBlocks, let start = first.byteOffset {
+                if let item = try skimUnchanged(first, at: start) { return item }
+                continue  // Back at the block's start, to read it in full.
+            }
             var rows = [first]
             while let row = try takeRow() {
                 if row.isBlank {
@@ -223,7 +232,7 @@ public final class ProductCSVParser {
                 if rows.count > options.partRows { return try startLargeBlock(rows) }
             }
             let source = digests?.finished(line: first.line).map { BlockSource(digest: $0, line: first.line) }
-            if let source, let read = try unchanged(rows, source) { return read }
+            if let source, let read = try unchanged(rows, source, matched: skimmed?.productID) { return read }
             return try assemble(rows, source: source)
         }
     }
@@ -253,9 +262,7 @@ public final class ProductCSVParser {
         }
         func cell(_ index: Int) -> String { (record.string(index) ?? "").trimmingPadding() }
         /// `cell(index).isEmpty`, without making the string.
-        func cellIsEmpty(_ index: Int) -> Bool {
-            record.withField(index) { bytes in bytes?.allSatisfy { $0.isCellPadding } ?? true }
-        }
+        func cellIsEmpty(_ index: Int) -> Bool { record.withField(index) { UInt8.isEmptyCell($0) } }
         var isBlank: Bool { readError == nil && record.count <= 1 && (record.count == 0 || cellIsEmpty(0)) }
     }
 
@@ -264,6 +271,19 @@ public final class ProductCSVParser {
             lookahead = nil
             return row
         }
+        return try readRecord().map(keep)
+    }
+
+    /// A record as read into `record`, before it is kept as a `RawRow`.
+    struct RecordRead {
+        var status: RecordStatus
+        var offset: Int64
+        var length: Int
+        var startsProduct: Bool
+    }
+
+    /// Reads the next record into `record`, fed to the block digests; nil at the end of the file.
+    func readRecord() throws -> RecordRead? {
         guard !reachedEnd else { return nil }
         let offset = reader.input.position
         guard let status = try reader.next(into: record) else {
@@ -272,14 +292,19 @@ public final class ProductCSVParser {
             return nil
         }
         let length = Int(reader.input.position - offset)
-        var row = RawRow(
-            line: status.line, byteOffset: offset, byteLength: length, record: record.snapshot(), readError: status.error)
-        row.startsProduct = rowStartsProduct(row)
+        let read = RecordRead(status: status, offset: offset, length: length, startsProduct: recordStartsProduct(status.error))
         if let digests {
-            if row.startsProduct { try digests.startBlock(line: row.line) }
+            if read.startsProduct { try digests.startBlock(line: status.line) }
             digests.add(reader.input.consumedBytes(last: length), length: length)
         }
-        return row
+        return read
+    }
+
+    /// The record read last, kept.
+    func keep(_ read: RecordRead) -> RawRow {
+        RawRow(
+            line: read.status.line, byteOffset: read.offset, byteLength: read.length, record: record.snapshot(),
+            readError: read.status.error, startsProduct: read.startsProduct)
     }
 
     /// A rejected row as it was in the file, read back (rejections are rare; rows are not kept as text).
@@ -289,11 +314,12 @@ public final class ProductCSVParser {
 
     func startsProduct(_ row: RawRow) -> Bool { row.startsProduct }
 
-    private func rowStartsProduct(_ row: RawRow) -> Bool {
-        guard let nameIndex, nameIndex < row.fieldCount else { return false }
+    /// Whether the record read last (`error`: how it was broken, if it was) starts a product.
+    private func recordStartsProduct(_ error: RowError?) -> Bool {
+        guard let nameIndex, nameIndex < record.count else { return false }
         // In a broken record only the fields before the broken one can be trusted.
-        if let error = row.readError, error.column <= nameIndex + 1 { return false }
-        return !row.cellIsEmpty(nameIndex)
+        if let error, error.column <= nameIndex + 1 { return false }
+        return !UInt8.isEmptyCell(record.field(nameIndex))
     }
 
     func blankLineReport(_ row: RawRow) -> ProductReadItem? {

@@ -5,9 +5,10 @@ import Pipelines
 public struct BlockSource: Sendable, Equatable {
     public var digest: SHA256Value
     public var line: Int
-    /// The digest of the block without its price and stock cells, when the reader makes one
-    /// (`ProductCSVParser.Options.shapeDigests`).
-    public var shape: SHA256Value?
+    /// The first 64 bits of the block's digest without its price and stock cells, when the reader makes
+    /// one (`ProductCSVParser.Options.shapeDigests`): kept as an integer, so that recording it adds a few
+    /// bytes per product, and a few pages to what a re-import writes.
+    public var shape: Int64?
 }
 
 /// `store_product_sources`: the block each stored product was last imported from. A row says the
@@ -59,14 +60,13 @@ extension ProductStore {
             try connection.execute(
                 """
                 INSERT INTO store_product_sources (product_id, digest, line, shape_digest)
-                SELECT id, digest, line, NULLIF(shape, '') FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])
-                    AS source (id, digest, line, shape)
+                SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
                 ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, line = excluded.line, shape_digest = excluded.shape_digest
                 """,
                 [
                     .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(ProductStore.textArrayLiteral(sorted.map(\.value.digest.hex))),
                     .text(Int64.postgresArray(sorted.map { Int64($0.value.line) }).literal),
-                    .text(ProductStore.textArrayLiteral(sorted.map { $0.value.shape?.hex ?? "" })),
+                    .text("{" + sorted.map { $0.value.shape.map(String.init) ?? "NULL" }.joined(separator: ",") + "}"),
                 ])
             return
         }
@@ -81,7 +81,7 @@ extension ProductStore {
             rows.append(id)
             rows.append(source.digest.hex)
             rows.append(Int64(source.line))
-            if let shape = source.shape { rows.append(shape.hex) } else { rows.appendNull() }
+            if let shape = source.shape { rows.append(shape) } else { rows.appendNull() }
         }
         try inserter.insert(rows)
         try inserter.finish()

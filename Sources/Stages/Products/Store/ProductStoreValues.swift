@@ -25,9 +25,7 @@ extension ProductStore {
         try eachBatch(of: Array(candidates.keys), "SELECT product_id, shape_digest FROM \(ProductSources.table) WHERE product_id") {
             row in
             let id = row.storeInteger(0)
-            guard let index = candidates[id], let shape = products[index].block.source?.shape,
-                row.withBytes(1, { $0.flatMap(SHA256Value.init(hex:)) }) == shape
-            else { return }
+            guard let index = candidates[id], let shape = products[index].block.source?.shape, row.int64(1) == shape else { return }
             sameShape.append(id)
         }
         var stored: [Int64: StoredValues] = [:]

@@ -25,6 +25,6 @@ extension StoreSchema {
     /// with the same one differs from it in prices and stock levels alone, which are all that is read
     /// back (`ProductStore.loadValues`). Null for rows recorded before, which are compared in full.
     @Sendable static func version7(_ dialect: SQLDialect) -> String {
-        "ALTER TABLE store_product_sources ADD COLUMN shape_digest TEXT"
+        "ALTER TABLE store_product_sources ADD COLUMN shape_digest BIGINT"
     }
 }
