@@ -153,6 +153,35 @@ struct ProductsUnchangedTests {
                 == "products: 0 created, 6 updated, 54 unchanged, 0 rejected; variants: 1 created, 8 updated, 171 unchanged, 0 deleted; rows: 180 read, 0 rejected")
     }
 
+    /// The whole-file check takes a block whose shape is a stored product's as that product's, as it takes
+    /// an unchanged block: a bad price or stock figure in it, its SKU taken by a block read in full before
+    /// or after it, and its slug taken by another are rejected as when every block is read.
+    @Test(arguments: Backend.allCases) func blocksChangingValuesAloneAreCheckedAsBefore(backend: Backend) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
+        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("repriced.csv"), priceBump: 1)
+        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
+        var changed = Self.blocks(of: try scratch.read("repriced.csv")).blocks
+        changed[3][1] = changed[3][1].replacingOccurrences(of: ",standard,3,", with: ",standard,many,")
+        changed[4][0] = changed[4][0].replacingOccurrences(of: "SKU-4-0,", with: "SKU-4-0,x")
+        // Blocks 10 and 70 repriced; block 5 (before) takes 10's SKU, block 75 (after) 70's, block 76 the slug of 60.
+        changed[5] = original[5].map { $0.replacingOccurrences(of: "SKU-5-1", with: "SKU-10-1") }
+        changed[75] = original[75].map { $0.replacingOccurrences(of: "SKU-75-0", with: "SKU-70-1") }
+        changed[76] = original[76].map { $0.replacingOccurrences(of: "product-76,", with: "product-60,") }
+        try Self.write(header, changed, to: scratch.file("changed.csv"))
+        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
+        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
+        #expect(outcome.same, "the store that checked values alone differs from the one that compared everything")
+        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
+        let rejects = try scratch.read("rejects.csv")
+        #expect(rejects.contains("stockOnHand 'many' is not a whole number"), "\(rejects)")
+        #expect(rejects.contains("bad price"), "\(rejects)")
+        #expect(rejects.contains("duplicate SKU 'SKU-10-1'"), "\(rejects)")
+        #expect(rejects.contains("duplicate SKU 'SKU-70-1': line 143 already uses it"), "\(rejects)")
+        #expect(rejects.contains("slug 'product-60' is already used by the product at line 122"), "\(rejects)")
+    }
+
     /// A block changing its prices alone has only its product's prices and stock read back: the rest of
     /// the product is taken to be as its block made it, like an unchanged block's, so an edit by hand
     /// there stays until an import with `skip_unchanged: false`.

@@ -26,7 +26,7 @@ import Testing
         let config = ProductsImport.Config(
             file: FilePath(path), format: .vendureCSV, assets: nil, currency: .usd, language: "en", maxRejects: 0,
             rejects: nil, duplicateSKUs: .withinProduct, skipUnchanged: false)
-        let source = try ProductImportFeed.open(config, format: .vendureCSV, duplicateSKUs: nil, digests: false)
+        let source = try ProductImportFeed.open(config, format: .vendureCSV)
         let feed = ProductImportFeed(
             source: source, config: config, batchRows: batchRows, chunkRows: chunkRows, skipping: .lines([]), unchanged: nil,
             preparation: nil)

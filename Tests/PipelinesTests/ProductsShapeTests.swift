@@ -1,7 +1,8 @@
 import Foundation
 import Pipelines
-import Stages
 import Testing
+
+@testable import Stages
 
 /// A block's shape (`BlockSource.shape`): the digest of everything in it but its price and stock cells,
 /// by which a store compares a block that changes those alone on them alone.
@@ -55,5 +56,44 @@ struct ProductsShapeTests {
     @Test func onlyTheFeedMakesShapes() throws {
         let source = try #require(try Self.source(Self.block, shapes: false))
         #expect(source.shape == nil)
+    }
+
+    /// The whole-file check's reader (`checksValuesAlone`) over a store holding `original`: an unchanged
+    /// block is `.unchanged`, one repriced `.unchanged` with `valuesChanged`, one with another cell
+    /// changed read in full, and one with a bad price read in full and rejected.
+    @Test(arguments: [SQLDialect.sqlite, .postgres]) func theCheckTakesABlockOfAStoredShapeAsItsProducts(dialect: SQLDialect) throws {
+        try withStoreDatabase(dialect) { database throws in
+            let folder = CodecTemporaryFolder()
+            let original = [
+                "Chair,chair,,,,size,s,CH-1,10.00,standard,5,,,", ",,,,,,m,CH-2,11.00,standard,,,,",
+                "Table,table,,,,,,TA-1,20.00,standard,1,,,",
+                "Lamp,lamp,,,,,,LA-1,30.00,standard,1,,,",
+                "Desk,desk,,,,,,DE-1,40.00,standard,1,,,",
+            ]
+            var changed = original
+            changed[1] = ",,,,,,m,CH-2,12.00,standard,9,,,"
+            changed[3] = "Lamp,lamp,,,,,,LA-1,30.00,reduced,1,,,"
+            changed[4] = "Desk,desk,,,,,,DE-1,forty,standard,1,,,"
+            let options = ProductCSVParser.Options(reportsBlankLines: false, sourceSettings: "settings", shapeDigests: true)
+            let stored = try parseProductFile(folder.file("original.csv", ([Self.header] + original).joined(separator: "\n") + "\n"), options: options)
+            let store = try openStore(database.connection)
+            _ = try database.connection.inTransaction { try store.upsert(chunk: stored.products) }
+            var checking = ProductCSVParser.Options(reportsBlankLines: false, duplicateSKUs: .withinProduct, sourceSettings: "settings")
+            checking.checksValuesAlone = true
+            let parser = try ProductCSVParser(
+                path: folder.file("changed.csv", ([Self.header] + changed).joined(separator: "\n") + "\n"), currency: .usd, options: checking)
+            defer { parser.close() }
+            let index = try #require(try ProductSourceIndex.open(try StoreTestDatabase.open(database.locator, schema: database.schema)))
+            try parser.skipUnchanged(index)
+            var items: [String] = []
+            while let item = try parser.next() {
+                switch item {
+                case .unchanged(let block): items.append("\(block.line) \(block.valuesChanged ? "values" : "unchanged")")
+                case .product(let block): items.append("\(block.line) read")
+                case .rejected(let rejection): items.append("\(rejection.line) rejected")
+                }
+            }
+            #expect(items == ["2 values", "4 unchanged", "5 read", "6 rejected"])
+        }
     }
 }

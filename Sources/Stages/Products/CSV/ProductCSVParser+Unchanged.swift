@@ -37,6 +37,23 @@ extension ProductCSVParser {
         return unchanged
     }
 
+    /// A block no stored digest matched, for the whole-file check (`Options.checksValuesAlone`):
+    /// `.unchanged` with `valuesChanged` when its shape is a stored product's (so every cell but its prices
+    /// and stock figures is that of a block the store took), every row was read whole, its prices and stock
+    /// figures read without an error, and its SKUs and slugs fit as an unchanged block's do; else nil, to
+    /// read it in full (a bad figure is then rejected with the usual message).
+    func valuesChanged(_ rows: [RawRow], _ source: BlockSource) throws -> ProductReadItem? {
+        guard options.checksValuesAlone, options.assets == nil, let index = unchangedBlocks, let digests,
+            rows.allSatisfy({ $0.readError == nil && $0.fieldCount == header.columnCount })
+        else { return nil }
+        let shape = try digests.shape(of: rows.lazy.map(\.record), excluding: valueColumns)
+        guard let productID = try index.product(shape: shape, line: source.line),
+            rows.allSatisfy({ row in (try? rowReader.values(line: row.line, row.cell)) != nil })
+        else { return nil }
+        if let keys = unchangedKeys, try !fitUnchanged(rows, productID: productID, keys: keys) { return nil }
+        return .unchanged(UnchangedProduct(line: rows[0].line, variantRows: rows.count, productID: productID, valuesChanged: true))
+    }
+
     /// Keeps an unchanged block's slugs and SKUs in `keys`; false when a block read in full before used
     /// one of them.
     ///

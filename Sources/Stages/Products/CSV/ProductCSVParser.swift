@@ -23,6 +23,9 @@ public struct UnchangedProduct: Sendable, Equatable {
     /// The block's rows, each a variant.
     public var variantRows: Int
     public var productID: Int64
+    /// The block differs from it in prices and stock levels alone (`ProductCSVParser.Options.checksValuesAlone`):
+    /// good, but to be stored.
+    public var valuesChanged = false
 }
 
 /// Rows that produce nothing: a product block with at least one bad row (every row of the block is
@@ -75,6 +78,10 @@ public final class ProductCSVParser {
         /// With `sourceSettings`: each block read in full also gets its shape (`BlockSource.shape`), the
         /// digest without its price and stock cells.
         public var shapeDigests: Bool
+        /// With unchanged blocks to find (`skipUnchanged`), for the whole-file check: a block whose shape is
+        /// a stored product's, and whose prices and stock levels are good, comes back as `.unchanged` with
+        /// `valuesChanged`, checked as an unchanged block is, not read in full.
+        public var checksValuesAlone = false
 
         public init(
             mainLanguage: String = "en", reportsBlankLines: Bool = true, duplicateSKUs: DuplicateSKUs? = .withinProduct,
@@ -232,7 +239,7 @@ public final class ProductCSVParser {
                 if rows.count > options.partRows { return try startLargeBlock(rows) }
             }
             let source = digests?.finished(line: first.line).map { BlockSource(digest: $0, line: first.line) }
-            if let source, let read = try unchanged(rows, source, matched: skimmed?.productID) { return read }
+            if let source, let read = try unchanged(rows, source, matched: skimmed?.productID) ?? valuesChanged(rows, source) { return read }
             return try assemble(rows, source: source)
         }
     }

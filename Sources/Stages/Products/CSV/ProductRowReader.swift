@@ -51,18 +51,7 @@ struct ProductRowReader {
         }
         let sku = text(cells, .sku, main)
         guard !sku.isEmpty else { throw fail(.sku, "the sku is missing") }
-        let price: Money
-        do {
-            price = try Money.parse(text(cells, .price, main), currency: currency)
-        } catch {
-            throw fail(.price, "bad price: \(error)")
-        }
-        let stockText = text(cells, .stockOnHand, main)
-        var stockOnHand: Int?
-        if !stockText.isEmpty {
-            guard let stock = Int(stockText) else { throw fail(.stockOnHand, "stockOnHand '\(stockText)' is not a whole number") }
-            stockOnHand = stock
-        }
+        let (price, stockOnHand) = try values(line: line) { cells[$0] }
         let trackText = text(cells, .trackInventory, main)
         var trackInventory: Bool?
         if !trackText.isEmpty {
@@ -89,6 +78,25 @@ struct ProductRowReader {
             stockOnHand: stockOnHand, trackInventory: trackInventory,
             assetPaths: Self.list(text(cells, .variantAssets, main)),
             facets: try translatedFacets(cells, column: .variantFacets, line: line), translations: translations)
+    }
+
+    /// A variant row's price and stock figure (nil when its cell is empty), from `cell`, which gives a
+    /// column's trimmed cell.
+    func values(line: Int, _ cell: (Int) -> String) throws(RowError) -> (price: Money, stockOnHand: Int?) {
+        let main = header.languages[0]
+        func fail(_ column: ProductColumn, _ reason: String) -> RowError {
+            RowError(line: line, column: (header.index(column, language: main) ?? 0) + 1, reason: reason)
+        }
+        let price: Money
+        do {
+            price = try Money.parse(header.index(.price, language: main).map(cell) ?? "", currency: currency)
+        } catch {
+            throw fail(.price, "bad price: \(error)")
+        }
+        let stockText = header.index(.stockOnHand, language: main).map(cell) ?? ""
+        guard !stockText.isEmpty else { return (price, nil) }
+        guard let stock = Int(stockText) else { throw fail(.stockOnHand, "stockOnHand '\(stockText)' is not a whole number") }
+        return (price, stock)
     }
 
     private func customFields(_ fields: [CustomFieldColumns], _ cells: [String], _ language: String) -> [CustomFieldValue] {

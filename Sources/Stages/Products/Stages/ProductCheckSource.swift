@@ -27,7 +27,8 @@ final class ProductCheckSource: ImportCheckSource {
         }
         if let unchanged {
             var unchangedRows: Int?
-            if case .unchanged(let block) = item { unchangedRows = block.variantRows }
+            // A block whose values changed is for the feed to read.
+            if case .unchanged(let block) = item, !block.valuesChanged { unchangedRows = block.variantRows }
             unchanged.classified(line: item.line, next: source.position, unchangedRows: unchangedRows)
         }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {

@@ -83,16 +83,21 @@ final class ProductImportFeed: @unchecked Sendable {
         }
     }
 
-    /// Opens the file (a CSV's header is checked here). `digests`: blocks get their digest
-    /// (`ProductBlock.source`); `shapes`: and those read in full their shape, which the store keeps.
-    static func open(
-        _ config: ProductsImport.Config, format: ProductFormat, duplicateSKUs: DuplicateSKUs?, digests: Bool = true,
-        shapes: Bool = true
-    ) throws -> ProductSource {
+    /// Opens the file (a CSV's header is checked here) for the feed: blocks get their digest
+    /// (`ProductBlock.source`), and those read in full their shape, which the store keeps.
+    static func open(_ config: ProductsImport.Config, format: ProductFormat) throws -> ProductSource {
+        try ProductSource.open(
+            config.file, format: format, currency: config.currency, language: config.language, duplicateSKUs: nil,
+            assets: config.assets, sourceSettings: config.sourceSettings(format), shapeDigests: true)
+    }
+
+    /// Opens the file for the whole-file check; `findsUnchanged`: blocks get their digest, to be matched
+    /// with the stored ones, and a block that changes prices and stock alone is checked as such.
+    static func openForCheck(_ config: ProductsImport.Config, format: ProductFormat, findsUnchanged: Bool) throws -> ProductSource {
         try ProductSource.open(
             config.file, format: format, currency: config.currency, language: config.language,
-            duplicateSKUs: duplicateSKUs, assets: config.assets, sourceSettings: digests ? config.sourceSettings(format) : nil,
-            shapeDigests: digests && shapes)
+            duplicateSKUs: config.duplicateSKUs, assets: config.assets,
+            sourceSettings: findsUnchanged ? config.sourceSettings(format) : nil, checksValuesAlone: findsUnchanged)
     }
 
     /// The next batch, waiting for it; nil after the batch that reached the end of the file. Throws what

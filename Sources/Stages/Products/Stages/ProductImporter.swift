@@ -57,12 +57,11 @@ final class ProductImporter: ChunkImporter {
     func initialProgress() -> Progress { Progress() }
 
     func makeCheckSource() throws -> any ImportCheckSource {
-        // The check wants digests only to find unchanged blocks, and no shapes: it stores nothing.
+        // The check wants digests only to find unchanged blocks.
         let index = try unchangedIndex()
         let source: ProductSource
         do {
-            source = try ProductImportFeed.open(
-                config, format: format, duplicateSKUs: config.duplicateSKUs, digests: index != nil, shapes: false)
+            source = try ProductImportFeed.openForCheck(config, format: format, findsUnchanged: index != nil)
         } catch {
             index?.close()
             throw error

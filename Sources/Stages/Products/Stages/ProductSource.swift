@@ -11,13 +11,14 @@ enum ProductSource {
     /// blocks out in parts); for product JSONL, `ProductImportRejection` does.
     static func open(
         _ file: FilePath, format: ProductFormat, currency: CurrencyCode, language: String, duplicateSKUs: DuplicateSKUs?,
-        assets: FilePath?, sourceSettings: String? = nil, shapeDigests: Bool = false
+        assets: FilePath?, sourceSettings: String? = nil, shapeDigests: Bool = false, checksValuesAlone: Bool = false
     ) throws -> ProductSource {
         switch format {
         case .vendureCSV:
-            let options = ProductCSVParser.Options(
+            var options = ProductCSVParser.Options(
                 mainLanguage: language, reportsBlankLines: false, duplicateSKUs: duplicateSKUs,
                 assets: assets?.path, sourceSettings: sourceSettings, shapeDigests: shapeDigests)
+            options.checksValuesAlone = checksValuesAlone
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
             return .jsonl(try ProductJSONLReader(path: file.path, duplicateSKUs: duplicateSKUs))

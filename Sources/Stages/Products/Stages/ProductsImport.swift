@@ -87,7 +87,7 @@ public enum ProductsImport: StageKind {
         let format = ProductFormat.resolve(config.format, for: config.file)
         let rejectsPath = rejectsPath(config, in: context.workspace)
         // Opening the file checks a CSV's header: a file missing columns is refused before the store is touched.
-        let source = try ProductImportFeed.open(config, format: format, duplicateSKUs: nil)
+        let source = try ProductImportFeed.open(config, format: format)
         let store: ProductStore
         do {
             store = try ProductStore(connection: context.database(), logger: context.logger)

@@ -19,7 +19,7 @@ final class ProductSourceIndex {
 
     private let connection: any DatabaseConnection
     /// Rows whose digest is not 64 hex digits have none, and match no block.
-    private var rows: [(line: Int64, productID: Int64, digest: SHA256Value?)] = []
+    private var rows: [(line: Int64, productID: Int64, digest: SHA256Value?, shape: Int64?)] = []
     private var head = 0
     private var after: (line: Int64, productID: Int64) = (-1, -1)
     private var exhausted = false
@@ -55,6 +55,17 @@ final class ProductSourceIndex {
         return rows[match].productID
     }
 
+    /// The product stored from a block of the same shape (`BlockSource.shape`) as the block at `line`,
+    /// whose digest matched none (`product(digest:line:)`, asked first): a block that changes that
+    /// product's prices and stock levels alone. Searched as digests are.
+    func product(shape: Int64, line: Int) throws -> Int64? {
+        try fill()
+        let end = min(rows.count, head + Self.lookahead)
+        guard let match = (head..<end).first(where: { rows[$0].shape == shape }) else { return nil }
+        head = match + 1
+        return rows[match].productID
+    }
+
     /// The stored product with a variant of `sku`, if any (one product owns a SKU).
     func owner(ofSKU sku: String) throws -> Int64? {
         try firstID("SELECT product_id FROM store_variants WHERE sku = $1 LIMIT 1", [.text(sku)])
@@ -81,11 +92,11 @@ final class ProductSourceIndex {
         var read = 0
         try connection.query(
             """
-            SELECT line, product_id, digest FROM store_product_sources WHERE (line, product_id) > ($1, $2)
+            SELECT line, product_id, digest, shape_digest FROM store_product_sources WHERE (line, product_id) > ($1, $2)
             ORDER BY line, product_id LIMIT \(Self.pageSize)
             """, [.integer(after.line), .integer(after.productID)], columns: { _ in }
         ) { row in
-            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(SHA256Value.init(hex:)) }))
+            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(SHA256Value.init(hex:)) }, row.int64(3)))
             read += 1
         }
         if let last = rows.last { after = (last.line, last.productID) }
