@@ -52,6 +52,32 @@ struct ProductsUnchangedTests {
         return (skipped, compared, same)
     }
 
+    /// The import that skipped blocks succeeded, and stored and counted what the one comparing every block did.
+    static func expectSameAsComparing(
+        _ outcome: (skipping: PipelineProcess.Result, comparing: PipelineProcess.Result, same: Bool),
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
+        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)", sourceLocation: sourceLocation)
+        #expect(outcome.same, "the store that skipped blocks differs from the one that compared them", sourceLocation: sourceLocation)
+        #expect(ProductsRun.summary(outcome.skipping) != nil, sourceLocation: sourceLocation)
+        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing), sourceLocation: sourceLocation)
+    }
+
+    /// `importBoth` of a catalogue of 80 products of 2 variants each and of the file `change` makes of its
+    /// blocks and of those of the catalogue repriced, expecting the same stores and counts; the rejects.
+    static func rejectsOfBoth(
+        _ backend: Backend, in scratch: Scratch, change: (_ original: [[String]], _ repriced: [[String]]) -> [[String]]
+    ) throws -> String {
+        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
+        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("repriced.csv"), priceBump: 1)
+        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
+        let repriced = Self.blocks(of: try scratch.read("repriced.csv")).blocks
+        try Self.write(header, change(original, repriced), to: scratch.file("changed.csv"))
+        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
+        Self.expectSameAsComparing(outcome)
+        return try scratch.read("rejects.csv")
+    }
+
     @Test(arguments: Backend.allCases) func anUnchangedFileIsSkippedWhole(backend: Backend) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -84,10 +110,7 @@ struct ProductsUnchangedTests {
         changed.append(changed.remove(at: 20))
         try Self.write(header, changed, to: scratch.file("changed.csv"))
         let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
-        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
-        #expect(outcome.same, "the store that skipped unchanged blocks differs from the one that compared them")
-        #expect(ProductsRun.summary(outcome.skipping) != nil)
-        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
+        Self.expectSameAsComparing(outcome)
         #expect(
             ProductsRun.summary(outcome.skipping)
                 == "products: 1 created, 2 updated, 187 unchanged, 0 rejected; variants: 1 created, 1 updated, 566 unchanged, 0 deleted; rows: 568 read, 0 rejected")
@@ -145,9 +168,7 @@ struct ProductsUnchangedTests {
         ) { store in
             try store.execute("DELETE FROM store_variants WHERE sku = 'SKU-40-1'")
         }
-        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
-        #expect(outcome.same, "the store that read back values alone differs from the one that compared everything")
-        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
+        Self.expectSameAsComparing(outcome)
         #expect(
             ProductsRun.summary(outcome.skipping)
                 == "products: 0 created, 6 updated, 54 unchanged, 0 rejected; variants: 1 created, 8 updated, 171 unchanged, 0 deleted; rows: 180 read, 0 rejected")
@@ -159,22 +180,16 @@ struct ProductsUnchangedTests {
     @Test(arguments: Backend.allCases) func blocksChangingValuesAloneAreCheckedAsBefore(backend: Backend) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
-        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("repriced.csv"), priceBump: 1)
-        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
-        var changed = Self.blocks(of: try scratch.read("repriced.csv")).blocks
-        changed[3][1] = changed[3][1].replacingOccurrences(of: ",standard,3,", with: ",standard,many,")
-        changed[4][0] = changed[4][0].replacingOccurrences(of: "SKU-4-0,", with: "SKU-4-0,x")
-        // Blocks 10 and 70 repriced; block 5 (before) takes 10's SKU, block 75 (after) 70's, block 76 the slug of 60.
-        changed[5] = original[5].map { $0.replacingOccurrences(of: "SKU-5-1", with: "SKU-10-1") }
-        changed[75] = original[75].map { $0.replacingOccurrences(of: "SKU-75-0", with: "SKU-70-1") }
-        changed[76] = original[76].map { $0.replacingOccurrences(of: "product-76,", with: "product-60,") }
-        try Self.write(header, changed, to: scratch.file("changed.csv"))
-        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
-        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
-        #expect(outcome.same, "the store that checked values alone differs from the one that compared everything")
-        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
-        let rejects = try scratch.read("rejects.csv")
+        let rejects = try Self.rejectsOfBoth(backend, in: scratch) { original, repriced in
+            var changed = repriced
+            changed[3][1] = changed[3][1].replacingOccurrences(of: ",standard,3,", with: ",standard,many,")
+            changed[4][0] = changed[4][0].replacingOccurrences(of: "SKU-4-0,", with: "SKU-4-0,x")
+            // Blocks 10 and 70 repriced; block 5 (before) takes 10's SKU, block 75 (after) 70's, block 76 the slug of 60.
+            changed[5] = original[5].map { $0.replacingOccurrences(of: "SKU-5-1", with: "SKU-10-1") }
+            changed[75] = original[75].map { $0.replacingOccurrences(of: "SKU-75-0", with: "SKU-70-1") }
+            changed[76] = original[76].map { $0.replacingOccurrences(of: "product-76,", with: "product-60,") }
+            return changed
+        }
         #expect(rejects.contains("stockOnHand 'many' is not a whole number"), "\(rejects)")
         #expect(rejects.contains("bad price"), "\(rejects)")
         #expect(rejects.contains("duplicate SKU 'SKU-10-1'"), "\(rejects)")
@@ -214,20 +229,15 @@ struct ProductsUnchangedTests {
     @Test(arguments: Backend.allCases) func aChangedBlockTakingAnUnchangedBlocksSKUIsRejectedAsBefore(backend: Backend) throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try ProductsRun.generate(products: 80, variantsEach: 2, to: scratch.file("original.csv"))
-        let (header, original) = Self.blocks(of: try scratch.read("original.csv"))
-        var changed = original
-        // Before the unchanged block 50: block 5 takes its SKU. After the unchanged blocks 10 and 20: block
-        // 70 takes the one's slug, block 75 the SKU of the other's second row (the line the message names).
-        changed[5][1] = changed[5][1].replacingOccurrences(of: "SKU-5-1", with: "SKU-50-1")
-        changed[70][0] = changed[70][0].replacingOccurrences(of: "product-70,", with: "product-10,")
-        changed[75][0] = changed[75][0].replacingOccurrences(of: "SKU-75-0", with: "SKU-20-1")
-        try Self.write(header, changed, to: scratch.file("changed.csv"))
-        let outcome = try Self.importBoth(backend, original: scratch.file("original.csv"), changed: scratch.file("changed.csv"), in: scratch)
-        #expect(outcome.skipping.status == 0, "\(outcome.skipping.stderr)")
-        #expect(outcome.same, "the store that skipped unchanged blocks differs from the one that compared them")
-        #expect(ProductsRun.summary(outcome.skipping) == ProductsRun.summary(outcome.comparing))
-        let rejects = try scratch.read("rejects.csv")
+        let rejects = try Self.rejectsOfBoth(backend, in: scratch) { original, _ in
+            var changed = original
+            // Before the unchanged block 50: block 5 takes its SKU. After the unchanged blocks 10 and 20: block
+            // 70 takes the one's slug, block 75 the SKU of the other's second row (the line the message names).
+            changed[5][1] = changed[5][1].replacingOccurrences(of: "SKU-5-1", with: "SKU-50-1")
+            changed[70][0] = changed[70][0].replacingOccurrences(of: "product-70,", with: "product-10,")
+            changed[75][0] = changed[75][0].replacingOccurrences(of: "SKU-75-0", with: "SKU-20-1")
+            return changed
+        }
         #expect(rejects.contains("duplicate SKU 'SKU-50-1'"), "\(rejects)")
         #expect(rejects.contains("slug 'product-10' is already used by the product at line"), "\(rejects)")
         #expect(rejects.contains("duplicate SKU 'SKU-20-1': line 43 already uses it"), "\(rejects)")
