@@ -175,6 +175,7 @@ public final class ProductCSVParser {
     public func resume(at position: ReaderPosition) throws {
         queued = []
         largeBlock = nil
+        blockReadInFull = nil
         try rewind(to: position)
     }
 
