@@ -17,9 +17,9 @@ struct StoredValues {
 
 extension ProductStore {
     /// The products of `candidates` (a block's product by its index in `products`) whose stored shape is
-    /// that block's, with their values: three queries per batch where reading a whole product takes
-    /// about fifteen. A product whose variants are not the block's by position and SKU is left out (it
-    /// is then read and compared in full).
+    /// that block's, with their values: four queries per batch (shapes, variants, prices, stock levels)
+    /// where reading a whole product takes about fifteen. A product whose variants are not the block's by
+    /// position and SKU is left out (it is then read and compared in full).
     func loadValues(_ candidates: [Int64: Int], of products: [DesiredProduct]) throws -> [Int64: StoredValues] {
         var sameShape: [Int64] = []
         try eachBatch(of: Array(candidates.keys), "SELECT product_id, shape_digest FROM \(ProductSources.table) WHERE product_id") {
