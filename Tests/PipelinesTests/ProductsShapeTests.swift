@@ -78,8 +78,8 @@ struct ProductsShapeTests {
             let stored = try parseProductFile(folder.file("original.csv", ([Self.header] + original).joined(separator: "\n") + "\n"), options: options)
             let store = try openStore(database.connection)
             _ = try database.connection.inTransaction { try store.upsert(chunk: stored.products) }
-            var checking = ProductCSVParser.Options(reportsBlankLines: false, duplicateSKUs: .withinProduct, sourceSettings: "settings")
-            checking.checksValuesAlone = true
+            let checking = ProductCSVParser.Options(
+                reportsBlankLines: false, duplicateSKUs: .withinProduct, sourceSettings: "settings", checksValuesAlone: true)
             let parser = try ProductCSVParser(
                 path: folder.file("changed.csv", ([Self.header] + changed).joined(separator: "\n") + "\n"), currency: .usd, options: checking)
             defer { parser.close() }

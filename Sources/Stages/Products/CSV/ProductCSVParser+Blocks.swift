@@ -17,9 +17,7 @@ extension ProductCSVParser {
             guard var block = product else { return .product(ProductBlock(line: rows[0].line, translations: [], variants: [])) }
             block.byteOffset = rows[0].byteOffset
             block.source = source
-            if options.shapeDigests, source != nil, let digests {
-                block.source?.shape = try digests.shape(of: rows.lazy.map(\.record), excluding: valueColumns)
-            }
+            if options.shapeDigests, source != nil { block.source?.shape = try shape(of: rows) }
             Self.fillOptionGroupValues(&block)
             return .product(block)
         }

@@ -16,11 +16,11 @@ extension ProductCSVParser {
         guard let index = unchangedBlocks, let skuIndex = header.index(.sku, language: header.languages[0]),
             first.readError == nil, skuIndex < first.fieldCount
         else { return try readInFull(first, at: start) }
-        var skuHashes = [first.asciiCellHash(skuIndex) ?? BloomFilter.hash(of: ProductVariant.normalizedSKU(first.cell(skuIndex)))]
+        var skuHashes = [Self.skuHash(first, skuIndex)]
         var needsRows = false
         while let read = try readRecord() {
             let error = read.status.error
-            if error == nil, record.count <= 1, record.count == 0 || UInt8.isEmptyCell(record.field(0)) { continue }
+            if Self.isBlank(error: error, fieldCount: record.count, firstCellIsEmpty: { UInt8.isEmptyCell(record.field(0)) }) { continue }
             if read.startsProduct {
                 lookahead = keep(read)
                 break
@@ -38,7 +38,7 @@ extension ProductCSVParser {
         if let keys = unchangedKeys {
             // The first row's SKU is at hand; a variant row's is not.
             let fits = try fitUnchanged(first: first, skuHashes: skuHashes, productID: productID, keys: keys) {
-                $0 == 0 ? ProductVariant.normalizedSKU(first.cell(skuIndex)) : nil
+                $0 == 0 ? Self.sku(first, skuIndex) : nil
             }
             // The index has given its product: read in full, the block is matched to it again.
             guard fits else { return try readInFull(first, at: start, matched: productID) }

@@ -43,10 +43,9 @@ extension ProductCSVParser {
     /// figures read without an error, and its SKUs and slugs fit as an unchanged block's do; else nil, to
     /// read it in full (a bad figure is then rejected with the usual message).
     func valuesChanged(_ rows: [RawRow], _ source: BlockSource) throws -> ProductReadItem? {
-        guard options.checksValuesAlone, options.assets == nil, let index = unchangedBlocks, let digests,
-            rows.allSatisfy({ $0.readError == nil && $0.fieldCount == header.columnCount })
+        guard options.checksValuesAlone, options.assets == nil, let index = unchangedBlocks,
+            rows.allSatisfy({ $0.readError == nil && $0.fieldCount == header.columnCount }), let shape = try shape(of: rows)
         else { return nil }
-        let shape = try digests.shape(of: rows.lazy.map(\.record), excluding: valueColumns)
         guard let productID = try index.product(shape: shape, line: source.line),
             rows.allSatisfy({ row in (try? rowReader.values(line: row.line, row.cell)) != nil })
         else { return nil }
@@ -61,11 +60,7 @@ extension ProductCSVParser {
     /// made only when a filter says a block read before may have used it.
     private func fitUnchanged(_ rows: [RawRow], productID: Int64, keys: UnchangedKeys) throws -> Bool {
         guard let skuIndex = header.index(.sku, language: header.languages[0]) else { return false }
-        var skuHashes: [UInt64] = []
-        skuHashes.reserveCapacity(rows.count)
-        for index in rows.indices {
-            skuHashes.append(rows[index].asciiCellHash(skuIndex) ?? BloomFilter.hash(of: Self.sku(rows[index], skuIndex)))
-        }
+        let skuHashes = rows.map { Self.skuHash($0, skuIndex) }
         return try fitUnchanged(first: rows[0], skuHashes: skuHashes, productID: productID, keys: keys) { Self.sku(rows[$0], skuIndex) }
     }
 
@@ -101,7 +96,11 @@ extension ProductCSVParser {
         return true
     }
 
-    private static func sku(_ row: RawRow, _ index: Int) -> String { ProductVariant.normalizedSKU(row.cell(index)) }
+    /// The row's SKU, the cell at `index`, as the store keeps it.
+    static func sku(_ row: RawRow, _ index: Int) -> String { ProductVariant.normalizedSKU(row.cell(index)) }
+
+    /// The `BloomFilter.hash(of:)` of the row's SKU, from its bytes when they are ASCII.
+    static func skuHash(_ row: RawRow, _ index: Int) -> UInt64 { row.asciiCellHash(index) ?? BloomFilter.hash(of: sku(row, index)) }
 
     /// The line of the first row with `sku` in the block at `start` of the file at `path`, read again (for
     /// a SKU of an unchanged block used again, which is rare).
@@ -115,7 +114,7 @@ extension ProductCSVParser {
             let row = RawRow(line: status.line, record: record.snapshot(), readError: status.error)
             if !first, let nameIndex, !row.cellIsEmpty(nameIndex) { return nil }
             first = false
-            if ProductVariant.normalizedSKU(row.cell(skuIndex)).utf8.elementsEqual(sku.utf8) { return status.line }
+            if Self.sku(row, skuIndex).utf8.elementsEqual(sku.utf8) { return status.line }
         }
         return nil
     }

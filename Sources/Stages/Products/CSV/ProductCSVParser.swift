@@ -81,11 +81,12 @@ public final class ProductCSVParser {
         /// With unchanged blocks to find (`skipUnchanged`), for the whole-file check: a block whose shape is
         /// a stored product's, and whose prices and stock levels are good, comes back as `.unchanged` with
         /// `valuesChanged`, checked as an unchanged block is, not read in full.
-        public var checksValuesAlone = false
+        public var checksValuesAlone: Bool
 
         public init(
             mainLanguage: String = "en", reportsBlankLines: Bool = true, duplicateSKUs: DuplicateSKUs? = .withinProduct,
-            assets: String? = nil, partRows: Int = 2_000, sourceSettings: String? = nil, shapeDigests: Bool = false
+            assets: String? = nil, partRows: Int = 2_000, sourceSettings: String? = nil, shapeDigests: Bool = false,
+            checksValuesAlone: Bool = false
         ) {
             self.mainLanguage = mainLanguage
             self.reportsBlankLines = reportsBlankLines
@@ -94,6 +95,7 @@ public final class ProductCSVParser {
             self.partRows = max(partRows, 1)
             self.sourceSettings = sourceSettings
             self.shapeDigests = shapeDigests
+            self.checksValuesAlone = checksValuesAlone
         }
     }
 
@@ -271,7 +273,7 @@ public final class ProductCSVParser {
         func cell(_ index: Int) -> String { (record.string(index) ?? "").trimmingPadding() }
         /// `cell(index).isEmpty`, without making the string.
         func cellIsEmpty(_ index: Int) -> Bool { record.withField(index) { UInt8.isEmptyCell($0) } }
-        var isBlank: Bool { readError == nil && record.count <= 1 && (record.count == 0 || cellIsEmpty(0)) }
+        var isBlank: Bool { ProductCSVParser.isBlank(error: readError, fieldCount: fieldCount) { cellIsEmpty(0) } }
     }
 
     func takeRow() throws -> RawRow? {
@@ -321,6 +323,16 @@ public final class ProductCSVParser {
     }
 
     func startsProduct(_ row: RawRow) -> Bool { row.startsProduct }
+
+    /// Whether a record (`error`: how it was broken, if it was) is a blank line.
+    static func isBlank(error: RowError?, fieldCount: Int, firstCellIsEmpty: () -> Bool) -> Bool {
+        error == nil && fieldCount <= 1 && (fieldCount == 0 || firstCellIsEmpty())
+    }
+
+    /// A block's shape (`BlockSource.shape`), when the parser makes digests.
+    func shape(of rows: [RawRow]) throws -> Int64? {
+        try digests?.shape(of: rows.lazy.map(\.record), excluding: valueColumns)
+    }
 
     /// Whether the record read last (`error`: how it was broken, if it was) starts a product.
     private func recordStartsProduct(_ error: RowError?) -> Bool {

@@ -15,10 +15,9 @@ enum ProductSource {
     ) throws -> ProductSource {
         switch format {
         case .vendureCSV:
-            var options = ProductCSVParser.Options(
+            let options = ProductCSVParser.Options(
                 mainLanguage: language, reportsBlankLines: false, duplicateSKUs: duplicateSKUs,
-                assets: assets?.path, sourceSettings: sourceSettings, shapeDigests: shapeDigests)
-            options.checksValuesAlone = checksValuesAlone
+                assets: assets?.path, sourceSettings: sourceSettings, shapeDigests: shapeDigests, checksValuesAlone: checksValuesAlone)
             return .csv(try ProductCSVParser(path: file.path, currency: currency, options: options))
         case .jsonl:
             return .jsonl(try ProductJSONLReader(path: file.path, duplicateSKUs: duplicateSKUs))

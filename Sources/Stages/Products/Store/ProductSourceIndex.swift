@@ -19,7 +19,8 @@ final class ProductSourceIndex {
 
     private let connection: any DatabaseConnection
     /// Rows whose digest is not 64 hex digits have none, and match no block.
-    private var rows: [(line: Int64, productID: Int64, digest: SHA256Value?, shape: Int64?)] = []
+    private typealias Row = (line: Int64, productID: Int64, digest: SHA256Value?, shape: Int64?)
+    private var rows: [Row] = []
     private var head = 0
     private var after: (line: Int64, productID: Int64) = (-1, -1)
     private var exhausted = false
@@ -49,10 +50,7 @@ final class ProductSourceIndex {
             guard head < rows.count, rows[head].line < Int64(line), rows[head].digest != digest else { break }
             head += 1
         }
-        let end = min(rows.count, head + Self.lookahead)
-        guard let match = (head..<end).first(where: { rows[$0].digest == digest }) else { return nil }
-        head = match + 1
-        return rows[match].productID
+        return take { $0.digest == digest }
     }
 
     /// The product stored from a block of the same shape (`BlockSource.shape`) as the block at `line`,
@@ -60,8 +58,14 @@ final class ProductSourceIndex {
     /// product's prices and stock levels alone. Searched as digests are.
     func product(shape: Int64, line: Int) throws -> Int64? {
         try fill()
+        return take { $0.shape == shape }
+    }
+
+    /// The product of the first of the next `lookahead` rows that `matches`, which the rows before it
+    /// are passed with.
+    private func take(where matches: (Row) -> Bool) -> Int64? {
         let end = min(rows.count, head + Self.lookahead)
-        guard let match = (head..<end).first(where: { rows[$0].shape == shape }) else { return nil }
+        guard let match = (head..<end).first(where: { matches(rows[$0]) }) else { return nil }
         head = match + 1
         return rows[match].productID
     }
