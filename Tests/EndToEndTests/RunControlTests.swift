@@ -47,6 +47,14 @@ import Testing
         return (running, store)
     }
 
+    /// Runs `body` with `running` stopped (SIGSTOP), so that it is still running, its lock held, whatever
+    /// `body` takes: a run that may end first makes a test that expects it running depend on the machine.
+    static func whilePaused<R>(_ running: PipelineProcess.Running, _ body: () throws -> R) rethrows -> R {
+        kill(running.process.processIdentifier, SIGSTOP)
+        defer { kill(running.process.processIdentifier, SIGCONT) }
+        return try body()
+    }
+
     /// True once the run has committed at least one chunk (its checkpoint row exists).
     static func hasCheckpoint(_ locator: DatabaseLocator) -> Bool {
         (try? Inspect.tableExists(locator, "pipeline_checkpoints")) == true
@@ -62,7 +70,7 @@ import Testing
         let first = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
         try #require(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
-        let second = try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        let second = try Self.whilePaused(first) { try PipelineProcess.run(["run", "import.yaml"], in: scratch.path) }
         #expect(second.status == 75, "\(second.stderr)")
         #expect(second.stderr.contains("is already running"))
         #expect(second.stderr.contains("pid \(first.process.processIdentifier) on "))

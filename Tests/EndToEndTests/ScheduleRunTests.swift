@@ -167,10 +167,14 @@ import Testing
         defer { running.process.waitUntilExit() }
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
         try #require(RunControlTests.wait(upTo: 30) { RunControlTests.hasCheckpoint(store) })
-        let second = try Self.run(["run", "nightly.yaml", "--now", "2026-12-07T02:00:02-08:00"], scratch)
+        let (second, due) = try RunControlTests.whilePaused(running) {
+            (
+                try Self.run(["run", "nightly.yaml", "--now", "2026-12-07T02:00:02-08:00"], scratch),
+                try Self.run(["due", "nightly.yaml", "--now", "2026-12-07T02:01:00-08:00"], scratch)
+            )
+        }
         #expect(second.status == 75)
         #expect(second.stderr.contains("nightly SCHEDULED_TIME=2026-12-07T10:00:00Z is already running (run "))
-        let due = try Self.run(["due", "nightly.yaml", "--now", "2026-12-07T02:01:00-08:00"], scratch)
         #expect(due.status == 0)
         #expect(due.stderr.isEmpty)
         running.process.waitUntilExit()
