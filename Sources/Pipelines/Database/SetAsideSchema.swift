@@ -3,10 +3,10 @@
 /// one sorted build of each index and one check of each foreign key instead of work on every row.
 ///
 /// What is set aside is recorded, statement by statement, from the definitions the database gives
-/// (`pg_get_constraintdef`, `pg_get_indexdef`), in the table
-/// `pipeline_set_aside_schema`, in the caller's transaction. A crash at any point leaves either the whole
-/// schema or the recorded set-aside state, and `restore` (in one transaction) makes the same schema again:
-/// same names, same definitions, foreign keys validated.
+/// (`pg_get_constraintdef`, `pg_get_indexdef`), in the table `pipeline_set_aside_schema`, in the caller's
+/// transaction. `restore` makes the same schema again: same names, same definitions, foreign keys
+/// validated (SetAsideSchemaRestore.swift). A crash at any point leaves the schema, or what is left to make
+/// of it recorded.
 ///
 /// PostgreSQL only: it sets aside primary keys, unique constraints, foreign keys from and to the tables,
 /// and their other indexes. SQLite can drop no constraint without rebuilding its table, and setting aside
@@ -17,12 +17,26 @@ public enum SetAsideSchema {
     /// PostgreSQL's `maintenance_work_mem` while the set-aside indexes are built.
     static let maintenanceMemory = "256MB"
 
+    /// What a recorded statement does, in the table's `step` column.
+    enum Step: String {
+        /// Makes an index, a primary key or a unique constraint.
+        case build
+        /// Adds a foreign key, once every key is built: `NOT VALID`, and a `validate` step then checks
+        /// its rows (a key not valid when set aside is added as it was).
+        case foreignKey = "foreign_key"
+        /// `ALTER TABLE … VALIDATE CONSTRAINT`.
+        case validate
+        /// `ANALYZE` of a table filled in bulk.
+        case analyze
+    }
+
     /// One object set aside: the statement that makes it again, in the order of `seq`.
     struct Entry {
         var name: String
         var table: String
         var drop: String
         var restore: String
+        var step = Step.build
     }
 
     /// Sets aside the indexes and constraints of `tables` (names in the connection's schema) inside the
@@ -36,15 +50,19 @@ public enum SetAsideSchema {
         let entries = try postgresEntries(tables, connection)
         if try connection.tableColumns(SQLName(trusted: table)) == nil {
             try connection.executeScript(
-                "CREATE TABLE \(table) (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, table_name TEXT NOT NULL, restore TEXT NOT NULL)")
+                "CREATE TABLE \(table) (seq INTEGER PRIMARY KEY, name TEXT NOT NULL, table_name TEXT NOT NULL, restore TEXT NOT NULL, "
+                    + "step TEXT NOT NULL DEFAULT '\(Step.build.rawValue)')")
         }
         let first = try nextSeq(connection)
         // Dropped in the order given (foreign keys before the keys they reference), made again in reverse.
         for (index, entry) in entries.enumerated() {
             try connection.executeScript(entry.drop)
             try connection.execute(
-                "INSERT INTO \(table) (seq, name, table_name, restore) VALUES ($1, $2, $3, $4)",
-                [.integer(first + Int64(entries.count - index)), .text(entry.name), .text(entry.table), .text(entry.restore)])
+                "INSERT INTO \(table) (seq, name, table_name, restore, step) VALUES ($1, $2, $3, $4, $5)",
+                [
+                    .integer(first + Int64(entries.count - index)), .text(entry.name), .text(entry.table), .text(entry.restore),
+                    .text(entry.step.rawValue),
+                ])
         }
         return entries.count
     }
@@ -57,41 +75,7 @@ public enum SetAsideSchema {
         return any
     }
 
-    /// Makes everything set aside again inside the caller's open transaction, and forgets it; returns how
-    /// many objects. A constraint the rows break fails here, naming it, and the transaction rolls back.
-    @discardableResult
-    public static func restore(in connection: any DatabaseConnection) throws -> Int {
-        guard try connection.tableColumns(SQLName(trusted: table)) != nil else { return 0 }
-        var entries: [(name: String, table: String, restore: String)] = []
-        try connection.query("SELECT name, table_name, restore FROM \(table) ORDER BY seq", [], columns: { _ in }) { row in
-            entries.append((row.string(0) ?? "", row.string(1) ?? "", row.string(2) ?? ""))
-        }
-        // Index builds sort whole tables: more memory than the default 64 MB keeps the sorts off disk. SET
-        // LOCAL: this transaction only.
-        if !entries.isEmpty {
-            try connection.executeScript("SET LOCAL maintenance_work_mem = '\(maintenanceMemory)'")
-        }
-        for entry in entries {
-            do {
-                try connection.executeScript(entry.restore)
-            } catch {
-                let cause = PipelineError.wrapping(error, as: .data)
-                throw PipelineError(
-                    cause.code, "could not make \(entry.name) on \(entry.table) again after the bulk load: \(cause.message)", cause: error)
-            }
-        }
-        try connection.executeScript("DROP TABLE \(table)")
-        // The planner has no statistics of tables filled in bulk yet (autovacuum takes its time): without
-        // them the next lookups scan whole tables. pg_restore leaves this to its user; a pipeline's next
-        // stage runs at once.
-        let tables = Set(entries.map(\.table)).sorted()
-        if !tables.isEmpty {
-            try connection.executeScript("ANALYZE " + tables.map(SQLName.quote).joined(separator: ", "))
-        }
-        return entries.count
-    }
-
-    private static func nextSeq(_ connection: any DatabaseConnection) throws -> Int64 {
+    static func nextSeq(_ connection: any DatabaseConnection) throws -> Int64 {
         var largest: Int64 = 0
         try connection.query("SELECT COALESCE(MAX(seq), 0) FROM \(table)", [], columns: { _ in }) { largest = $0.int64(0) ?? 0 }
         return largest
@@ -105,7 +89,7 @@ public enum SetAsideSchema {
         var entries: [Entry] = []
         try connection.query(
             """
-            SELECT c.conname, t.relname, pg_get_constraintdef(c.oid), c.contype
+            SELECT c.conname, t.relname, pg_get_constraintdef(c.oid), c.contype::text
             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
             WHERE c.connamespace = \(namespace) AND (
                 (c.contype = 'f' AND (t.relname = ANY($1::text[]) OR r.relname = ANY($1::text[])))
@@ -118,7 +102,8 @@ public enum SetAsideSchema {
                 Entry(
                     name: name, table: table,
                     drop: "ALTER TABLE \(SQLName.quote(table)) DROP CONSTRAINT \(SQLName.quote(name))",
-                    restore: "ALTER TABLE \(SQLName.quote(table)) ADD CONSTRAINT \(SQLName.quote(name)) \(definition)"))
+                    restore: "ALTER TABLE \(SQLName.quote(table)) ADD CONSTRAINT \(SQLName.quote(name)) \(definition)",
+                    step: row.string(3) == "f" ? .foreignKey : .build))
         }
         try connection.query(
             """

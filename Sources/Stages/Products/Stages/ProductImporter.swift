@@ -156,8 +156,8 @@ final class ProductImporter: ChunkImporter {
     }
 
     /// After the last chunk committed (or a finished import is run again, after a kill between the two):
-    /// checkpoints the rest of the WAL, builds what an import into the empty store set aside, in a transaction
-    /// of its own, or checks the foreign keys it left unchecked.
+    /// checkpoints the rest of the WAL, builds what an import into the empty store set aside (its foreign
+    /// keys checked on two connections side by side), or checks the foreign keys it left unchecked.
     func finish() throws {
         try store.endBackgroundCheckpoints(checkpoint: true)
         let connection = store.connection
@@ -173,7 +173,7 @@ final class ProductImporter: ChunkImporter {
         if checked > 0 {
             logger.info("products.foreign_keys_checked", "checked the foreign keys of the \(checked) product tables, in \(elapsed())")
         }
-        let count = try connection.inTransaction { try SetAsideSchema.restore(in: connection) }
+        let count = try SetAsideSchema.restore(on: connection, opening: openReader)
         store.assumesNewProducts = false
         guard count > 0 else { return }
         logger.info("products.schema_restored", "built the \(count) indexes and constraints set aside, in \(elapsed())")
