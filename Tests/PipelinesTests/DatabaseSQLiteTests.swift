@@ -57,6 +57,44 @@ import Testing
         #expect(statement.handle == nil)
     }
 
+    /// Checked on two connections, the tables are named in the order recorded, as one connection names
+    /// them, whichever connection checked each.
+    @Test func uncheckedForeignKeysCheckedOnTwoConnectionsAreNamedInOrder() throws {
+        let (directory, path) = Support.temporarySQLitePath(nested: "fk")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = try Support.openSQLite(path)
+        defer { db.close() }
+        try db.executeScript(
+            """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE a (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));
+            CREATE TABLE b (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id));
+            CREATE TABLE c (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))
+            """)
+        try UncheckedForeignKeys.stopChecking(on: db)
+        try db.inTransaction {
+            try UncheckedForeignKeys.record(["c", "b", "a", "parent"], in: db)
+            try db.executeScript("INSERT INTO a VALUES (1, 7), (2, 8); INSERT INTO c VALUES (1, 5), (2, 6)")
+        }
+        var opened = 0
+        let twoConnections = #expect(throws: PipelineError.self) {
+            try UncheckedForeignKeys.check(in: db) {
+                opened += 1
+                return try Support.openSQLite(path)
+            }
+        }
+        let oneConnection = #expect(throws: PipelineError.self) { try UncheckedForeignKeys.check(in: db) }
+        #expect(opened == 1)
+        #expect(twoConnections?.message == oneConnection?.message)
+        #expect(
+            twoConnections?.message.contains(
+                "4 rows refer to missing rows (row 1 of c refers to a missing row of parent; row 2 of c refers to a missing row of parent; "
+                    + "row 1 of a refers to a missing row of parent; …)") == true, "\(String(describing: twoConnections))")
+        try db.inTransaction { try db.executeScript("DELETE FROM a; DELETE FROM c") }
+        #expect(try UncheckedForeignKeys.check(in: db) { try Support.openSQLite(path) } == 4)
+        #expect(try UncheckedForeignKeys.pending(in: db).isEmpty)
+    }
+
     /// A bulk load's foreign keys left unchecked are checked at once afterwards, naming what is broken.
     @Test func uncheckedForeignKeysAreCheckedAtTheEnd() throws {
         try withDatabase { db throws in
@@ -78,7 +116,7 @@ import Testing
                 try UncheckedForeignKeys.record(["parent", "child"], in: db)
                 _ = try db.execute("INSERT INTO child VALUES (1, 1), (2, 7), (3, 8)", [])
             }
-            #expect(try UncheckedForeignKeys.pending(in: db) == ["child", "parent"])
+            #expect(try UncheckedForeignKeys.pending(in: db) == ["parent", "child"], "in the order recorded")
             do {
                 try UncheckedForeignKeys.check(in: db)
                 Issue.record("two rows refer to missing parents, and the check passed")
@@ -86,7 +124,7 @@ import Testing
                 #expect(error.code == .internal)
                 #expect(error.message.contains("2 rows refer to missing rows (row 2 of child refers to a missing row of parent; row 3 of child"), "\(error.message)")
             }
-            #expect(try UncheckedForeignKeys.pending(in: db) == ["child", "parent"], "a failed check leaves the tables pending")
+            #expect(try UncheckedForeignKeys.pending(in: db) == ["parent", "child"], "a failed check leaves the tables pending")
             try db.inTransaction { _ = try db.execute("DELETE FROM child WHERE id > 1", []) }
             #expect(try UncheckedForeignKeys.check(in: db) == 2)
             #expect(try UncheckedForeignKeys.pending(in: db).isEmpty)

@@ -147,50 +147,15 @@ extension SetAsideSchema {
         }.map(\.value)
     }
 
-    /// Runs the jobs on `connection` and, on a thread of its own, on `second`, each statement in a
-    /// transaction of its own; the first failure stops both from taking more.
+    /// Runs the jobs side by side, each statement in a transaction of its own.
     private static func runSideBySide(_ jobs: [[Record]], on connection: any DatabaseConnection, _ second: (any DatabaseConnection)?) throws {
-        guard !jobs.isEmpty else { return }
-        let queue = JobQueue(jobs)
-        let worker = WorkerThread<Void>()
-        if let second {
-            let handoff = ThreadHandoff(second)
-            worker.start { try work(queue, on: handoff.value) }
-        }
-        let own = Result { try work(queue, on: connection) }
-        let other = second == nil ? .success(()) : Result { try worker.result() }
-        try own.get()
-        try other.get()
-    }
-
-    private static func work(_ queue: JobQueue, on connection: any DatabaseConnection) throws {
-        while let job = queue.next() {
-            do {
-                for record in job {
-                    try connection.inTransaction {
-                        if record.step == .build { try setMaintenanceMemory(connection) }
-                        try run(record, on: connection)
-                    }
+        _ = try SideBySide.run(jobs, on: connection, second) { job, connection in
+            for record in job {
+                try connection.inTransaction {
+                    if record.step == .build { try setMaintenanceMemory(connection) }
+                    try run(record, on: connection)
                 }
-            } catch {
-                queue.stop()
-                throw error
             }
         }
-    }
-
-    /// Jobs taken one at a time by the connections that run them.
-    private final class JobQueue: @unchecked Sendable {
-        private let lock = NSLock()
-        private var jobs: ArraySlice<[Record]>
-        private var stopped = false
-
-        init(_ jobs: [[Record]]) { self.jobs = jobs[...] }
-
-        func next() -> [Record]? {
-            lock.withLock { stopped ? nil : jobs.popFirst() }
-        }
-
-        func stop() { lock.withLock { stopped = true } }
     }
 }

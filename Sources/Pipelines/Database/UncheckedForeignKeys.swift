@@ -6,7 +6,9 @@
 ///
 /// Which tables await their check is recorded in the table `pipeline_unchecked_foreign_keys`, in the
 /// transaction of the load's first rows, and forgotten when the check passes: a load given up half-way
-/// (`--restart`, or another import) is checked by the next one. The setting itself belongs to the
+/// (`--restart`, or another import) is checked by the next one. The tables are checked in the order
+/// recorded, on two connections side by side when the caller can open a second: recorded largest first,
+/// the two finish close together. The setting itself belongs to the
 /// connection, not the file: other connections go on checking, so none of them can delete a row that a
 /// loaded row refers to.
 public enum UncheckedForeignKeys {
@@ -39,7 +41,8 @@ public enum UncheckedForeignKeys {
         }
     }
 
-    /// Records, in the caller's open transaction, that rows of `tables` are written unchecked.
+    /// Records, in the caller's open transaction, that rows of `tables` (the largest first) are written
+    /// unchecked.
     public static func record(_ tables: [String], in connection: any DatabaseConnection) throws {
         try connection.executeScript("CREATE TABLE IF NOT EXISTS \(table) (table_name TEXT PRIMARY KEY)")
         for name in tables {
@@ -47,11 +50,11 @@ public enum UncheckedForeignKeys {
         }
     }
 
-    /// The tables whose rows await their check (none on PostgreSQL).
+    /// The tables whose rows await their check, in the order recorded (none on PostgreSQL).
     public static func pending(in connection: any DatabaseConnection) throws -> [String] {
         guard connection.dialect == .sqlite, try connection.tableColumns(SQLName(trusted: table)) != nil else { return [] }
         var tables: [String] = []
-        try connection.query("SELECT table_name FROM \(table) ORDER BY table_name", [], columns: { _ in }) { row in
+        try connection.query("SELECT table_name FROM \(table) ORDER BY rowid", [], columns: { _ in }) { row in
             tables.append(row.string(0) ?? "")
         }
         return tables
@@ -59,22 +62,20 @@ public enum UncheckedForeignKeys {
 
     /// Checks every foreign key of the pending tables over all their rows, then forgets them; throws
     /// naming the first violations, and then they stay pending. Returns how many tables were checked.
+    /// `open`: a second connection to the database, which checks tables beside `connection`.
     @discardableResult
-    public static func check(in connection: any DatabaseConnection) throws -> Int {
+    public static func check(in connection: any DatabaseConnection, opening open: (() throws -> any DatabaseConnection)? = nil) throws -> Int {
         let tables = try pending(in: connection)
         guard !tables.isEmpty else { return 0 }
-        var violations: [String] = []
-        var count = 0
-        for table in tables {
-            let name = try SQLName(validating: table)
-            try connection.query("PRAGMA foreign_key_check(\(SQLName.quote(name.name)))", [], columns: { _ in }) { row in
-                count += 1
-                guard violations.count < examples else { return }
-                let rowid = row.int64(1).map { "row \($0)" } ?? "a row"
-                violations.append("\(rowid) of \(row.string(0) ?? table) refers to a missing row of \(row.string(2) ?? "?")")
-            }
+        // A second connection only makes the check faster: without one, `connection` checks every table.
+        let second = try? open?()
+        defer { second?.close() }
+        let found = try SideBySide.run(tables, on: connection, second) { table, connection in
+            try violations(of: table, on: connection)
         }
+        let count = found.reduce(0) { $0 + $1.count }
         guard count == 0 else {
+            let violations = found.flatMap(\.examples).prefix(examples)
             throw PipelineError(
                 .internal,
                 "the foreign keys left unchecked during the bulk load do not hold: \(count) rows refer to missing rows ("
@@ -82,5 +83,18 @@ public enum UncheckedForeignKeys {
         }
         try connection.inTransaction { try connection.executeScript("DROP TABLE \(Self.table)") }
         return tables.count
+    }
+
+    /// How many rows of `table` refer to missing rows, and the first few of them.
+    private static func violations(of table: String, on connection: any DatabaseConnection) throws -> (count: Int, examples: [String]) {
+        let name = try SQLName(validating: table)
+        var found: (count: Int, examples: [String]) = (0, [])
+        try connection.query("PRAGMA foreign_key_check(\(SQLName.quote(name.name)))", [], columns: { _ in }) { row in
+            found.count += 1
+            guard found.examples.count < examples else { return }
+            let rowid = row.int64(1).map { "row \($0)" } ?? "a row"
+            found.examples.append("\(rowid) of \(row.string(0) ?? table) refers to a missing row of \(row.string(2) ?? "?")")
+        }
+        return found
     }
 }

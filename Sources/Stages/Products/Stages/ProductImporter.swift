@@ -156,8 +156,8 @@ final class ProductImporter: ChunkImporter {
     }
 
     /// After the last chunk committed (or a finished import is run again, after a kill between the two):
-    /// checkpoints the rest of the WAL, builds what an import into the empty store set aside (its foreign
-    /// keys checked on two connections side by side), or checks the foreign keys it left unchecked.
+    /// checkpoints the rest of the WAL, then builds what an import into the empty store set aside, or checks
+    /// the foreign keys it left unchecked: either on two connections side by side.
     func finish() throws {
         try store.endBackgroundCheckpoints(checkpoint: true)
         let connection = store.connection
@@ -165,7 +165,7 @@ final class ProductImporter: ChunkImporter {
         func elapsed() -> String {
             (ContinuousClock.now - clock).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 2)))
         }
-        let checked = try UncheckedForeignKeys.check(in: connection)
+        let checked = try UncheckedForeignKeys.check(in: connection, opening: openReader)
         if foreignKeysUnchecked {
             try UncheckedForeignKeys.resumeChecking(on: connection)
             foreignKeysUnchecked = false

@@ -39,12 +39,14 @@ public final class ProductStore {
     static let deferredWriteLimit = 1_024
 
     /// The tables a bulk load into an empty PostgreSQL store fills, whose indexes and constraints it sets
-    /// aside: all but the shared ones it looks rows up in by key (facets, assets, stock locations).
+    /// aside: all but the shared ones it looks rows up in by key (facets, assets, stock locations). The
+    /// largest first, as a catalogue of a few variants a product fills them: after a bulk load into SQLite,
+    /// the tables' foreign keys are checked in this order on two connections (`UncheckedForeignKeys`).
     static let bulkTables = [
-        "store_products", "store_product_translations", "store_product_assets", "store_product_facet_values",
-        "store_product_custom_fields", "store_option_groups", "store_option_group_translations", "store_options",
-        "store_option_translations", "store_variants", "store_prices", "store_stock_levels", "store_variant_assets",
-        "store_variant_facet_values", "store_variant_options", "store_variant_custom_fields", "store_product_sources",
+        "store_variant_options", "store_stock_levels", "store_prices", "store_variants", "store_product_facet_values",
+        "store_option_translations", "store_options", "store_option_groups", "store_product_translations",
+        "store_product_sources", "store_option_group_translations", "store_products", "store_product_assets",
+        "store_product_custom_fields", "store_variant_assets", "store_variant_facet_values", "store_variant_custom_fields",
     ]
 
     /// Every table of the product store: the bulk load's, and the shared ones it looks rows up in.
