@@ -122,11 +122,10 @@ final class ProductImporter: ChunkImporter {
             if bulkLoad {
                 logger.info(
                     "products.bulk_load", "the product store is empty: its foreign keys are checked once when the import ends, not row by row")
-            } else {
-                // SQLite, an import that is not a bulk load: the WAL is checkpointed in the background
-                // until `finish` (or, for an import that failed, `close`) ends it.
-                try store.startBackgroundCheckpoints()
             }
+            // The WAL is checkpointed in the background until `finish` (or, for an import that failed,
+            // `close`) ends it.
+            try store.startBackgroundCheckpoints()
         }
         if let position { try source.resume(at: position) }
         // A first run's check finds the unchanged blocks; a resumed run (no check) looks them up itself.
