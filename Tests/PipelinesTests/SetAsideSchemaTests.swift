@@ -114,6 +114,28 @@ import Testing
         }
     }
 
+    /// A key the rows break fails the restore on two connections naming it: what was built stays, the
+    /// rest stays recorded, and once the rows are mended the next restore makes the rest.
+    @Test func aBrokenKeyLeavesTheRestRecordedForTheNextRestore() throws {
+        try withStoreDatabase(.postgres) { database throws in
+            let connection = database.connection
+            try connection.executeScript(Self.schema)
+            let before = try catalogue(database)
+            try connection.inTransaction { _ = try SetAsideSchema.setAside(["parent", "child"], in: connection) }
+            try connection.executeScript("INSERT INTO parent VALUES (1, 'a'), (2, 'a'); INSERT INTO child VALUES (1, 1, 'x')")
+            let error = #expect(throws: PipelineError.self) { try restoreOnTwoConnections(database) }
+            #expect(error?.message.contains("could not make parent_code_key on parent again after the bulk load") == true, "\(String(describing: error))")
+            #expect(try SetAsideSchema.isSetAside(in: connection))
+            let recorded = try database.rows("SELECT name, step FROM \(SetAsideSchema.table) ORDER BY seq")
+            #expect(recorded.contains(["parent_code_key", "build"]) && recorded.contains(["child_parent_id_fkey", "foreign_key"]), "\(recorded)")
+
+            try connection.executeScript("UPDATE parent SET code = 'b' WHERE id = 2")
+            #expect(try restoreOnTwoConnections(database).objects == recorded.count)
+            #expect(try catalogue(database) == before)
+            #expect(try !SetAsideSchema.isSetAside(in: connection))
+        }
+    }
+
     /// What an earlier version recorded (no `step` column) is restored as well; a foreign key that was
     /// not valid when set aside comes back not valid.
     @Test func recordsWithoutStepsAndKeysNotValidAreRestoredAsTheyWere() throws {
