@@ -84,10 +84,10 @@ import Testing
             #expect(restored.objects == 5 && restored.opened == 1)
             #expect(try catalogue(database) == before)
             #expect(try !SetAsideSchema.isSetAside(in: connection))
-            // Analyzed: a table never analyzed has no row count (-1).
-            let counted = try database.rows(
-                "SELECT relname::text, reltuples::bigint::text FROM pg_class WHERE relname IN ('parent', 'child') AND relnamespace = current_schema()::regnamespace ORDER BY 1")
-            #expect(counted == [["child", "2"], ["parent", "2"]])
+            // Both tables analyzed: each has its columns' statistics.
+            let analyzed = try database.rows(
+                "SELECT DISTINCT tablename::text FROM pg_stats WHERE schemaname = current_schema() AND tablename IN ('parent', 'child') ORDER BY 1")
+            #expect(analyzed == [["child"], ["parent"]])
             #expect(try restoreOnTwoConnections(database).objects == 0)
         }
     }
@@ -130,7 +130,7 @@ import Testing
             #expect(recorded.contains(["parent_code_key", "build"]) && recorded.contains(["child_parent_id_fkey", "foreign_key"]), "\(recorded)")
 
             try connection.executeScript("UPDATE parent SET code = 'b' WHERE id = 2")
-            #expect(try restoreOnTwoConnections(database).objects == recorded.count)
+            #expect(try restoreOnTwoConnections(database).objects == recorded.filter { $0[1] != "analyze" }.count)
             #expect(try catalogue(database) == before)
             #expect(try !SetAsideSchema.isSetAside(in: connection))
         }

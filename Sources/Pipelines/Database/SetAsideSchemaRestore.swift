@@ -2,7 +2,7 @@ import Foundation
 
 /// Making a schema set aside again, in three steps: the indexes, primary keys and unique constraints;
 /// then the foreign keys, added `NOT VALID`; then each foreign key's rows checked (`VALIDATE
-/// CONSTRAINT`) and each table analyzed. Inside a transaction (`restore(in:)`) they run one after
+/// CONSTRAINT`) and each table analyzed (an `analyze` step recorded for each at the start). Inside a transaction (`restore(in:)`) they run one after
 /// another. Outside one (`restore(on:opening:)`) the first and the last run table by table on two
 /// connections side by side, as `pg_restore --jobs 2` would: a check, or an index on a table too small
 /// for the server's parallel build, keeps one core busy while the others idle. There each statement
@@ -53,7 +53,8 @@ extension SetAsideSchema {
     /// restore made them.
     private static func objects(_ records: [Record]) -> Int { records.filter { $0.step != .analyze }.count }
 
-    /// The records, those made before the `step` column existed given theirs.
+    /// The records, those made before the `step` column existed given theirs, with an `analyze` step for
+    /// each table, recorded at the start.
     private static func readRecords(_ connection: any DatabaseConnection, columns: [String]) throws -> [Record] {
         if !columns.contains("step") {
             try connection.executeScript(
@@ -61,6 +62,18 @@ extension SetAsideSchema {
                 ALTER TABLE \(table) ADD COLUMN step TEXT NOT NULL DEFAULT '\(Step.build.rawValue)';
                 UPDATE \(table) SET step = '\(Step.foreignKey.rawValue)' WHERE restore LIKE '% ADD CONSTRAINT % FOREIGN KEY (%'
                 """)
+        }
+        let recorded = try records(connection)
+        guard !recorded.isEmpty, !recorded.contains(where: { $0.step == .analyze }) else { return recorded }
+        // The planner has no statistics of tables filled in bulk yet (autovacuum takes its time): without
+        // them the next lookups scan whole tables. pg_restore leaves this to its user; a pipeline's next
+        // stage runs at once.
+        var seq = try nextSeq(connection)
+        for name in Set(recorded.map(\.table)).sorted() {
+            seq += 1
+            _ = try connection.execute(
+                "INSERT INTO \(table) (seq, name, table_name, restore, step) VALUES ($1, $2, $2, $3, $4)",
+                [.integer(seq), .text(name), .text("ANALYZE \(SQLName.quote(name))"), .text(Step.analyze.rawValue)])
         }
         return try records(connection)
     }
@@ -72,12 +85,9 @@ extension SetAsideSchema {
     }
 
     /// Adds the recorded foreign keys in the caller's transaction, once all keys are built: those valid
-    /// when set aside `NOT VALID`, each recorded as a `validate` step, and records an `analyze` step for
-    /// each table.
+    /// when set aside `NOT VALID`, each recorded as a `validate` step.
     private static func addForeignKeys(_ connection: any DatabaseConnection) throws {
-        let recorded = try records(connection)
-        let foreignKeys = recorded.filter { $0.step == .foreignKey }
-        for record in foreignKeys {
+        for record in try records(connection) where record.step == .foreignKey {
             guard !record.statement.hasSuffix(" NOT VALID") else {
                 try run(record, on: connection)
                 continue
@@ -87,17 +97,6 @@ extension SetAsideSchema {
             _ = try connection.execute(
                 "UPDATE \(table) SET step = $1, restore = $2 WHERE seq = $3",
                 [.text(Step.validate.rawValue), .text(validate), .integer(record.seq)])
-        }
-        guard !recorded.contains(where: { $0.step == .analyze }) else { return }
-        // The planner has no statistics of tables filled in bulk yet (autovacuum takes its time): without
-        // them the next lookups scan whole tables. pg_restore leaves this to its user; a pipeline's next
-        // stage runs at once.
-        var seq = try nextSeq(connection)
-        for name in Set(recorded.map(\.table)).sorted() {
-            seq += 1
-            _ = try connection.execute(
-                "INSERT INTO \(table) (seq, name, table_name, restore, step) VALUES ($1, $2, $2, $3, $4)",
-                [.integer(seq), .text(name), .text("ANALYZE \(SQLName.quote(name))"), .text(Step.analyze.rawValue)])
         }
     }
 
