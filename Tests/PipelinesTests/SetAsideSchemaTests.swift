@@ -73,13 +73,21 @@ import Testing
         return (objects, opened)
     }
 
+    /// Makes `schema`, sets `parent` and `child` aside and inserts `rows`; returns the catalogue from
+    /// before.
+    func setAside(_ database: StoreTestDatabase, thenInsert rows: String) throws -> [[String?]] {
+        let connection = database.connection
+        try connection.executeScript(Self.schema)
+        let before = try catalogue(database)
+        try connection.inTransaction { _ = try SetAsideSchema.setAside(["parent", "child"], in: connection) }
+        try connection.executeScript(rows)
+        return before
+    }
+
     @Test func restoredOnTwoConnectionsTheSchemaIsTheSame() throws {
         try withStoreDatabase(.postgres) { database throws in
             let connection = database.connection
-            try connection.executeScript(Self.schema)
-            let before = try catalogue(database)
-            try connection.inTransaction { _ = try SetAsideSchema.setAside(["parent", "child"], in: connection) }
-            try connection.executeScript("INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO child VALUES (1, 1, 'x'), (2, 1, 'y')")
+            let before = try setAside(database, thenInsert: "INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO child VALUES (1, 1, 'x'), (2, 1, 'y')")
             let restored = try restoreOnTwoConnections(database)
             #expect(restored.objects == 5 && restored.opened == 1)
             #expect(try catalogue(database) == before)
@@ -97,10 +105,7 @@ import Testing
     @Test func aBrokenForeignKeyIsLeftToTheNextRestore() throws {
         try withStoreDatabase(.postgres) { database throws in
             let connection = database.connection
-            try connection.executeScript(Self.schema)
-            let before = try catalogue(database)
-            try connection.inTransaction { _ = try SetAsideSchema.setAside(["parent", "child"], in: connection) }
-            try connection.executeScript("INSERT INTO parent VALUES (1, 'a'); INSERT INTO child VALUES (1, 1, 'x'), (9, 1, 'y')")
+            let before = try setAside(database, thenInsert: "INSERT INTO parent VALUES (1, 'a'); INSERT INTO child VALUES (1, 1, 'x'), (9, 1, 'y')")
             let error = #expect(throws: PipelineError.self) { try restoreOnTwoConnections(database) }
             #expect(error?.code == .data)
             #expect(error?.message.contains("could not make child_parent_id_fkey on child again after the bulk load") == true, "\(String(describing: error))")
@@ -119,10 +124,7 @@ import Testing
     @Test func aBrokenKeyLeavesTheRestRecordedForTheNextRestore() throws {
         try withStoreDatabase(.postgres) { database throws in
             let connection = database.connection
-            try connection.executeScript(Self.schema)
-            let before = try catalogue(database)
-            try connection.inTransaction { _ = try SetAsideSchema.setAside(["parent", "child"], in: connection) }
-            try connection.executeScript("INSERT INTO parent VALUES (1, 'a'), (2, 'a'); INSERT INTO child VALUES (1, 1, 'x')")
+            let before = try setAside(database, thenInsert: "INSERT INTO parent VALUES (1, 'a'), (2, 'a'); INSERT INTO child VALUES (1, 1, 'x')")
             let error = #expect(throws: PipelineError.self) { try restoreOnTwoConnections(database) }
             #expect(error?.message.contains("could not make parent_code_key on parent again after the bulk load") == true, "\(String(describing: error))")
             #expect(try SetAsideSchema.isSetAside(in: connection))

@@ -39,8 +39,8 @@ extension SetAsideSchema {
         guard let columns = try connection.tableColumns(SQLName(trusted: table)) else { return 0 }
         let recorded = try connection.inTransaction { try readRecords(connection, columns: columns) }
         // A second connection only makes the restore faster: without one (a server at its connection
-        // limit, say), `connection` does it all.
-        let second = try? open()
+        // limit, say), `connection` does it all. None is opened when nothing is left but the record.
+        let second = recorded.isEmpty ? nil : try? open()
         defer { second?.close() }
         try runSideBySide(try tableJobs(recorded.filter { $0.step == .build }, connection), on: connection, second)
         try connection.inTransaction { try addForeignKeys(connection) }

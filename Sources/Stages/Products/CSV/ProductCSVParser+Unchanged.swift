@@ -46,7 +46,7 @@ extension ProductCSVParser {
         guard options.checksValuesAlone, options.assets == nil, let index = unchangedBlocks,
             rows.allSatisfy({ $0.readError == nil && $0.fieldCount == header.columnCount }), let shape = try shape(of: rows)
         else { return nil }
-        guard let productID = try index.product(shape: shape, line: source.line),
+        guard let productID = try index.product(shape: shape),
             rows.allSatisfy({ row in (try? rowReader.values(line: row.line, row.cell)) != nil })
         else { return nil }
         if let keys = unchangedKeys, try !fitUnchanged(rows, productID: productID, keys: keys) { return nil }

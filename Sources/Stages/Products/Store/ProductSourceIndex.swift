@@ -53,10 +53,10 @@ final class ProductSourceIndex {
         return take { $0.digest == digest }
     }
 
-    /// The product stored from a block of the same shape (`BlockSource.shape`) as the block at `line`,
-    /// whose digest matched none (`product(digest:line:)`, asked first): a block that changes that
-    /// product's prices and stock levels alone. Searched as digests are.
-    func product(shape: Int64, line: Int) throws -> Int64? {
+    /// The product stored from a block of the same shape (`BlockSource.shape`) as the block whose digest
+    /// matched none (`product(digest:line:)`, asked first, has passed the rows before its line): a block
+    /// that changes that product's prices and stock levels alone. Searched as digests are.
+    func product(shape: Int64) throws -> Int64? {
         try fill()
         return take { $0.shape == shape }
     }

@@ -41,7 +41,9 @@ extension ProductStore {
             return values.variants.count == desired.count
                 && desired.allSatisfy { values.variants[$0.value.position]?.sku == $0.key.sku }
         }
-        try readValues(ofVariants: Array(variantProducts.keys)) { id, price in
+        // Only the variants of the products kept.
+        let variantIDs = variantProducts.compactMap { stored[$0.value.product] == nil ? nil : $0.key }
+        try readValues(ofVariants: variantIDs) { id, price in
             guard let at = variantProducts[id] else { return }
             stored[at.product]?.variants[at.position]?.prices[price.currency] = price.row
         } stock: { id, onHand in
