@@ -49,10 +49,38 @@ import Testing
 
     /// Runs `body` with `running` stopped (SIGSTOP), so that it is still running, its lock held, whatever
     /// `body` takes: a run that may end first makes a test that expects it running depend on the machine.
-    static func whilePaused<R>(_ running: PipelineProcess.Running, _ body: () throws -> R) rethrows -> R {
-        kill(running.process.processIdentifier, SIGSTOP)
-        defer { kill(running.process.processIdentifier, SIGCONT) }
+    /// It is stopped outside a write transaction on the SQLite state store `state`: stopped inside one, it
+    /// would keep every other run out of the state store ("database is locked") for as long as `body` takes.
+    static func whilePaused<R>(_ running: PipelineProcess.Running, state: String? = nil, _ body: () throws -> R) throws -> R {
+        let pid = running.process.processIdentifier
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        if let state {
+            #expect(FileManager.default.fileExists(atPath: state), "no state store at \(state)")
+            var attempts = 0
+            while try holdsWriteLock(on: state), attempts < 500 {
+                kill(pid, SIGCONT)
+                Thread.sleep(forTimeInterval: 0.01)
+                kill(pid, SIGSTOP)
+                attempts += 1
+            }
+            try #require(attempts < 500, "the run kept the state store's write lock")
+        }
         return try body()
+    }
+
+    /// Whether another connection holds the write lock of the SQLite database at `path`.
+    private static func holdsWriteLock(on path: String) throws -> Bool {
+        let connection = try DatabaseLocator.sqlite(path: path).connect(logger: Logger(handler: SilentLogHandler()))
+        defer { connection.close() }
+        try connection.executeScript("PRAGMA busy_timeout = 0")
+        do {
+            try connection.begin()
+        } catch {
+            return true
+        }
+        try connection.rollback()
+        return false
     }
 
     /// True once the run has committed at least one chunk (its checkpoint row exists).
@@ -70,7 +98,9 @@ import Testing
         let first = try PipelineProcess.start(["run", "import.yaml"], in: scratch.path)
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
         try #require(Self.wait(upTo: 30) { Self.hasCheckpoint(store) })
-        let second = try Self.whilePaused(first) { try PipelineProcess.run(["run", "import.yaml"], in: scratch.path) }
+        let second = try Self.whilePaused(first, state: state == "sqlite" ? scratch.file("state/state.db") : nil) {
+            try PipelineProcess.run(["run", "import.yaml"], in: scratch.path)
+        }
         #expect(second.status == 75, "\(second.stderr)")
         #expect(second.stderr.contains("is already running"))
         #expect(second.stderr.contains("pid \(first.process.processIdentifier) on "))

@@ -167,7 +167,7 @@ import Testing
         defer { running.process.waitUntilExit() }
         let store = DatabaseLocator.sqlite(path: scratch.file("var/store.db"))
         try #require(RunControlTests.wait(upTo: 30) { RunControlTests.hasCheckpoint(store) })
-        let (second, due) = try RunControlTests.whilePaused(running) {
+        let (second, due) = try RunControlTests.whilePaused(running, state: scratch.file("var/state.db")) {
             (
                 try Self.run(["run", "nightly.yaml", "--now", "2026-12-07T02:00:02-08:00"], scratch),
                 try Self.run(["due", "nightly.yaml", "--now", "2026-12-07T02:01:00-08:00"], scratch)
