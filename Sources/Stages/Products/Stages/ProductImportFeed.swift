@@ -20,9 +20,9 @@ final class ProductImportFeed: @unchecked Sendable {
         var reachedEnd = false
         /// The batch ends with a part of a product that is not its last: the chunk goes on.
         var endsInsideProduct = false
-        /// The products' rows, made here when the store takes every product of the batch as new
-        /// (`RowPreparation`): building them is work the writer's thread, the import's bottleneck, need not do.
-        var prepared: NewProductRowsBuilder?
+        /// For a bulk load (`RowPreparation`), the products with the rows they make, in place of `products`,
+        /// while no block of the batch comes in parts or cannot make its rows.
+        var prepared: PreparedProducts?
     }
 
     /// Where the writer's chunk ends: at the first batch that brings it to `limit` rows, unless that
@@ -65,7 +65,7 @@ final class ProductImportFeed: @unchecked Sendable {
     private var queue: [Batch] = []
     /// Batches the writer has stored, freed by the reading thread: freeing many small objects is work
     /// the writer's thread, the import's bottleneck, need not do.
-    private var stored: [[DesiredProduct]] = []
+    private var stored: [Batch] = []
 
     /// Starts reading `source` (a parser without the duplicate-SKU check, already positioned at the start
     /// of a chunk of `chunkRows` rows) on a new thread; it seeks past the runs of unchanged blocks the
@@ -116,9 +116,9 @@ final class ProductImportFeed: @unchecked Sendable {
         }
     }
 
-    /// Hands a stored batch's products back, for the reading thread to free.
-    func recycle(_ products: [DesiredProduct]) {
-        condition.withLock { stored.append(products) }
+    /// Hands a stored batch back, for the reading thread to free.
+    func recycle(_ batch: Batch) {
+        condition.withLock { stored.append(batch) }
     }
 
     /// Stops the reading thread and waits until it has exited.
@@ -126,7 +126,7 @@ final class ProductImportFeed: @unchecked Sendable {
 
     /// Called by the reading thread: waits for room in the queue; false once the writer has gone.
     fileprivate func push(_ batch: Batch) -> Bool {
-        var freed: [[DesiredProduct]] = []
+        var freed: [Batch] = []
         defer { freed.removeAll() }
         return condition.withLock {
             while queue.count >= Self.queueLength && !worker.isCancelled { condition.wait() }
@@ -161,7 +161,6 @@ private struct Reader: @unchecked Sendable {
             _ = chunk.add(batch.rows, endsInsideProduct: endsInsideProduct)
             batch.position = source.position
             batch.endsInsideProduct = endsInsideProduct
-            prepareRows(&batch)
             defer { batch = ProductImportFeed.Batch() }
             return feed.push(batch)
         }
@@ -193,7 +192,7 @@ private struct Reader: @unchecked Sendable {
             case .product(let block):
                 batch.rows += block.variants.count
                 if try skipping.isRejected(line: block.line) { continue }
-                batch.products.append(try DesiredProduct(block))
+                try add(block, to: &batch)
                 batch.productRows += block.variants.count
                 endsInsideProduct = block.part.map { !$0.isLast } ?? false
             }
@@ -201,20 +200,23 @@ private struct Reader: @unchecked Sendable {
         }
         batch.position = source.position
         batch.reachedEnd = true
-        prepareRows(&batch)
         _ = feed.push(batch)
     }
 
-    /// Makes the batch's rows for a bulk load, unless a product comes in parts (those are stored part by
-    /// part) or a product's rows cannot be made (the writer then fails on it with the reason).
-    private func prepareRows(_ batch: inout ProductImportFeed.Batch) {
-        guard let preparation, !batch.products.isEmpty, !batch.products.contains(where: { $0.block.part != nil }) else { return }
-        var rows = NewProductRowsBuilder(now: Instant(preparation.clock()).iso, locationID: preparation.locationID)
-        do {
-            for product in batch.products { try rows.addProduct(product) }
-        } catch {
-            return
+    /// Adds a block read in full to the batch. In a bulk load its rows are made here, unless the batch has
+    /// a block in parts (stored part by part) or one whose rows cannot be made: the batch's blocks then go
+    /// to the writer as products, and such a block's error (`ProductRows(desired:)`) stops the reading.
+    private func add(_ block: ProductBlock, to batch: inout ProductImportFeed.Batch) throws {
+        if let preparation, batch.products.isEmpty, block.part == nil {
+            if batch.prepared == nil {
+                batch.prepared = PreparedProducts(now: Instant(preparation.clock()).iso, locationID: preparation.locationID)
+            }
+            do {
+                try batch.prepared?.add(block)
+                return
+            } catch {}
         }
-        batch.prepared = rows
+        if let prepared = batch.prepared.take() { batch.products = try prepared.blocks.map { try DesiredProduct($0) } }
+        batch.products.append(try DesiredProduct(block))
     }
 }

@@ -141,15 +141,21 @@ final class ProductImporter: ChunkImporter {
         var chunk = ProductImportFeed.ChunkFill(limit: rows)
         var position = startPosition
         progress.schemaSetAside = store.assumesNewProducts && store.connection.dialect == .postgres ? true : nil
-        while let batch = try feed.next() {
+        while var batch = try feed.next() {
             progress.counts.rowsRead += Int64(batch.productRows)
             progress.counts.rowsRead += Int64(batch.unchanged.variantsUnchanged)
             progress.counts.add(batch.unchanged)
-            if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products, prepared: batch.prepared)) }
-            feed.recycle(batch.products)
+            // Taken out of the batch, the rows are the only copy: they are resolved in place, not copied.
+            if var prepared = batch.prepared.take() {
+                progress.counts.add(try store.insert(&prepared))
+                batch.prepared = prepared
+            }
+            if !batch.products.isEmpty { progress.counts.add(try store.upsert(chunk: batch.products)) }
             position = batch.position
             let endsChunk = chunk.add(batch.rows, endsInsideProduct: batch.endsInsideProduct)
-            if batch.reachedEnd || endsChunk { return ChunkEnd(position: position, reachedEnd: batch.reachedEnd) }
+            let reachedEnd = batch.reachedEnd
+            feed.recycle(batch)
+            if reachedEnd || endsChunk { return ChunkEnd(position: position, reachedEnd: reachedEnd) }
         }
         return ChunkEnd(position: position, reachedEnd: true)
     }

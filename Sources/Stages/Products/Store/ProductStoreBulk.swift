@@ -98,30 +98,63 @@ func forEachInKeyOrder<Key: Comparable, Value>(
     }
 }
 
+/// A bulk load's batch of new products, as the feed thread read them (`ProductImportFeed`): their blocks
+/// and the rows they make. Making the rows there is work the writer's thread, the import's bottleneck, need
+/// not do.
+struct PreparedProducts: Sendable {
+    private(set) var blocks: [ProductBlock] = []
+    var rows: NewProductRowsBuilder
+
+    init(now: String, locationID: Int64) { rows = NewProductRowsBuilder(now: now, locationID: locationID) }
+
+    /// Adds a whole block; throws where `ProductRows(desired:)` does, leaving the rows to be dropped.
+    mutating func add(_ block: ProductBlock) throws {
+        try rows.addProduct(block: block)
+        blocks.append(block)
+    }
+}
+
 extension ProductStore {
-    /// Inserts products none of whose SKUs and slugs are stored, with one bulk insert a table; `prepared`:
-    /// their rows, when the feed thread made them. Returns the result and the new products' ids in order.
-    func insertNewProducts(
-        _ products: ArraySlice<DesiredProduct>, now: String, prepared: NewProductRowsBuilder? = nil
-    ) throws -> (UpsertResult, [Int64]) {
-        rowsWritten = 0
-        var builder: NewProductRowsBuilder
-        if let prepared {
-            guard prepared.count(.product) == products.count else {
-                throw PipelineError(.internal, "rows were prepared for \(prepared.count(.product)) products, not \(products.count)")
+    /// Stores a bulk load's batch inside the caller's open transaction. Into a store that takes every
+    /// product as new (`assumesNewProducts`), its rows go in as they are (`prepared` keeps what was
+    /// written); else its blocks go through `upsert(chunk:)`, as those of any batch.
+    func insert(_ prepared: inout PreparedProducts) throws -> UpsertResult {
+        guard assumesNewProducts else { return try upsert(chunk: prepared.blocks.map { try DesiredProduct($0) }) }
+        return try deferringWrites {
+            sharedIDs = SharedRowIDs()
+            try preloadSharedRows(assets: prepared.rows.assets.keys, facetValues: prepared.rows.facetValues.keys)
+            let (result, ids) = try insertNewProducts(&prepared.rows, products: prepared.blocks.count)
+            var sources: [Int64: BlockSource] = [:]
+            var unsourced = Set<Int64>()
+            for (block, id) in zip(prepared.blocks, ids) {
+                if let source = block.source { sources[id] = source } else { unsourced.insert(id) }
             }
-            builder = prepared
-        } else {
-            builder = takeRowBuilder(now: now)
-            // Through the buffer, products are read in place: the slice's subscript would copy each one.
-            try products.withUnsafeBufferPointer { products in
-                for index in products.indices { try builder.addProduct(products[index]) }
-            }
+            try recordSources(sources, forgetting: unsourced)
+            return result
         }
+    }
+
+    /// Inserts products none of whose SKUs and slugs are stored, with one bulk insert a table. Returns the
+    /// result and the new products' ids in order.
+    func insertNewProducts(_ products: ArraySlice<DesiredProduct>, now: String) throws -> (UpsertResult, [Int64]) {
+        var builder = takeRowBuilder(now: now)
+        // Through the buffer, products are read in place: the slice's subscript would copy each one.
+        try products.withUnsafeBufferPointer { products in
+            for index in products.indices { try builder.addProduct(block: products[index].block) }
+        }
+        defer { rowBuilder = builder }
+        return try insertNewProducts(&builder, products: products.count)
+    }
+
+    /// Writes the rows of `products` new products made by `builder`.
+    private func insertNewProducts(_ builder: inout NewProductRowsBuilder, products: Int) throws -> (UpsertResult, [Int64]) {
+        guard builder.count(.product) == products else {
+            throw PipelineError(.internal, "rows were made for \(builder.count(.product)) products, not \(products)")
+        }
+        rowsWritten = 0
         let ids = try writeNewRows(&builder)
-        if prepared == nil { rowBuilder = builder }
         var result = UpsertResult()
-        result.productsCreated = products.count
+        result.productsCreated = products
         result.variantsCreated = builder.count(.variant)
         result.rowsWritten = rowsWritten
         result.productID = ids.last

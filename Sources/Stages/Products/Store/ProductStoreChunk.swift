@@ -59,14 +59,13 @@ extension ProductStore {
         try upsert(chunk: blocks.map { try DesiredProduct($0) })
     }
 
-    /// `upsert(chunk:)` with each block's rows already worked out (by the thread that read the blocks), and,
-    /// for a bulk load, the new rows of the whole chunk (`prepared`). Products are read in place, never
-    /// copied: a copy retains every string and array inside it.
-    func upsert(chunk products: [DesiredProduct], prepared: NewProductRowsBuilder? = nil) throws -> UpsertResult {
-        try deferringWrites { try upsertDeferringWrites(chunk: products, prepared: prepared) }
+    /// `upsert(chunk:)` with each block's rows already worked out (by the thread that read the blocks).
+    /// Products are read in place, never copied: a copy retains every string and array inside it.
+    func upsert(chunk products: [DesiredProduct]) throws -> UpsertResult {
+        try deferringWrites { try upsertDeferringWrites(chunk: products) }
     }
 
-    private func upsertDeferringWrites(chunk products: [DesiredProduct], prepared: NewProductRowsBuilder?) throws -> UpsertResult {
+    private func upsertDeferringWrites(chunk products: [DesiredProduct]) throws -> UpsertResult {
         sharedIDs = SharedRowIDs()
         try preloadSharedRows(of: products)
         let now = timestamp()
@@ -119,8 +118,7 @@ extension ProductStore {
 
         func flush() throws {
             guard !pending.isEmpty else { return }
-            let (inserted, ids) = try insertNewProducts(
-                products[pending], now: now, prepared: allNew && pending == products.indices ? prepared : nil)
+            let (inserted, ids) = try insertNewProducts(products[pending], now: now)
             result += inserted
             for (index, id) in zip(pending, ids) {
                 if !allNew {

@@ -69,6 +69,12 @@ extension ProductStore {
             assets.formUnion(products[index].rows.assets.values)
             for variant in products[index].rows.variants.values { assets.formUnion(variant.assets.values) }
         }
+        try preloadSharedRows(assets: assets, facetValues: refs)
+    }
+
+    /// `preloadSharedRows(of:)` for the assets and facet values named, each once.
+    func preloadSharedRows(assets: some Collection<String>, facetValues: some Collection<FacetValueRef>) throws {
+        let refs = Set(facetValues)
         try eachBatch(of: Array(assets), "SELECT source, id FROM store_assets WHERE source") { row in
             sharedIDs.remember(asset: row.storeText(0), row.storeInteger(1))
         }
