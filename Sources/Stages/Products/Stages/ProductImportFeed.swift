@@ -214,7 +214,9 @@ private struct Reader: @unchecked Sendable {
             do {
                 try batch.prepared?.add(block)
                 return
-            } catch {}
+            } catch {
+                // `DesiredProduct` below refuses the block with the message users see.
+            }
         }
         if let prepared = batch.prepared.take() { batch.products = try prepared.blocks.map { try DesiredProduct($0) } }
         batch.products.append(try DesiredProduct(block))
