@@ -9,7 +9,7 @@ extension NewProductRowsBuilder {
     /// `ProductRows(desired:)` throws, with a message naming only what failed: the caller takes that path
     /// for the message users see. After a throw the rows hold a part of the product; they are dropped.
     mutating func addProduct(block: ProductBlock) throws {
-        let refused = { (what: String) in PipelineError(.data, "the rows of the product at line \(block.line) cannot be made: \(what)") }
+        let refused = BlockRefusal(line: block.line)
         guard let primary = block.translations.first?.languageCode else { throw refused("no translation") }
         let product = newRow(.product)
         tables.products.add(product, now, now)
@@ -62,7 +62,7 @@ extension NewProductRowsBuilder {
 
     private mutating func addFacetValues(
         _ facets: [FacetAssignment], primary: String, of owner: NewRowReference,
-        into table: WritableKeyPath<NewProductRows, BulkRows>, _ refused: (String) -> PipelineError
+        into table: WritableKeyPath<NewProductRows, BulkRows>, _ refused: BlockRefusal
     ) throws {
         for (position, assignment) in facets.enumerated() {
             guard let ref = Self.facetValue(assignment, primary: primary) else { throw refused("a facet without a name") }
@@ -118,7 +118,7 @@ extension NewProductRowsBuilder {
     /// The product's option groups, their options and their names; returns how many groups there are.
     /// A group's code is its name in the product's first language; an option's, its value there.
     private mutating func addOptionGroups(
-        _ groups: [OptionGroup], primary: String, of product: NewRowReference, _ refused: (String) -> PipelineError
+        _ groups: [OptionGroup], primary: String, of product: NewRowReference, _ refused: BlockRefusal
     ) throws -> Int {
         newOptions.removeAll()
         for (position, group) in groups.enumerated() {
@@ -162,7 +162,7 @@ extension NewProductRowsBuilder {
 
     /// Refuses two variants with the same SKU and the same option values: nothing would tell them apart.
     private func checkVariantKeys(
-        _ variants: [ProductVariant], primary: String, groups: Int, _ refused: (String) -> PipelineError
+        _ variants: [ProductVariant], primary: String, groups: Int, _ refused: BlockRefusal
     ) throws {
         func sameOptions(_ first: Int, _ second: Int) -> Bool {
             let one = Self.mainTranslation(of: variants[first], primary: primary)?.optionValues ?? []
@@ -201,6 +201,15 @@ private func forEachIndex(
         for index in 0..<count { try body(index) }
     } else {
         for index in (0..<count).sorted(by: areInIncreasingOrder) { try body(index) }
+    }
+}
+
+/// The error of a block whose rows cannot be made, naming what failed.
+private struct BlockRefusal {
+    let line: Int
+
+    func callAsFunction(_ what: String) -> PipelineError {
+        PipelineError(.data, "the rows of the product at line \(line) cannot be made: \(what)")
     }
 }
 
