@@ -73,6 +73,27 @@ import Testing
         }
     }
 
+    /// A bulk load's batch meeting a store that is not empty after all (another import wrote first) is
+    /// stored block by block, as any batch: the product already stored is updated, not inserted again.
+    @Test(arguments: StoreProductTests.dialects) func aPreparedBatchIntoAStoreWithProductsIsUpserted(dialect: SQLDialect) throws {
+        try bulk.withStores(dialect) { single, prepared, clock throws in
+            let first = StoreBulkTests.product(1)
+            _ = try bulk.oneByOne(single, [first])
+            _ = try bulk.oneByOne(prepared, [first])
+            clock.advance()
+            var repriced = first
+            repriced.variants[0].price = Money(minorUnits: 1, currency: .usd)
+            let blocks = [repriced, StoreBulkTests.product(2)]
+            let expected = try bulk.oneByOne(single, blocks)
+            var batch = PreparedProducts(now: Instant(clock.date).iso, locationID: prepared.defaultLocationID)
+            for block in blocks { try batch.add(block) }
+            let result = try prepared.connection.inTransaction { try prepared.insert(&batch) }
+            #expect(bulk.counts(result) == bulk.counts(expected))
+            #expect(result.productsCreated == 1 && result.productsUpdated == 1)
+            #expect(try Self.contents(prepared) == Self.contents(single))
+        }
+    }
+
     @Test(arguments: StoreProductTests.dialects) func facetNamesFirstWithinABlockLastAcrossBlocks(dialect: SQLDialect) throws {
         var first = StoreBulkTests.product(1)
         var second = StoreBulkTests.product(2)
