@@ -116,8 +116,8 @@ struct PreparedProducts: Sendable {
 
 extension ProductStore {
     /// Stores a bulk load's batch inside the caller's open transaction. Into a store that takes every
-    /// product as new (`assumesNewProducts`), its rows go in as they are (`prepared` keeps what was
-    /// written); else its blocks go through `upsert(chunk:)`, as those of any batch.
+    /// product as new (`assumesNewProducts`), its rows go in as they are, their references resolved in
+    /// place; else its blocks go through `upsert(chunk:)`, as those of any batch.
     func insert(_ prepared: inout PreparedProducts) throws -> UpsertResult {
         guard assumesNewProducts else { return try upsert(chunk: prepared.blocks.map { try DesiredProduct($0) }) }
         return try deferringWrites {
