@@ -26,10 +26,10 @@ struct NewProductRowsBuilder: Sendable {
     private(set) var now: String
     let locationID: Int64
     private var counts = [Int](repeating: 0, count: 4)
-    // Set by `addProduct(block:)` (NewProductRowsFromBlock.swift) too.
     /// The assets and facet values the rows use, in order of first use.
-    var assets = FirstUseOrder<String>()
-    var facetValues = FirstUseOrder<FacetValueRef>()
+    private(set) var assets = FirstUseOrder<String>()
+    private(set) var facetValues = FirstUseOrder<FacetValueRef>()
+    // Set by `addProduct(block:)` (NewProductRowsFromBlock.swift) too.
     /// The facet values' names; a later product's win, as when products are stored one by one.
     var facetNames: [FacetValueRef: FacetNames] = [:]
     /// The options of the product being added.
@@ -64,14 +64,24 @@ struct NewProductRowsBuilder: Sendable {
         _ assetsByPosition: [Int: String], _ facetValuesByPosition: [Int: FacetValueRef], of owner: some PackedValue,
         into assetTable: WritableKeyPath<NewProductRows, BulkRows>, _ facetTable: WritableKeyPath<NewProductRows, BulkRows>
     ) {
-        forEachInKeyOrder(assetsByPosition) { position, source in
-            let asset = NewRowReference(slot: .asset, index: assets.index(of: source))
-            tables[keyPath: assetTable].add(owner, position, asset)
-        }
-        forEachInKeyOrder(facetValuesByPosition) { position, ref in
-            let value = NewRowReference(slot: .facetValue, index: facetValues.index(of: ref))
-            tables[keyPath: facetTable].add(owner, position, value)
-        }
+        forEachInKeyOrder(assetsByPosition) { position, source in addAsset(source, at: position, of: owner, into: assetTable) }
+        forEachInKeyOrder(facetValuesByPosition) { position, ref in addFacetValue(ref, at: position, of: owner, into: facetTable) }
+    }
+
+    /// The row linking `owner` to the asset `source` at `position`.
+    mutating func addAsset(
+        _ source: String, at position: Int, of owner: some PackedValue, into table: WritableKeyPath<NewProductRows, BulkRows>
+    ) {
+        let asset = NewRowReference(slot: .asset, index: assets.index(of: source))
+        tables[keyPath: table].add(owner, position, asset)
+    }
+
+    /// The row linking `owner` to the facet value `ref` at `position`.
+    mutating func addFacetValue(
+        _ ref: FacetValueRef, at position: Int, of owner: some PackedValue, into table: WritableKeyPath<NewProductRows, BulkRows>
+    ) {
+        let value = NewRowReference(slot: .facetValue, index: facetValues.index(of: ref))
+        tables[keyPath: table].add(owner, position, value)
     }
 
     /// Variants new to the stored product `product`, whose options are stored.

@@ -36,7 +36,7 @@ extension NewProductRowsBuilder {
             if let onHand = variant.stockOnHand { tables.stockLevels.add(rows, locationID, Int64(onHand)) }
             addAssets(variant.assetPaths, of: rows, into: \.variantAssets)
             try addFacetValues(variant.facets, primary: primary, of: rows, into: \.variantFacetValues, refused)
-            let values = Self.mainTranslation(of: variant, primary: primary)?.optionValues ?? []
+            let values = variant.translations.preferring(primary)?.optionValues ?? []
             for group in 0..<groups {
                 guard group < values.count, !values[group].isEmpty, let option = newOptions.index(group: group, code: values[group])
                 else { throw refused("variant '\(variant.sku)' has no option value of group \(group + 1)") }
@@ -47,17 +47,10 @@ extension NewProductRowsBuilder {
         noteFacetNames(of: block, primary: primary)
     }
 
-    private static func mainTranslation(of variant: ProductVariant, primary: String) -> VariantTranslation? {
-        variant.translations.first { $0.languageCode == primary } ?? variant.translations.first
-    }
-
     private mutating func addAssets(
         _ paths: [String], of owner: NewRowReference, into table: WritableKeyPath<NewProductRows, BulkRows>
     ) {
-        for (position, path) in paths.enumerated() {
-            let asset = NewRowReference(slot: .asset, index: assets.index(of: path))
-            tables[keyPath: table].add(owner, position, asset)
-        }
+        for (position, path) in paths.enumerated() { addAsset(path, at: position, of: owner, into: table) }
     }
 
     private mutating func addFacetValues(
@@ -66,15 +59,13 @@ extension NewProductRowsBuilder {
     ) throws {
         for (position, assignment) in facets.enumerated() {
             guard let ref = Self.facetValue(assignment, primary: primary) else { throw refused("a facet without a name") }
-            let value = NewRowReference(slot: .facetValue, index: facetValues.index(of: ref))
-            tables[keyPath: table].add(owner, position, value)
+            addFacetValue(ref, at: position, of: owner, into: table)
         }
     }
 
     /// A facet value by its names in the product's first language, else in the first language it has.
     private static func facetValue(_ assignment: FacetAssignment, primary: String) -> FacetValueRef? {
-        guard let main = assignment.translations.first(where: { $0.languageCode == primary }) ?? assignment.translations.first
-        else { return nil }
+        guard let main = assignment.translations.preferring(primary) else { return nil }
         return FacetValueRef(facetCode: main.facet, valueCode: main.value)
     }
 
@@ -123,12 +114,10 @@ extension NewProductRowsBuilder {
         newOptions.removeAll()
         for (position, group) in groups.enumerated() {
             let translations = group.translations
-            guard let main = translations.first(where: { $0.languageCode == primary }) ?? translations.first else {
-                throw refused("option group \(position + 1) has no name")
+            guard let main = translations.preferring(primary) else { throw refused("option group \(position + 1) has no name") }
+            guard !groups[..<position].contains(where: { $0.translations.preferring(primary)?.name == main.name }) else {
+                throw refused("the option group '\(main.name)' twice")
             }
-            guard !groups[..<position].contains(where: { earlier in
-                (earlier.translations.first { $0.languageCode == primary } ?? earlier.translations.first)?.name == main.name
-            }) else { throw refused("the option group '\(main.name)' twice") }
             let groupID = newRow(.group)
             tables.groups.add(groupID, product, position, main.name)
             // A language named twice: its first name counts for the group, its last for an option.
@@ -165,8 +154,8 @@ extension NewProductRowsBuilder {
         _ variants: [ProductVariant], primary: String, groups: Int, _ refused: BlockRefusal
     ) throws {
         func sameOptions(_ first: Int, _ second: Int) -> Bool {
-            let one = Self.mainTranslation(of: variants[first], primary: primary)?.optionValues ?? []
-            let other = Self.mainTranslation(of: variants[second], primary: primary)?.optionValues ?? []
+            let one = variants[first].translations.preferring(primary)?.optionValues ?? []
+            let other = variants[second].translations.preferring(primary)?.optionValues ?? []
             return one.prefix(groups).elementsEqual(other.prefix(groups))
         }
         // A few variants are compared pair by pair; more, sorted by SKU and compared within each run of one SKU.
@@ -214,8 +203,7 @@ private struct BlockRefusal {
 }
 
 /// A translation with custom field values in its language.
-protocol CustomFieldsInLanguage {
-    var languageCode: String { get }
+protocol CustomFieldsInLanguage: InLanguage {
     var customFields: [CustomFieldValue] { get }
 }
 

@@ -135,8 +135,9 @@ extension ProductRows {
 
         var groupCodes: [String] = []
         for (position, group) in block.optionGroups.enumerated() {
-            guard let main = group.translations.first(where: { $0.languageCode == primary }) ?? group.translations.first
-            else { throw PipelineError(.data, "\(context()): option group \(position + 1) has no name") }
+            guard let main = group.translations.preferring(primary) else {
+                throw PipelineError(.data, "\(context()): option group \(position + 1) has no name")
+            }
             guard optionGroups[main.name] == nil else {
                 throw PipelineError(.data, "\(context()) has the option group '\(main.name)' twice")
             }
@@ -171,7 +172,7 @@ extension ProductRows {
                     first, _ in first
                 }
             }
-            let main = variant.translations.first { $0.languageCode == primary } ?? variant.translations.first
+            let main = variant.translations.preferring(primary)
             for (groupPosition, groupCode) in groupCodes.enumerated() {
                 let values = main?.optionValues ?? []
                 guard groupPosition < values.count, !values[groupPosition].isEmpty else {
@@ -216,9 +217,9 @@ extension ProductRows {
     ) throws -> [Int: FacetValueRef] {
         var refs: [Int: FacetValueRef] = [:]
         for (position, assignment) in assignments.enumerated() {
-            guard let main = assignment.translations.first(where: { $0.languageCode == primary })
-                ?? assignment.translations.first
-            else { throw PipelineError(.data, "\(context()): facet \(position + 1) has no name") }
+            guard let main = assignment.translations.preferring(primary) else {
+                throw PipelineError(.data, "\(context()): facet \(position + 1) has no name")
+            }
             let ref = FacetValueRef(facetCode: main.facet, valueCode: main.value)
             refs[position] = ref
             var known = names[ref] ?? FacetNames()
@@ -229,5 +230,23 @@ extension ProductRows {
             names[ref] = known
         }
         return refs
+    }
+}
+
+/// A text given in one language: a translation of a product, variant, option group or facet value.
+protocol InLanguage {
+    var languageCode: String { get }
+}
+
+extension ProductTranslation: InLanguage {}
+extension VariantTranslation: InLanguage {}
+extension OptionGroupTranslation: InLanguage {}
+extension FacetValueTranslation: InLanguage {}
+
+extension Array where Element: InLanguage {
+    /// The entry in `language`, else the first: a block's codes (its option groups', options' and facet
+    /// values') and its variants' option values are read in the product's first language.
+    func preferring(_ language: String) -> Element? {
+        first { $0.languageCode == language } ?? first
     }
 }
