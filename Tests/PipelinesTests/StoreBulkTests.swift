@@ -147,7 +147,7 @@ import Testing
             let again = try chunk(bulk, blocks)
             #expect(again.productsUnchanged == odd.count)
             #expect(again.rowsWritten == 0)
-            #expect(ProductStore.textArrayLiteral([#"x"y"#, #"\"#, ""]) == #"{"x\"y","\\",""}"#)
+            #expect(SQLValue.textArrayLiteral([#"x"y"#, #"\"#, ""]) == #"{"x\"y","\\",""}"#)
         }
     }
 }

@@ -160,6 +160,24 @@ public enum SQLValue: Sendable, Hashable {
     case blob([UInt8])
 }
 
+extension SQLValue {
+    /// A PostgreSQL array literal of `values`, every element quoted (`"` and `\` escaped), for a bound
+    /// `text[]` parameter.
+    public static func textArrayLiteral(_ values: some Sequence<String>) -> String {
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            literal += "\""
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { literal += "\\" }
+                literal.unicodeScalars.append(character)
+            }
+            literal += "\""
+        }
+        return literal + "}"
+    }
+}
+
 /// What kind of value a result column holds, for writers that keep types (JSONL).
 public enum ValueKind: Sendable, Hashable {
     case null, integer, decimal, boolean, text, binary

@@ -14,6 +14,9 @@
 /// so it keeps its schema.
 public enum SetAsideSchema {
     public static let table = "pipeline_set_aside_schema"
+    /// The oid of the connection's schema, in a query.
+    static let namespace = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+
     /// PostgreSQL's `maintenance_work_mem` while the set-aside indexes are built.
     static let maintenanceMemory = "256MB"
 
@@ -84,8 +87,7 @@ public enum SetAsideSchema {
     /// Foreign keys from or to the tables, then their primary keys and unique constraints, then their
     /// other indexes.
     private static func postgresEntries(_ tables: [String], _ connection: any DatabaseConnection) throws -> [Entry] {
-        let names = SQLValue.text("{" + tables.map { "\"\($0)\"" }.joined(separator: ",") + "}")
-        let namespace = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+        let names = SQLValue.text(SQLValue.textArrayLiteral(tables))
         var entries: [Entry] = []
         try connection.query(
             """

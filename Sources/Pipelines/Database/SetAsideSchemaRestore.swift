@@ -137,8 +137,8 @@ extension SetAsideSchema {
         try connection.query(
             """
             SELECT relname, pg_total_relation_size(oid) FROM pg_class
-            WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND relname = ANY($1::text[])
-            """, [.text("{" + byTable.keys.map { "\"\($0)\"" }.joined(separator: ",") + "}")], columns: { _ in }
+            WHERE relnamespace = \(namespace) AND relname = ANY($1::text[])
+            """, [.text(SQLValue.textArrayLiteral(byTable.keys))], columns: { _ in }
         ) { row in sizes[row.string(0) ?? ""] = row.int64(1) }
         return byTable.sorted { first, second in
             let (a, b) = (sizes[first.key] ?? 0, sizes[second.key] ?? 0)

@@ -64,7 +64,7 @@ extension ProductStore {
                 ON CONFLICT (product_id) DO UPDATE SET digest = excluded.digest, line = excluded.line, shape_digest = excluded.shape_digest
                 """,
                 [
-                    .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(ProductStore.textArrayLiteral(sorted.map(\.value.digest.hex))),
+                    .text(Int64.postgresArray(sorted.map(\.key)).literal), .text(SQLValue.textArrayLiteral(sorted.map(\.value.digest.hex))),
                     .text(Int64.postgresArray(sorted.map { Int64($0.value.line) }).literal),
                     .text("{" + sorted.map { $0.value.shape.map(String.init) ?? "NULL" }.joined(separator: ",") + "}"),
                 ])

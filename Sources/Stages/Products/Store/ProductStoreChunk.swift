@@ -208,20 +208,4 @@ extension ProductStore {
         }
         return owners
     }
-
-    /// A PostgreSQL array literal of `values`, every element quoted (`"` and `\` escaped), for a bound
-    /// `text[]` parameter.
-    static func textArrayLiteral(_ values: [String]) -> String {
-        var literal = "{"
-        for (index, value) in values.enumerated() {
-            if index > 0 { literal += "," }
-            literal += "\""
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { literal += "\\" }
-                literal.unicodeScalars.append(character)
-            }
-            literal += "\""
-        }
-        return literal + "}"
-    }
 }

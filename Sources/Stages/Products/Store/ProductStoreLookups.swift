@@ -10,7 +10,7 @@ protocol LookupKey {
 extension String: LookupKey {
     var parameter: SQLValue { .text(self) }
     static func postgresArray(_ keys: [String]) -> (literal: String, type: String) {
-        (ProductStore.textArrayLiteral(keys), "text")
+        (SQLValue.textArrayLiteral(keys), "text")
     }
 }
 
