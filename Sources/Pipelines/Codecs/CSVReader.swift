@@ -87,6 +87,38 @@ public final class CSVReader {
         }
     }
 
+    /// The record at the reader's position when it is plain (`CSVPlainScan`), with its fields `first` and
+    /// `second`, found without copying it and not yet consumed (`skip`); nil when it is not (or when
+    /// `firstMustBeEmpty` and its field `first` holds more than padding): `next(into:)` then reads it.
+    public func peekPlainRecord(_ first: Int, _ second: Int, firstMustBeEmpty: Bool = false) throws -> CSVPlainRecord? {
+        if !checkedByteOrderMark { try skipByteOrderMark() }
+        while true {
+            let window = input.available
+            let outcome = CSVPlainScan.scan(
+                window, first: first, second: second, firstMustBeEmpty: firstMustBeEmpty, delimiter: delimiter,
+                trimsPadding: trimsSpaceAroundQuotes)
+            switch outcome {
+            case .notPlain: return nil
+            case .plain(let length, let lineBreaks, let firstRange, let secondRange):
+                func field(_ range: Range<Int>?) -> UnsafeRawBufferPointer? { range.map { UnsafeRawBufferPointer(rebasing: window[$0]) } }
+                return CSVPlainRecord(
+                    line: lineCounter, length: length, lineBreaks: lineBreaks, offset: input.position, first: field(firstRange),
+                    second: field(secondRange))
+            case .needsMore:
+                if input.reachedEndOfFile || window.count >= maximumRecordBytes { return nil }
+                try input.fillMore()
+            }
+        }
+    }
+
+    /// Consumes the record `peekPlainRecord` found, as `next(into:)` would have.
+    public func skip(_ record: CSVPlainRecord) {
+        precondition(record.offset == input.position, "skipped a record peeked elsewhere")
+        input.consume(record.length)
+        lastRecordLength = record.length
+        lineCounter += record.lineBreaks
+    }
+
     /// The record `next` returned last, as it was in the file (without its line break): valid until the
     /// next call of `next`.
     public func lastRecordText() -> String { Self.recordText(input.consumedBytes(last: lastRecordLength)) }

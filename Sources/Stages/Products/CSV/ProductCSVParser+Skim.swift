@@ -18,7 +18,12 @@ extension ProductCSVParser {
         else { return try readInFull(first, at: start) }
         var skuHashes = [Self.skuHash(first, skuIndex)]
         var needsRows = false
-        while let read = try readRecord() {
+        while true {
+            if skuHashes.count < options.partRows, let hash = try skimVariantRow(skuIndex: skuIndex) {
+                skuHashes.append(hash)
+                continue
+            }
+            guard let read = try readRecord() else { break }
             let error = read.status.error
             if Self.isBlank(error: error, fieldCount: record.count, firstCellIsEmpty: { UInt8.isEmptyCell(record.field(0)) }) { continue }
             if read.startsProduct {
@@ -44,6 +49,19 @@ extension ProductCSVParser {
             guard fits else { return try readInFull(first, at: start, matched: productID) }
         }
         return .unchanged(UnchangedProduct(line: first.line, variantRows: skuHashes.count, productID: productID))
+    }
+
+    /// The hash of the SKU of the next record, consumed and fed to the block digests without being read
+    /// into `record`, when it is a plain variant row (`CSVReader.peekPlainRecord`: no product name, a SKU
+    /// that needs no unquoting, nothing `readRecord` would find wrong); nil when it is not, for
+    /// `readRecord` to read. Most rows of a file imported before are such rows.
+    private func skimVariantRow(skuIndex: Int) throws -> UInt64? {
+        guard let nameIndex, let row = try reader.peekPlainRecord(nameIndex, skuIndex, firstMustBeEmpty: true),
+            let hash = Self.asciiCellHash(row.second)
+        else { return nil }
+        reader.skip(row)
+        digests?.add(reader.input.consumedBytes(last: row.length), length: row.length)
+        return hash
     }
 
     private func readInFull(_ first: RawRow, at start: Int64, matched productID: Int64? = nil) throws -> ProductReadItem? {
