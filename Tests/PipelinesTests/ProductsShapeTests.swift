@@ -96,4 +96,43 @@ struct ProductsShapeTests {
             #expect(items == ["2 values", "4 unchanged", "5 read", "6 rejected"])
         }
     }
+
+    /// The writer takes a block the check vouched for (`DesiredProduct.valuesOf`) to be its product's
+    /// without looking it up: the store comes out the same as when it looks it up, and the same when the
+    /// product named is not the block's (the store does not bear it out, so the block is stored as any
+    /// other).
+    @Test(arguments: [SQLDialect.sqlite, .postgres]) func aBlockVouchedForStoresAsOneLookedUp(dialect: SQLDialect) throws {
+        let folder = CodecTemporaryFolder()
+        let options = ProductCSVParser.Options(reportsBlankLines: false, sourceSettings: "settings", shapeDigests: true)
+        let original = Self.block + ["Table,table,,,,,,TA-1,20.00,standard,1,,,"]
+        var changed = original
+        changed[1] = ",,,,,,m,CH-2,12.00,standard,9,,,"
+        let stored = try parseProductFile(folder.file("original.csv", ([Self.header] + original).joined(separator: "\n") + "\n"), options: options)
+        let repriced = try parseProductFile(folder.file("changed.csv", ([Self.header] + changed).joined(separator: "\n") + "\n"), options: options)
+        var contents: [String: [String: [[String?]]]] = [:]
+        let cases: [(name: String, vouchedFor: Int64?, alone: Bool)] = [
+            ("looked up", nil, false), ("vouched for", 1, false), ("another's", 2, false),
+            // No other block of the chunk names the product vouched for: the store's variants tell.
+            ("looked up alone", nil, true), ("another's alone", 2, true),
+        ]
+        for (name, vouchedFor, alone) in cases {
+            try withStoreDatabase(dialect) { database throws in
+                let clock = SteppingClock()
+                let store = try openStore(database.connection, clock: { clock.date })
+                _ = try database.connection.inTransaction { try store.upsert(chunk: stored.products) }
+                clock.advance()
+                store.readsValuesOnly = true
+                var products = try repriced.products.prefix(alone ? 1 : 2).map { try DesiredProduct($0) }
+                products[0].valuesOf = vouchedFor
+                let result = try database.connection.inTransaction { try store.upsert(chunk: products) }
+                let counts: [Int] = StoreBulkTests().counts(result)
+                // Created, updated, unchanged products; created, updated, unchanged, deleted variants.
+                #expect(counts == (alone ? [0, 1, 0, 0, 1, 1, 0] : [0, 1, 1, 0, 1, 2, 0]), "\(name)")
+                contents[name] = try StoreBulkTests().contents(store)
+            }
+        }
+        #expect(contents["vouched for"] == contents["looked up"])
+        #expect(contents["another's"] == contents["looked up"])
+        #expect(contents["another's alone"] == contents["looked up alone"])
+    }
 }

@@ -37,6 +37,48 @@ struct ProductsUnchangedRunsTests {
         #expect(runs.run(at: 6)?.products == 1)
     }
 
+    @Test func blocksWhoseValuesAloneChangedGoToTheFeedWithTheirProduct() {
+        let runs = UnchangedRuns()
+        runs.classified(line: 2, next: Self.at(4), unchangedRows: 1)
+        runs.classified(line: 4, next: Self.at(6), unchangedRows: nil, valuesOf: 41)
+        runs.classified(line: 6, next: Self.at(8), unchangedRows: nil)
+        runs.classified(line: 8, next: Self.at(10), unchangedRows: nil, valuesOf: 43)
+        runs.classified(line: 10, next: Self.at(12), unchangedRows: nil, valuesOf: 45)
+        runs.finish()
+        #expect(runs.run(at: 2)?.products == 1)
+        #expect(runs.run(at: 4) == nil)
+        #expect(runs.valuesOf(blockAt: 4) == 41)
+        #expect(runs.valuesOf(blockAt: 4) == nil)
+        #expect(runs.run(at: 6) == nil)
+        #expect(runs.valuesOf(blockAt: 6) == nil)
+        // The feed read line 8's block in parts and did not ask about it.
+        #expect(runs.run(at: 10) == nil)
+        #expect(runs.valuesOf(blockAt: 10) == 45)
+    }
+
+    /// Blocks the feed does not ask about take room from the runs until the feed passes them.
+    @Test func blocksTheFeedDoesNotAskAboutDoNotHoldTheCheckUp() throws {
+        let runs = UnchangedRuns(capacity: 4)
+        let blocks = runs.capacity * 10
+        let check = Thread {
+            for block in 0..<blocks {
+                let line = 2 + block * 2
+                let unchanged = block % 5 == 0
+                runs.classified(line: line, next: Self.at(line + 2), unchangedRows: unchanged ? 1 : nil, valuesOf: unchanged ? nil : Int64(block))
+            }
+            runs.finish()
+        }
+        check.start()
+        var vouched = 0
+        for block in 0..<blocks {
+            let line = 2 + block * 2
+            if runs.run(at: line) != nil { continue }
+            // Every third block read in parts: not asked about.
+            if block % 3 != 0, runs.valuesOf(blockAt: line) == Int64(block) { vouched += 1 }
+        }
+        #expect(vouched == (0..<blocks).filter { $0 % 5 != 0 && $0 % 3 != 0 }.count)
+    }
+
     /// With a small queue: the feed and the check take turns block by block here, and under load each
     /// turn can wait for the scheduler (4,096 runs of room made this test take a minute once).
     @Test func theCheckWaitsForRoomAndNeverForTheFeedsOwnBlocks() throws {

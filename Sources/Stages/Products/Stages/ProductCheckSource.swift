@@ -27,9 +27,12 @@ final class ProductCheckSource: ImportCheckSource {
         }
         if let unchanged {
             var unchangedRows: Int?
-            // A block whose values changed is for the feed to read.
-            if case .unchanged(let block) = item, !block.valuesChanged { unchangedRows = block.variantRows }
-            unchanged.classified(line: item.line, next: source.position, unchangedRows: unchangedRows)
+            var valuesOf: Int64?
+            // A block whose values changed is for the feed to read; the writer need not look its product up.
+            if case .unchanged(let block) = item {
+                if block.valuesChanged { valuesOf = block.productID } else { unchangedRows = block.variantRows }
+            }
+            unchanged.classified(line: item.line, next: source.position, unchangedRows: unchangedRows, valuesOf: valuesOf)
         }
         if let rejection = ProductImportRejection.of(item, in: source, assets: assets) {
             return CheckedItem(

@@ -192,7 +192,7 @@ private struct Reader: @unchecked Sendable {
             case .product(let block):
                 batch.rows += block.variants.count
                 if try skipping.isRejected(line: block.line) { continue }
-                try add(block, to: &batch)
+                try add(block, to: &batch, valuesOf: block.part == nil ? unchanged?.valuesOf(blockAt: block.line) : nil)
                 batch.productRows += block.variants.count
                 endsInsideProduct = block.part.map { !$0.isLast } ?? false
             }
@@ -206,7 +206,8 @@ private struct Reader: @unchecked Sendable {
     /// Adds a block read in full to the batch. In a bulk load its rows are made here, unless the batch has
     /// a block in parts (stored part by part) or one whose rows cannot be made: the batch's blocks then go
     /// to the writer as products, and such a block's error (`ProductRows(desired:)`) stops the reading.
-    private func add(_ block: ProductBlock, to batch: inout ProductImportFeed.Batch) throws {
+    /// `valuesOf`: the stored product whose prices and stock levels alone the check found the block changes.
+    private func add(_ block: ProductBlock, to batch: inout ProductImportFeed.Batch, valuesOf productID: Int64?) throws {
         if let preparation, batch.products.isEmpty, block.part == nil {
             if batch.prepared == nil {
                 batch.prepared = PreparedProducts(now: Instant(preparation.clock()).iso, locationID: preparation.locationID)
@@ -219,6 +220,8 @@ private struct Reader: @unchecked Sendable {
             }
         }
         if let prepared = batch.prepared.take() { batch.products = try prepared.blocks.map { try DesiredProduct($0) } }
-        batch.products.append(try DesiredProduct(block))
+        var product = try DesiredProduct(block)
+        product.valuesOf = productID
+        batch.products.append(product)
     }
 }

@@ -3,7 +3,8 @@ import Pipelines
 
 /// The unchanged blocks the whole-file check found, handed to the feed so that it seeks past them
 /// instead of reading them a second time: runs of consecutive unchanged blocks, in file order, a
-/// bounded number at a time.
+/// bounded number at a time. With them go the blocks found to change their stored product's prices and
+/// stock levels alone, with that product, which the writer then does not look up by SKU and slug.
 ///
 /// The check classifies every block in turn; the feed, at each block it comes to, waits until the
 /// check has classified it and, when it starts a run, until the run has ended, then takes the run.
@@ -25,6 +26,9 @@ final class UnchangedRuns: @unchecked Sendable {
     private let condition = NSCondition()
     private var runs: [Run] = []
     private var first = 0
+    /// Blocks whose prices and stock levels alone changed, by their first line: the stored product.
+    private var valueBlocks: [(line: Int, productID: Int64)] = []
+    private var firstValueBlock = 0
     /// The last run can still grow: the last block classified was unchanged.
     private var lastRunOpen = false
     /// Every block starting before this line has been classified.
@@ -38,20 +42,26 @@ final class UnchangedRuns: @unchecked Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The check: the block at `line` (`unchangedRows`: its variant rows when it is unchanged, else nil)
-    /// is classified; the next block starts at `next`.
-    func classified(line: Int, next: ReaderPosition, unchangedRows: Int?) {
+    /// The check: the block at `line` (`unchangedRows`: its variant rows when it is unchanged, else nil;
+    /// `valuesOf`: the stored product whose prices and stock levels alone it changes) is classified; the
+    /// next block starts at `next`.
+    func classified(line: Int, next: ReaderPosition, unchangedRows: Int?, valuesOf productID: Int64? = nil) {
         condition.withLock {
+            if let productID {
+                waitForRoom()
+                if firstValueBlock > 0 && firstValueBlock * 2 >= valueBlocks.count {
+                    valueBlocks.removeFirst(firstValueBlock)
+                    firstValueBlock = 0
+                }
+                valueBlocks.append((line, productID))
+            }
             if let rows = unchangedRows {
                 if lastRunOpen, first < runs.count, runs[runs.count - 1].end.line == line {
                     runs[runs.count - 1].end = next
                     runs[runs.count - 1].products += 1
                     runs[runs.count - 1].variantRows += rows
                 } else {
-                    while runs.count - first >= capacity && !finished {
-                        checkWaits = true
-                        condition.wait()
-                    }
+                    waitForRoom()
                     if first > 0 && first * 2 >= runs.count {
                         runs.removeFirst(first)
                         first = 0
@@ -62,6 +72,14 @@ final class UnchangedRuns: @unchecked Sendable {
             lastRunOpen = unchangedRows != nil
             checkedBefore = max(checkedBefore, next.line)
             if let line = feedWaitsAt, canAnswer(line) { condition.broadcast() }
+        }
+    }
+
+    /// Under the lock: waits while `capacity` runs and blocks wait for the feed.
+    private func waitForRoom() {
+        while runs.count - first + valueBlocks.count - firstValueBlock >= capacity && !finished {
+            checkWaits = true
+            condition.wait()
         }
     }
 
@@ -78,12 +96,15 @@ final class UnchangedRuns: @unchecked Sendable {
     /// and the run has ended.
     func run(at line: Int) -> Run? {
         condition.withLock {
+            // Blocks before it the feed did not ask about (it read them in parts) must not hold the check up.
+            dropValueBlocks(before: line)
             while !canAnswer(line) {
                 feedWaitsAt = line
                 condition.wait()
             }
             feedWaitsAt = nil
             while first < runs.count, runs[first].line < line { first += 1 }
+            dropValueBlocks(before: line)
             if checkWaits {
                 checkWaits = false
                 condition.broadcast()
@@ -91,6 +112,30 @@ final class UnchangedRuns: @unchecked Sendable {
             guard first < runs.count, runs[first].line == line else { return nil }
             first += 1
             return runs[first - 1]
+        }
+    }
+
+    /// The feed, having read the block at `line` in full (after `run(at:)` at or before it): the stored
+    /// product whose prices and stock levels alone the block changes, when the check found it so.
+    func valuesOf(blockAt line: Int) -> Int64? {
+        condition.withLock {
+            dropValueBlocks(before: line)
+            guard firstValueBlock < valueBlocks.count, valueBlocks[firstValueBlock].line == line else { return nil }
+            firstValueBlock += 1
+            if checkWaits {
+                checkWaits = false
+                condition.broadcast()
+            }
+            return valueBlocks[firstValueBlock - 1].productID
+        }
+    }
+
+    private func dropValueBlocks(before line: Int) {
+        let dropped = firstValueBlock
+        while firstValueBlock < valueBlocks.count, valueBlocks[firstValueBlock].line < line { firstValueBlock += 1 }
+        if firstValueBlock > dropped && checkWaits {
+            checkWaits = false
+            condition.broadcast()
         }
     }
 

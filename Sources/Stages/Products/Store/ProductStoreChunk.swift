@@ -16,6 +16,10 @@ struct DesiredProduct: Sendable {
     /// The variants' rows in position order, each once.
     let variants: [(key: VariantKey, value: VariantRows)]
     let slugKeys: [SlugKey]
+    /// The stored product whose prices and stock levels alone the block changes, as the whole-file check
+    /// found (`UnchangedRuns`): the writer takes its SKUs and slugs to be that product's without looking
+    /// them up, and checks what it reads back (`loadValues`) as for any block.
+    var valuesOf: Int64?
 
     init(_ block: ProductBlock) throws {
         self.block = block
@@ -33,6 +37,12 @@ struct StoredOwners {
 }
 
 extension StoredOwners {
+    /// Takes `product`'s SKUs and slugs to be owned by `id` (nil: by none).
+    mutating func assign(keysOf product: DesiredProduct, to id: Int64?) {
+        for sku in product.skus { bySKU[sku] = id }
+        for key in product.slugKeys { bySlug[key] = id }
+    }
+
     /// After `stored` was written as `desired`: its old slugs go, its new SKUs and slugs are its own.
     mutating func record(_ stored: StoredProduct, _ desired: ProductRows) {
         for (language, translation) in stored.rows.translations {
@@ -73,23 +83,9 @@ extension ProductStore {
         // product of it can own another's, and nothing of them is looked up or kept by key.
         let allNew = assumesNewProducts
         var owners = StoredOwners()
-        if !allNew {
-            var skus: [String] = []
-            var slugs: [SlugKey] = []
-            for index in products.indices {
-                skus += products[index].skus
-                slugs += products[index].slugKeys
-            }
-            owners = try lookUpOwners(skus: skus, slugs: slugs)
-        }
         // Blocks that change their product's prices and stock levels alone: only those are read back.
         var valueBlocks: [Int: (id: Int64, stored: StoredValues)] = [:]
-        if !allNew, readsValuesOnly {
-            let candidates = valuesCandidates(products, owners: owners)
-            for (id, stored) in try loadValues(candidates, of: products) {
-                if let index = candidates[id] { valueBlocks[index] = (id, stored) }
-            }
-        }
+        if !allNew { (owners, valueBlocks) = try ownersAndValueBlocks(products) }
         // A large product is read part by part, never whole.
         var wholeProductOwners = Set<Int64>()
         for index in products.indices where !allNew && products[index].block.part == nil && valueBlocks[index] == nil {
@@ -121,10 +117,7 @@ extension ProductStore {
             let (inserted, ids) = try insertNewProducts(products[pending], now: now)
             result += inserted
             for (index, id) in zip(pending, ids) {
-                if !allNew {
-                    for sku in products[index].skus { owners.bySKU[sku] = id }
-                    for key in products[index].slugKeys { owners.bySlug[key] = id }
-                }
+                if !allNew { owners.assign(keysOf: products[index], to: id) }
                 noteSource(index, storedAs: id, owners: [])
             }
             pending = 0..<0
@@ -174,6 +167,44 @@ extension ProductStore {
         try flush()
         try recordSources(sources, forgetting: changedOtherwise)
         return result
+    }
+
+    /// Who owns the chunk's SKUs and slugs in the store; and, when `readsValuesOnly`, the blocks that change
+    /// their product's prices and stock levels alone (by index), with what `loadValues` read back of it.
+    ///
+    /// A block the whole-file check vouched for (`DesiredProduct.valuesOf`) is taken to be its product's
+    /// without a lookup. Should the store not bear that out, its keys are looked up after all, and it is
+    /// stored as any other block.
+    private func ownersAndValueBlocks(_ products: [DesiredProduct]) throws -> (StoredOwners, [Int: (id: Int64, stored: StoredValues)]) {
+        let vouched = readsValuesOnly ? products.indices.filter { products[$0].valuesOf != nil && products[$0].block.part == nil } : []
+        let isVouched = Set(vouched)
+        var owners = try lookUpOwners(of: products, at: products.indices.filter { !isVouched.contains($0) })
+        for index in vouched { owners.assign(keysOf: products[index], to: products[index].valuesOf) }
+        var valueBlocks: [Int: (id: Int64, stored: StoredValues)] = [:]
+        guard readsValuesOnly else { return (owners, valueBlocks) }
+        let candidates = valuesCandidates(products, owners: owners)
+        for (id, stored) in try loadValues(candidates, of: products) {
+            if let index = candidates[id] { valueBlocks[index] = (id, stored) }
+        }
+        let unconfirmed = vouched.filter { valueBlocks[$0] == nil }
+        if !unconfirmed.isEmpty {
+            for index in unconfirmed { owners.assign(keysOf: products[index], to: nil) }
+            let found = try lookUpOwners(of: products, at: unconfirmed)
+            owners.bySKU.merge(found.bySKU) { $1 }
+            owners.bySlug.merge(found.bySlug) { $1 }
+        }
+        return (owners, valueBlocks)
+    }
+
+    /// `lookUpOwners` of the SKUs and slugs of the blocks at `indices`.
+    private func lookUpOwners(of products: [DesiredProduct], at indices: [Int]) throws -> StoredOwners {
+        var skus: [String] = []
+        var slugs: [SlugKey] = []
+        for index in indices {
+            skus += products[index].skus
+            slugs += products[index].slugKeys
+        }
+        return try lookUpOwners(skus: skus, slugs: slugs)
     }
 
     /// The stored product of each block that may change its prices and stock levels alone (by the block's

@@ -21,8 +21,13 @@ extension ProductStore {
     /// where reading a whole product takes about fifteen. A product whose variants are not the block's by
     /// position and SKU is left out (it is then read and compared in full).
     func loadValues(_ candidates: [Int64: Int], of products: [DesiredProduct]) throws -> [Int64: StoredValues] {
+        // A block the check vouched for has the shape of its product's row: the check found it by that row.
         var sameShape: [Int64] = []
-        try eachBatch(of: Array(candidates.keys), "SELECT product_id, shape_digest FROM \(ProductSources.table) WHERE product_id") {
+        var unvouched: [Int64] = []
+        for (id, index) in candidates {
+            if products[index].valuesOf == id { sameShape.append(id) } else { unvouched.append(id) }
+        }
+        try eachBatch(of: unvouched, "SELECT product_id, shape_digest FROM \(ProductSources.table) WHERE product_id") {
             row in
             let id = row.storeInteger(0)
             guard let index = candidates[id], let shape = products[index].block.source?.shape, row.int64(1) == shape else { return }
