@@ -41,6 +41,24 @@ import Pipelines
         }
     }
 
+    /// A digest's first half: its first 16 bytes, the rest zeros, written as its first 32 hex digits and
+    /// read from those or from all 64.
+    @Test func sha256FirstHalvesAreTheFirst128Bits() throws {
+        let hex = try SHA256.hex(of: "block")
+        let value = try #require(SHA256Value(hex: hex))
+        #expect(value.firstHalfHex == String(hex.prefix(32)))
+        #expect(value.firstHalf.hex == String(hex.prefix(32)) + String(repeating: "0", count: 32))
+        #expect(value.firstHalf != value)
+        func firstHalf(_ text: String) -> SHA256Value? { Array(text.utf8).withUnsafeBytes { SHA256Value(firstHalfOfHex: $0) } }
+        #expect(firstHalf(hex) == value.firstHalf)
+        #expect(firstHalf(String(hex.prefix(32))) == value.firstHalf)
+        // Another digest agreeing on the first 32 digits is the same first half.
+        #expect(firstHalf(String(hex.prefix(32)) + String(repeating: "f", count: 32)) == value.firstHalf)
+        for bad in [String(hex.prefix(31)), String(hex.prefix(33)), String(hex.prefix(31)) + "g", hex.uppercased(), ""] {
+            #expect(firstHalf(bad) == nil, "\(bad)")
+        }
+    }
+
     let folder = CodecTemporaryFolder()
 
     @Test func atomicFileIsInvisibleUntilCommit() throws {

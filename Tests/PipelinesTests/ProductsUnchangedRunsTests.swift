@@ -107,9 +107,11 @@ struct ProductsUnchangedRunsTests {
             let now = "'2026-01-01T00:00:00Z'"
             for id in 1...200 {
                 try connection.executeScript("INSERT INTO store_products (id, created_at, updated_at) VALUES (\(id), \(now), \(now))")
+                // Rows recorded before 2026-12-07 hold all 64 hex digits; later ones the first 32.
+                let digest = try SHA256.hex(of: "d\(id)")
                 _ = try connection.execute(
                     "INSERT INTO store_product_sources (product_id, digest, line) VALUES ($1, $2, $3)",
-                    [.integer(Int64(id)), .text(try SHA256.hex(of: "d\(id)")), .integer(Int64(id * 3))])
+                    [.integer(Int64(id)), .text(id % 2 == 0 ? String(digest.prefix(32)) : digest), .integer(Int64(id * 3))])
             }
             guard let index = try ProductSourceIndex.open(try StoreTestDatabase.open(database.locator, schema: database.schema)) else {
                 Issue.record("a store with recorded sources gave no index")

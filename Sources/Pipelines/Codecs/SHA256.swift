@@ -85,15 +85,24 @@ public struct SHA256Value: Hashable, Sendable, CustomStringConvertible {
         self = value
     }
 
+    /// The first half of a digest (`firstHalf`) whose first 32 lower-case hex digits the bytes are, the
+    /// bytes holding those 32 digits or all 64; nil for anything else.
+    public init?(firstHalfOfHex bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 || bytes.count == 64,
+            let value = Self.parse(UnsafeRawBufferPointer(rebasing: bytes.prefix(32)), digits: 32)
+        else { return nil }
+        self = value
+    }
+
     /// Eight digits at a time, without a branch per digit: digits and letters mix at random in a digest,
     /// so branching on which it is mispredicts half the time (the import's check parses one stored digest
-    /// per product).
-    private static func parse(_ hex: UnsafeRawBufferPointer) -> SHA256Value? {
-        guard hex.count == 64 else { return nil }
+    /// per product). `digits`: all 64, or the first 32 (the rest of the digest is then zeros).
+    private static func parse(_ hex: UnsafeRawBufferPointer, digits: Int = 64) -> SHA256Value? {
+        guard hex.count == digits else { return nil }
         var value = SHA256Value()
         var valid = true
         withUnsafeMutableBytes(of: &value.bytes) { bytes in
-            for chunk in 0..<8 {
+            for chunk in 0..<digits / 8 {
                 let digits = UInt64(littleEndian: hex.loadUnaligned(fromByteOffset: chunk * 8, as: UInt64.self))
                 let (packed, chunkValid) = Self.packed(digits)
                 valid = valid && chunkValid
@@ -122,6 +131,16 @@ public struct SHA256Value: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var hex: String { withUnsafeBytes(of: bytes) { Hex.lowercase($0) } }
+
+    /// The digest's first 128 bits, the rest zeros: what is kept of a digest where 2^-128 is chance enough.
+    public var firstHalf: SHA256Value {
+        var half = SHA256Value()
+        half.bytes = (bytes.0, bytes.1, 0, 0)
+        return half
+    }
+
+    /// The first 32 of the 64 hex digits: the first half written out.
+    public var firstHalfHex: String { withUnsafeBytes(of: bytes) { Hex.lowercase(UnsafeRawBufferPointer(rebasing: $0.prefix(16))) } }
 
     /// The first eight bytes as a signed integer (big-endian): a digest shortened to 64 bits.
     public var leadingInt64: Int64 { Int64(bitPattern: UInt64(bigEndian: bytes.0)) }

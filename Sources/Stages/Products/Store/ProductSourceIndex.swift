@@ -18,7 +18,8 @@ final class ProductSourceIndex {
     static let lookahead = 64
 
     private let connection: any DatabaseConnection
-    /// Rows whose digest is not 64 hex digits have none, and match no block.
+    /// A row's digest is the first half of its block's (`ProductSources`); rows whose digest is not 32 or 64
+    /// hex digits have none, and match no block.
     private typealias Row = (line: Int64, productID: Int64, digest: SHA256Value?, shape: Int64?)
     private var rows: [Row] = []
     private var head = 0
@@ -45,6 +46,7 @@ final class ProductSourceIndex {
 
     /// The product the store holds exactly as the block at `line` with `digest` makes it, if any.
     func product(digest: SHA256Value, line: Int) throws -> Int64? {
+        let digest = digest.firstHalf
         while true {
             try fill()
             guard head < rows.count, rows[head].line < Int64(line), rows[head].digest != digest else { break }
@@ -100,7 +102,7 @@ final class ProductSourceIndex {
             ORDER BY line, product_id LIMIT \(Self.pageSize)
             """, [.integer(after.line), .integer(after.productID)], columns: { _ in }
         ) { row in
-            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(SHA256Value.init(hex:)) }, row.int64(3)))
+            rows.append((row.storeInteger(0), row.storeInteger(1), row.withBytes(2) { $0.flatMap(SHA256Value.init(firstHalfOfHex:)) }, row.int64(3)))
             read += 1
         }
         if let last = rows.last { after = (last.line, last.productID) }
