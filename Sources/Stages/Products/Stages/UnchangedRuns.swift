@@ -96,19 +96,14 @@ final class UnchangedRuns: @unchecked Sendable {
     /// and the run has ended.
     func run(at line: Int) -> Run? {
         condition.withLock {
-            // Blocks before it the feed did not ask about (it read them in parts) must not hold the check up.
-            dropValueBlocks(before: line)
+            // What the feed passed without taking it (blocks it read itself) must not hold the check up.
+            dropPassed(before: line)
             while !canAnswer(line) {
                 feedWaitsAt = line
                 condition.wait()
             }
             feedWaitsAt = nil
-            while first < runs.count, runs[first].line < line { first += 1 }
-            dropValueBlocks(before: line)
-            if checkWaits {
-                checkWaits = false
-                condition.broadcast()
-            }
+            dropPassed(before: line)
             guard first < runs.count, runs[first].line == line else { return nil }
             first += 1
             return runs[first - 1]
@@ -119,24 +114,25 @@ final class UnchangedRuns: @unchecked Sendable {
     /// product whose prices and stock levels alone the block changes, when the check found it so.
     func valuesOf(blockAt line: Int) -> Int64? {
         condition.withLock {
-            dropValueBlocks(before: line)
+            dropPassed(before: line)
             guard firstValueBlock < valueBlocks.count, valueBlocks[firstValueBlock].line == line else { return nil }
             firstValueBlock += 1
-            if checkWaits {
-                checkWaits = false
-                condition.broadcast()
-            }
+            wakeTheCheck()
             return valueBlocks[firstValueBlock - 1].productID
         }
     }
 
-    private func dropValueBlocks(before line: Int) {
-        let dropped = firstValueBlock
+    /// Under the lock: drops the runs and blocks before `line`, and wakes the check if it waits for room.
+    private func dropPassed(before line: Int) {
+        while first < runs.count, runs[first].line < line { first += 1 }
         while firstValueBlock < valueBlocks.count, valueBlocks[firstValueBlock].line < line { firstValueBlock += 1 }
-        if firstValueBlock > dropped && checkWaits {
-            checkWaits = false
-            condition.broadcast()
-        }
+        wakeTheCheck()
+    }
+
+    private func wakeTheCheck() {
+        guard checkWaits else { return }
+        checkWaits = false
+        condition.broadcast()
     }
 
     /// Whether the block at `line` is classified, and the run it starts (if any) has ended.
