@@ -10,6 +10,22 @@ import Testing
 struct ProductsUnchangedRunsTests {
     static func at(_ line: Int) -> ReaderPosition { ReaderPosition(offset: Int64(line * 10), line: line) }
 
+    /// The check on a thread of its own: classifies `blocks` blocks, two lines each from line 2, as `kind`
+    /// says of each (its unchanged rows, or the product whose prices and stock alone it changes), then ends.
+    static func classifyOnAThread(
+        _ runs: UnchangedRuns, blocks: Int, _ kind: @escaping @Sendable (Int) -> (unchangedRows: Int?, valuesOf: Int64?)
+    ) {
+        let check = Thread {
+            for block in 0..<blocks {
+                let line = 2 + block * 2
+                let (rows, product) = kind(block)
+                runs.classified(line: line, next: at(line + 2), unchangedRows: rows, valuesOf: product)
+            }
+            runs.finish()
+        }
+        check.start()
+    }
+
     @Test func consecutiveUnchangedBlocksBecomeOneRunTakenOnceItEnds() throws {
         let runs = UnchangedRuns()
         // Blocks at lines 2, 4, 6 unchanged, 8 changed, 10 unchanged, then the end of the file at 12.
@@ -60,15 +76,9 @@ struct ProductsUnchangedRunsTests {
     @Test func blocksTheFeedDoesNotAskAboutDoNotHoldTheCheckUp() throws {
         let runs = UnchangedRuns(capacity: 4)
         let blocks = runs.capacity * 10
-        let check = Thread {
-            for block in 0..<blocks {
-                let line = 2 + block * 2
-                let unchanged = block % 5 == 0
-                runs.classified(line: line, next: Self.at(line + 2), unchangedRows: unchanged ? 1 : nil, valuesOf: unchanged ? nil : Int64(block))
-            }
-            runs.finish()
+        Self.classifyOnAThread(runs, blocks: blocks) { block -> (unchangedRows: Int?, valuesOf: Int64?) in
+            block % 5 == 0 ? (1, nil) : (nil, Int64(block))
         }
-        check.start()
         var vouched = 0
         for block in 0..<blocks {
             let line = 2 + block * 2
@@ -84,15 +94,8 @@ struct ProductsUnchangedRunsTests {
     @Test func theCheckWaitsForRoomAndNeverForTheFeedsOwnBlocks() throws {
         let runs = UnchangedRuns(capacity: 16)
         let blocks = runs.capacity * 3
-        let check = Thread {
-            // Every other block changed: as many runs as unchanged blocks, three times the room.
-            for block in 0..<blocks {
-                let line = 2 + block * 2
-                runs.classified(line: line, next: Self.at(line + 2), unchangedRows: block % 2 == 0 ? 1 : nil)
-            }
-            runs.finish()
-        }
-        check.start()
+        // Every other block changed: as many runs as unchanged blocks, three times the room.
+        Self.classifyOnAThread(runs, blocks: blocks) { block in (block % 2 == 0 ? 1 : nil, nil) }
         var taken = 0
         for block in 0..<blocks where runs.run(at: 2 + block * 2) != nil { taken += 1 }
         #expect(taken == blocks / 2)
