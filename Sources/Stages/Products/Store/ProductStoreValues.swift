@@ -17,8 +17,8 @@ struct StoredValues {
 
 extension ProductStore {
     /// The products of `candidates` (a block's product by its index in `products`) whose stored shape is
-    /// that block's, with their values: four queries per batch (shapes, variants, prices, stock levels)
-    /// where reading a whole product takes about fifteen. A product whose variants are not the block's by
+    /// that block's, with their values: four queries per batch (shapes, variants, prices, stock levels;
+    /// no shapes for the blocks the check vouched for) where reading a whole product takes about fifteen. A product whose variants are not the block's by
     /// position and SKU is left out (it is then read and compared in full).
     func loadValues(_ candidates: [Int64: Int], of products: [DesiredProduct]) throws -> [Int64: StoredValues] {
         // A block the check vouched for has the shape of its product's row: the check found it by that row.
