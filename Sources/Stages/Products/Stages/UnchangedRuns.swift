@@ -49,10 +49,7 @@ final class UnchangedRuns: @unchecked Sendable {
         condition.withLock {
             if let productID {
                 waitForRoom()
-                if firstValueBlock > 0 && firstValueBlock * 2 >= valueBlocks.count {
-                    valueBlocks.removeFirst(firstValueBlock)
-                    firstValueBlock = 0
-                }
+                Self.dropTaken(&valueBlocks, taken: &firstValueBlock)
                 valueBlocks.append((line, productID))
             }
             if let rows = unchangedRows {
@@ -62,10 +59,7 @@ final class UnchangedRuns: @unchecked Sendable {
                     runs[runs.count - 1].variantRows += rows
                 } else {
                     waitForRoom()
-                    if first > 0 && first * 2 >= runs.count {
-                        runs.removeFirst(first)
-                        first = 0
-                    }
+                    Self.dropTaken(&runs, taken: &first)
                     runs.append(Run(line: line, end: next, products: 1, variantRows: rows))
                 }
             }
@@ -73,6 +67,14 @@ final class UnchangedRuns: @unchecked Sendable {
             checkedBefore = max(checkedBefore, next.line)
             if let line = feedWaitsAt, canAnswer(line) { condition.broadcast() }
         }
+    }
+
+    /// Removes the `taken` entries at the front of `entries` once they are half of it: the queue's memory
+    /// stays bounded, and each entry is moved a bounded number of times.
+    private static func dropTaken<Entry>(_ entries: inout [Entry], taken: inout Int) {
+        guard taken > 0 && taken * 2 >= entries.count else { return }
+        entries.removeFirst(taken)
+        taken = 0
     }
 
     /// Under the lock: waits while `capacity` runs and blocks wait for the feed.
